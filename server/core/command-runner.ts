@@ -1,0 +1,135 @@
+// The transactional shell with group commit. Commands run as they arrive,
+// inside one open transaction; their answers are held until flush() commits
+// the batch, so nothing acknowledged can be lost. A synchronous store answers
+// each read at once; an asynchronous store would drive the same steps with await.
+import type { Store } from '../store/store.ts';
+import type { Step } from '../store/store-ops.ts';
+import type { BugSet } from './planted-bugs.ts';
+import { NO_BUGS } from './planted-bugs.ts';
+import type { CoreEffect, Plan } from './protocol-core.ts';
+import { errorReply, Ret } from './ret.ts';
+
+export type Done<R> = (reply: R | ReturnType<typeof errorReply>) => void;
+
+interface Held {
+  done: Done<any>;
+  reply: unknown;
+}
+
+export interface RunnerStats {
+  commands: number;
+  commits: number;
+  failures: number;
+}
+
+export class CommandRunner {
+  private held: Held[] = [];
+  private effects: CoreEffect[] = [];
+  private open = false;
+  readonly stats: RunnerStats = { commands: 0, commits: 0, failures: 0 };
+
+  constructor(
+    private readonly store: Store,
+    private readonly bugs: BugSet = NO_BUGS,
+    /** Commands per transaction at most; past it the batch is committed at once. */
+    private readonly maxBatch = 256,
+  ) {}
+
+  /** Commands waiting for the next commit. */
+  get pending(): number {
+    return this.held.length;
+  }
+
+  /** Run a command in the open batch; `done` gets its reply after the batch commits. */
+  submit<R>(step: Step<Plan<R>>, done: Done<R>): void {
+    if (!this.open) {
+      this.store.begin();
+      this.open = true;
+    }
+    this.stats.commands++;
+    let plan: Plan<R>;
+    try {
+      plan = drive(this.store, step);
+    } catch (e) {
+      // A bug in a command: it wrote nothing; the batch goes on.
+      this.stats.failures++;
+      this.hold(done, errorReply(Ret.ServerError, 'internal error'));
+      return;
+    }
+    try {
+      this.store.apply(plan.writes);
+    } catch (e) {
+      // Part of this command's writes may be in the transaction: drop the batch.
+      this.stats.failures++;
+      this.abortBatch();
+      done(errorReply(Ret.ServerError, 'internal error'));
+      return;
+    }
+    this.effects.push(...plan.effects);
+    this.hold(done, plan.reply);
+    if (this.held.length >= this.maxBatch) this.flushInto();
+  }
+
+  private hold(done: Done<any>, reply: unknown): void {
+    if (this.bugs.has('answer-before-commit')) done(reply);
+    else this.held.push({ done, reply });
+  }
+
+  /** Commit the batch, then answer its commands; returns the batch's effects. */
+  flush(): CoreEffect[] {
+    return this.flushInto();
+  }
+
+  private pendingEffects: CoreEffect[] = [];
+
+  private flushInto(): CoreEffect[] {
+    if (this.open) {
+      try {
+        this.store.commit();
+        this.stats.commits++;
+      } catch {
+        this.abortBatch();
+        return this.takeEffects();
+      }
+      this.open = false;
+    }
+    const held = this.held;
+    this.held = [];
+    this.pendingEffects.push(...this.effects);
+    this.effects = [];
+    for (const h of held) h.done(h.reply);
+    return this.takeEffects();
+  }
+
+  private takeEffects(): CoreEffect[] {
+    const e = this.pendingEffects;
+    this.pendingEffects = [];
+    return e;
+  }
+
+  private abortBatch(): void {
+    if (this.open) {
+      this.store.rollback();
+      this.open = false;
+    }
+    const held = this.held;
+    this.held = [];
+    this.effects = [];
+    for (const h of held) h.done(errorReply(Ret.ServerError, 'internal error'));
+  }
+
+  /** A crash: the open batch is lost with everything volatile; nobody is answered. */
+  crash(): void {
+    this.held = [];
+    this.effects = [];
+    this.pendingEffects = [];
+    this.open = false;
+  }
+}
+
+/** Answer a step's reads from a synchronous store until it returns its plan. */
+export function drive<T>(store: Store, step: Step<T>): T {
+  let r = step.next();
+  while (!r.done) r = step.next(store.read(r.value));
+  return r.value;
+}

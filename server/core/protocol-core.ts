@@ -1,0 +1,736 @@
+// The protocol core: every command of PROTOCOL.md as a sans-IO step. A
+// command is a generator that yields store Reads and returns a Plan: the
+// writes to commit, the reply to send once they are committed, and the
+// effects (accounts whose logs grew, sessions that ended). Time and
+// randomness come in; nothing here touches a socket, a clock or a store.
+import { parseSyncKeyJson, parseSyncKeyQuery, toSyncKeyJson, type SyncKeyJson, type SyncKeyMap } from '../wire/synckey.ts';
+import { WireError } from '../wire/wire-error.ts';
+import { read, type Step, type Write } from '../store/store-ops.ts';
+import type { CoreConfig } from './config.ts';
+import type { PasswordHasher, RandomSource } from './deps.ts';
+import {
+  CATEGORIES,
+  Category,
+  perCategory,
+  type Account,
+  type CategoryId,
+  type ContactItem,
+  type Device,
+  type Group,
+  type LogItem,
+  type MessageItem,
+  type PerCategory,
+  type Session,
+} from './model.ts';
+import { NO_BUGS, type BugSet } from './planted-bugs.ts';
+import { OK, Ret, errorReply, type BaseResponse, type ErrorReply, type RetCode } from './ret.ts';
+import { DEVICE_ID_RE, InputError, USER_NAME_RE, idString, int, isObj, obj, optInt, optStr, str, utf8Length, type Obj } from './validate.ts';
+
+export type CoreEffect =
+  /** The logs of `uin` grew: notify its long links, complete its synccheck polls. */
+  | { kind: 'appended'; uin: number; selector: number; seq: number }
+  /** A session ended (replaced, logged out): close its long links with `ret`. */
+  | { kind: 'sessionEnded'; sid: string; uin: number; ret: RetCode };
+
+export interface Plan<R = unknown> {
+  writes: Write[];
+  reply: R;
+  effects: CoreEffect[];
+}
+
+/** Who is calling: an HTTP request's BaseRequest, or an authenticated long link. */
+export type Caller =
+  | { kind: 'http'; base: unknown; checkSkey: boolean }
+  | { kind: 'link'; uin: number; sid: string; deviceId: string };
+
+interface Auth {
+  session: Session;
+  device: Device;
+  account: Account;
+}
+
+export interface SyncReply {
+  BaseResponse: BaseResponse;
+  AddMsgCount: number;
+  AddMsgList: MessageItem[];
+  ModContactCount: number;
+  ModContactList: ContactItem[];
+  DelContactCount: number;
+  DelContactList: ContactItem[];
+  SyncKey: SyncKeyJson;
+  SyncCheckKey: SyncKeyJson;
+  SKey: string;
+  ContinueFlag: number;
+}
+
+export interface SyncCheckReply {
+  retcode: string;
+  selector: string;
+  /** The account's sequence when checked: the poll registry compares it with later appends. Not sent. */
+  seq: number;
+  uin: number;
+}
+
+export interface CoreDeps {
+  random: RandomSource;
+  hasher: PasswordHasher;
+  bugs?: BugSet;
+}
+
+const MSG_TYPES = new Set([1, 3, 34, 42, 43, 47, 49, 10000]);
+const TOPIC_MAX = 64;
+const REMARK_MAX = 64;
+
+export class ProtocolCore {
+  private readonly bugs: BugSet;
+  // Planted-bug state only: the real core keeps nothing between commands.
+  private readonly volatileSeq = new Map<number, number>();
+  private readonly deferredFanout = new Map<string, LogItem[]>();
+  private readonly dummyHash: string;
+
+  constructor(
+    readonly config: CoreConfig,
+    private readonly deps: CoreDeps,
+  ) {
+    this.bugs = deps.bugs ?? NO_BUGS;
+    // Unknown user names still pay for one verify, so timing does not tell them apart.
+    this.dummyHash = deps.hasher.hash('dummy', new Uint8Array(16));
+  }
+
+  // ---- accounts and sessions ----
+
+  *register(body: unknown, now: number): Step<Plan<{ BaseResponse: BaseResponse; Uin: number } | ErrorReply>> {
+    return yield* guard(this.registerStep(body, now));
+  }
+
+  private *registerStep(body: unknown, now: number): Step<Plan<{ BaseResponse: BaseResponse; Uin: number } | ErrorReply>> {
+    const b = obj(body, 'request body');
+    const userName = str(b, 'UserName', { max: 32, pattern: USER_NAME_RE, patternText: '[A-Za-z0-9_-]{1,32}' });
+    const password = str(b, 'Password', { min: 1, max: 128 });
+    const nickName = optStr(b, 'NickName', { min: 0, max: 64 }, userName);
+    if (yield* read({ kind: 'accountByName', userName })) return fail(Ret.UserNameTaken, 'that user name is taken');
+    const uin = (yield* read({ kind: 'meta', name: 'nextUin' })) + 1;
+    if (uin > 0xffffffff) return fail(Ret.LimitExceeded, 'no account numbers left');
+    const account: Account = {
+      uin,
+      userName,
+      nickName,
+      passwordHash: this.deps.hasher.hash(password, this.deps.random.bytes(16)),
+      createdAt: now,
+      seq: 0,
+      floor: perCategory(),
+      itemCount: perCategory(),
+      lastPrunedAt: now,
+    };
+    return plan([{ kind: 'putAccount', account }, { kind: 'setMeta', name: 'nextUin', value: uin }], { BaseResponse: OK, Uin: uin });
+  }
+
+  /** manualauth, and long-link auth by password: a device login. */
+  *login(
+    body: unknown,
+    now: number,
+  ): Step<Plan<{ BaseResponse: BaseResponse; Uin: number; Sid: string; Skey: string; SyncKey: SyncKeyJson } | ErrorReply>> {
+    return yield* guard(this.loginStep(body, now));
+  }
+
+  private *loginStep(body: unknown, now: number): Step<Plan<any>> {
+    const b = obj(body, 'request body');
+    const userName = str(b, 'UserName', { max: 32, pattern: USER_NAME_RE, patternText: '[A-Za-z0-9_-]{1,32}' });
+    const password = str(b, 'Password', { min: 1, max: 128 });
+    const deviceId = str(b, 'DeviceID', { max: 64, pattern: DEVICE_ID_RE, patternText: '[A-Za-z0-9_-]{1,64}' });
+    const account = yield* read({ kind: 'accountByName', userName });
+    const ok = this.deps.hasher.verify(password, account?.passwordHash ?? this.dummyHash);
+    if (!account || !ok) return fail(Ret.AuthFailed, 'wrong user name or password');
+
+    const devices = yield* read({ kind: 'devicesOf', uin: account.uin });
+    const live = devices.filter((d) => d.deviceId !== deviceId && this.isLive(d, now));
+    if (live.length >= this.config.maxDevicesPerAccount) {
+      return fail(Ret.LimitExceeded, `at most ${this.config.maxDevicesPerAccount} devices may be logged in; log one out first`);
+    }
+    const writes: Write[] = [];
+    const effects: CoreEffect[] = [];
+    const prev = devices.find((d) => d.deviceId === deviceId);
+    if (prev && prev.sid !== '') {
+      const old = yield* read({ kind: 'session', sid: prev.sid });
+      if (old && old.state === 'active') {
+        writes.push({ kind: 'putSession', session: { ...old, state: 'replaced' } });
+        effects.push({ kind: 'sessionEnded', sid: old.sid, uin: account.uin, ret: Ret.SessionReplaced });
+      }
+    }
+    const sid = this.newSid();
+    const skey = this.newSkey();
+    const session: Session = { sid, uin: account.uin, deviceId, state: 'active', skey, prevSkey: '', skeyAt: now, createdAt: now };
+    const device: Device = prev
+      ? { ...prev, sid, lastSeenAt: now }
+      : { uin: account.uin, deviceId, sid, acked: perCategory(), createdAt: now, lastSeenAt: now };
+    writes.push({ kind: 'putSession', session }, { kind: 'putDevice', device });
+    return {
+      writes,
+      effects,
+      reply: { BaseResponse: OK, Uin: account.uin, Sid: sid, Skey: skey, SyncKey: toSyncKeyJson(initKey(account, device)) },
+    };
+  }
+
+  /** Long-link auth by an existing session: `{Uin, Sid, DeviceID}`. */
+  *resume(body: unknown, now: number): Step<Plan<any>> {
+    return yield* guard(this.resumeStep(body, now));
+  }
+
+  private *resumeStep(body: unknown, now: number): Step<Plan<any>> {
+    const b = obj(body, 'request body');
+    const uin = int(b, 'Uin', 1, 0xffffffff);
+    const sid = str(b, 'Sid', { max: 64 });
+    const deviceId = str(b, 'DeviceID', { max: 64, pattern: DEVICE_ID_RE });
+    const auth = yield* this.authLink(uin, sid, deviceId, now);
+    if ('BaseResponse' in auth) return { writes: [], effects: [], reply: auth };
+    const writes = this.touch(auth.device, now, auth.device.acked);
+    return plan(writes, {
+      BaseResponse: OK,
+      Uin: uin,
+      Sid: sid,
+      Skey: auth.session.skey,
+      SyncKey: toSyncKeyJson(initKey(auth.account, auth.device)),
+    });
+  }
+
+  *logout(caller: Caller, now: number): Step<Plan<{ BaseResponse: BaseResponse } | ErrorReply>> {
+    return yield* guard(this.logoutStep(caller, now));
+  }
+
+  private *logoutStep(caller: Caller, now: number): Step<Plan<any>> {
+    const auth = yield* this.authenticate(caller, now);
+    if ('BaseResponse' in auth) return { writes: [], effects: [], reply: auth };
+    const { session, device } = auth;
+    return {
+      writes: [
+        { kind: 'putSession', session: { ...session, state: 'loggedout' } },
+        { kind: 'putDevice', device: { ...device, sid: '', lastSeenAt: now } },
+      ],
+      effects: [{ kind: 'sessionEnded', sid: session.sid, uin: session.uin, ret: Ret.SessionReplaced }],
+      reply: { BaseResponse: OK },
+    };
+  }
+
+  // ---- init and sync ----
+
+  *init(caller: Caller, now: number): Step<Plan<any>> {
+    return yield* guard(this.initStep(caller, now));
+  }
+
+  private *initStep(caller: Caller, now: number): Step<Plan<any>> {
+    const auth = yield* this.authenticate(caller, now);
+    if ('BaseResponse' in auth) return { writes: [], effects: [], reply: auth };
+    const { account, device } = auth;
+    const groups = yield* read({ kind: 'groupsOf', uin: account.uin, limit: this.config.maxInitContacts });
+    const remarks = yield* read({ kind: 'remarksOf', uin: account.uin, limit: this.config.maxInitContacts });
+    const contacts: ContactItem[] = [];
+    for (const g of groups) contacts.push(yield* this.groupContact(g, ''));
+    for (const r of remarks) {
+      if (contacts.length >= this.config.maxInitContacts) break;
+      const target = r.target.startsWith('@@') ? undefined : yield* read({ kind: 'accountByName', userName: r.target });
+      const found = contacts.find((c) => c.UserName === r.target);
+      if (found) found.RemarkName = r.remarkName;
+      else contacts.push({ UserName: r.target, NickName: target?.nickName ?? '', RemarkName: r.remarkName, MemberList: [], MemberCount: 0 });
+    }
+    const writes = this.touch(device, now, device.acked);
+    const skey = this.rotateSkey(auth.session, now, writes, caller);
+    return plan(writes, {
+      BaseResponse: OK,
+      User: { Uin: account.uin, UserName: account.userName, NickName: account.nickName },
+      Count: contacts.length,
+      ContactList: contacts,
+      SyncKey: toSyncKeyJson(initKey(account, device)),
+      SKey: skey,
+      SystemTime: Math.floor(now / 1000),
+    });
+  }
+
+  /** webwxsync, and the long link's sync: items after the presented key; presenting it acknowledges. */
+  *sync(caller: Caller, syncKey: unknown, now: number): Step<Plan<SyncReply | ErrorReply>> {
+    return yield* guard(this.syncStep(caller, syncKey, now));
+  }
+
+  private *syncStep(caller: Caller, syncKey: unknown, now: number): Step<Plan<SyncReply | ErrorReply>> {
+    const auth = yield* this.authenticate(caller, now);
+    if ('BaseResponse' in auth) return { writes: [], effects: [], reply: auth };
+    const key = parseKey(() => parseSyncKeyJson(syncKey));
+    let { account, device } = auth;
+    const bad = checkKey(key, account);
+    if (bad) return fail(bad.ret, bad.msg);
+
+    const writes: Write[] = [];
+    const newKey = new Map<number, number>();
+    const messages: MessageItem[] = [];
+    const contacts: ContactItem[] = [];
+    let remaining = this.config.syncLimit;
+    let more = false;
+    for (const cat of CATEGORIES) {
+      const from = Math.max(key.get(cat) ?? 0, account.floor[cat]);
+      const items = yield* read({ kind: 'items', uin: account.uin, category: cat, afterSeq: from, limit: remaining + 1 });
+      const taken = items.slice(0, remaining);
+      if (items.length > taken.length) {
+        more = true;
+      }
+      remaining -= taken.length;
+      let last = taken.length > 0 ? taken[taken.length - 1]!.seq : from;
+      if (this.bugs.has('continue-off-by-one') && items.length > taken.length) last = items[taken.length]!.seq;
+      newKey.set(cat, last);
+      for (const it of taken) {
+        if (it.category === Category.Messages) messages.push(it.data);
+        else contacts.push(it.data);
+      }
+    }
+
+    const presented = perCategory();
+    for (const cat of CATEGORIES) presented[cat] = key.get(cat) ?? 0;
+    const acked = this.bugs.has('ack-on-fetch') ? { 1: newKey.get(1)!, 2: newKey.get(2)! } : presented;
+    writes.push(...this.touch(device, now, acked));
+    device = { ...device, acked: maxPer(device.acked, acked) };
+    yield* this.prune(account, device, now, writes);
+    const skey = this.rotateSkey(auth.session, now, writes, caller);
+    const json = toSyncKeyJson(newKey);
+    return plan(writes, {
+      BaseResponse: OK,
+      AddMsgCount: messages.length,
+      AddMsgList: messages,
+      ModContactCount: contacts.length,
+      ModContactList: contacts,
+      DelContactCount: 0,
+      DelContactList: [],
+      SyncKey: json,
+      SyncCheckKey: json,
+      SKey: skey,
+      ContinueFlag: more ? 1 : 0,
+    });
+  }
+
+  /** synccheck: is there anything after this key? Presenting the key acknowledges it. */
+  *syncCheck(query: Readonly<Record<string, string | undefined>>, now: number): Step<Plan<SyncCheckReply>> {
+    const answer = (retcode: number): Plan<SyncCheckReply> => ({
+      writes: [],
+      effects: [],
+      reply: { retcode: String(retcode), selector: '0', seq: 0, uin: 0 },
+    });
+    const uinText = query['uin'] ?? '';
+    const uin = /^[0-9]{1,10}$/.test(uinText) ? Number(uinText) : NaN;
+    const sid = query['sid'];
+    const skey = query['skey'];
+    const deviceId = query['deviceid'];
+    if (!Number.isInteger(uin) || !sid || skey === undefined || !deviceId || query['synckey'] === undefined) {
+      return answer(Ret.BadRequest);
+    }
+    const auth = yield* this.authenticate({ kind: 'http', base: { Uin: uin, Sid: sid, Skey: skey, DeviceID: deviceId }, checkSkey: true }, now);
+    if ('BaseResponse' in auth) return answer(auth.BaseResponse.Ret === Ret.SessionReplaced ? Ret.SessionReplaced : Ret.SessionInvalid);
+    let key: SyncKeyMap;
+    try {
+      key = parseSyncKeyQuery(query['synckey']);
+    } catch {
+      return answer(Ret.BadRequest);
+    }
+    const { account, device } = auth;
+    const bad = checkKey(key, account);
+    if (bad && bad.ret !== Ret.Resync) return answer(Ret.BadRequest);
+    let selector = 0;
+    if (bad) {
+      selector = 2; // the sync that follows answers 1200
+    } else {
+      for (const cat of CATEGORIES) {
+        const from = Math.max(key.get(cat) ?? 0, account.floor[cat]);
+        const next = yield* read({ kind: 'items', uin: account.uin, category: cat, afterSeq: from, limit: 1 });
+        if (next.length > 0) selector |= cat === Category.Messages ? 2 : 4;
+      }
+    }
+    const presented = perCategory();
+    if (!bad) for (const cat of CATEGORIES) presented[cat] = key.get(cat) ?? 0;
+    const writes = this.touch(device, now, presented);
+    return { writes, effects: [], reply: { retcode: '0', selector: String(selector), seq: account.seq, uin: account.uin } };
+  }
+
+  // ---- sending ----
+
+  /** webwxsendmsg `{BaseRequest, Msg}`, or the long link's send `Msg`. */
+  *send(caller: Caller, msg: unknown, now: number): Step<Plan<{ BaseResponse: BaseResponse; MsgID: number; LocalID: string } | ErrorReply>> {
+    return yield* guard(this.sendStep(caller, msg, now));
+  }
+
+  private *sendStep(caller: Caller, msgIn: unknown, now: number): Step<Plan<any>> {
+    const auth = yield* this.authenticate(caller, now);
+    if ('BaseResponse' in auth) return { writes: [], effects: [], reply: auth };
+    const m = obj(msgIn, 'Msg');
+    const clientMsgId = idString(m, 'ClientMsgId', true)!;
+    const localId = idString(m, 'LocalID', false) ?? clientMsgId;
+    const sender = auth.account;
+    if (m['FromUserName'] !== undefined && m['FromUserName'] !== '' && m['FromUserName'] !== sender.userName) {
+      throw new InputError('FromUserName must be your own user name');
+    }
+    const to = str(m, 'ToUserName', { max: 40 });
+    const type = optInt(m, 'Type', 1, 65535, 1);
+    if (!MSG_TYPES.has(type)) throw new InputError(`Type ${type} is not a known message type`);
+    const content = str(m, 'Content', { min: 0, max: this.config.maxContentBytes });
+    if (utf8Length(content) > this.config.maxContentBytes) {
+      return fail(Ret.ContentTooLarge, `Content is larger than ${this.config.maxContentBytes} bytes`);
+    }
+
+    if (!this.bugs.has('skip-dedup')) {
+      const seen = yield* read({ kind: 'dedup', uin: sender.uin, clientMsgId });
+      if (seen) {
+        const writes = this.touch(auth.device, now, auth.device.acked);
+        return plan(writes, { BaseResponse: OK, MsgID: seen.msgId, LocalID: seen.localId });
+      }
+    }
+
+    let targets: number[];
+    let group: Group | undefined;
+    if (to.startsWith('@@')) {
+      group = yield* read({ kind: 'group', userName: to });
+      if (!group) return fail(Ret.UnknownRecipient, `no chat room named ${to}`);
+      if (!group.members.includes(sender.uin)) return fail(Ret.NotGroupMember, `you are not a member of ${to}`);
+      targets = group.members;
+    } else {
+      const recipient = to === sender.userName ? sender : yield* read({ kind: 'accountByName', userName: to });
+      if (!recipient) return fail(Ret.UnknownRecipient, `no user named ${to}`);
+      targets = recipient.uin === sender.uin ? [sender.uin] : [sender.uin, recipient.uin];
+    }
+
+    const msgId = (yield* read({ kind: 'meta', name: 'nextMsgId' })) + 1;
+    const writes: Write[] = [{ kind: 'setMeta', name: 'nextMsgId', value: msgId }];
+    let groupSeq = 0;
+    if (group) {
+      groupSeq = group.seq + 1;
+      writes.push({ kind: 'putGroup', group: { ...group, seq: groupSeq } });
+    }
+    const data: MessageItem = {
+      MsgId: msgId,
+      NewMsgId: msgId,
+      FromUserName: sender.userName,
+      ToUserName: to,
+      MsgType: type,
+      Content: content,
+      CreateTime: Math.floor(now / 1000),
+      ClientMsgId: clientMsgId,
+      Status: 3,
+      GroupSeq: groupSeq,
+    };
+    const appender = new Appender(this, now, writes);
+    appender.seed(sender);
+    if (group && this.bugs.has('group-order-per-member')) {
+      yield* this.buggyGroupFanout(group, targets, data, appender);
+    } else {
+      for (const uin of targets) yield* appender.append(uin, Category.Messages, data);
+    }
+    writes.push({ kind: 'putDedup', dedup: { uin: sender.uin, clientMsgId, msgId, localId, createdAt: now } });
+    writes.push(...this.touch(auth.device, now, auth.device.acked));
+    return { writes, effects: appender.effects(), reply: { BaseResponse: OK, MsgID: msgId, LocalID: localId } };
+  }
+
+  private *buggyGroupFanout(group: Group, targets: number[], data: MessageItem, appender: Appender): Step<void> {
+    // Odd-indexed members get each message only after the group's next one.
+    const deferred = this.deferredFanout.get(group.userName) ?? [];
+    const next: LogItem[] = [];
+    for (let i = 0; i < targets.length; i++) {
+      const uin = targets[i]!;
+      if (i % 2 === 1) next.push({ uin, category: 1, seq: 0, createdAt: 0, data });
+      else yield* appender.append(uin, Category.Messages, data);
+    }
+    for (const d of deferred) yield* appender.append(d.uin, Category.Messages, d.data as MessageItem);
+    this.deferredFanout.set(group.userName, next);
+  }
+
+  // ---- groups and contacts ----
+
+  *createChatRoom(caller: Caller, body: unknown, now: number): Step<Plan<any>> {
+    return yield* guard(this.createChatRoomStep(caller, body, now));
+  }
+
+  private *createChatRoomStep(caller: Caller, body: unknown, now: number): Step<Plan<any>> {
+    const auth = yield* this.authenticate(caller, now);
+    if ('BaseResponse' in auth) return { writes: [], effects: [], reply: auth };
+    const b = obj(body, 'request body');
+    const list = b['MemberList'];
+    if (!Array.isArray(list)) throw new InputError('MemberList must be an array of {UserName}');
+    if (b['MemberCount'] !== undefined && b['MemberCount'] !== list.length) throw new InputError('MemberCount does not match MemberList');
+    const topic = optStr(b, 'Topic', { min: 0, max: TOPIC_MAX }, '');
+    if (list.length + 1 > this.config.maxGroupMembers) {
+      return fail(Ret.LimitExceeded, `a chat room has at most ${this.config.maxGroupMembers} members`);
+    }
+    const creator = auth.account;
+    const members: Account[] = [creator];
+    for (const entry of list) {
+      if (!isObj(entry)) throw new InputError('MemberList entries must be {UserName}');
+      const name = str(entry, 'UserName', { max: 32, pattern: USER_NAME_RE });
+      if (members.some((a) => a.userName === name)) continue;
+      const a = yield* read({ kind: 'accountByName', userName: name });
+      if (!a) return fail(Ret.UnknownRecipient, `no user named ${name}`);
+      members.push(a);
+    }
+    if (members.length < 2) throw new InputError('MemberList must name at least one other user');
+    const id = (yield* read({ kind: 'meta', name: 'nextGroupId' })) + 1;
+    const group: Group = {
+      userName: `@@${id}`,
+      topic,
+      ownerUin: creator.uin,
+      members: members.map((a) => a.uin),
+      seq: 0,
+      createdAt: now,
+    };
+    const writes: Write[] = [{ kind: 'setMeta', name: 'nextGroupId', value: id }, { kind: 'putGroup', group }];
+    const contact: ContactItem = {
+      UserName: group.userName,
+      NickName: topic,
+      RemarkName: '',
+      MemberList: members.map((a) => a.userName),
+      MemberCount: members.length,
+    };
+    const appender = new Appender(this, now, writes);
+    for (const a of members) appender.seed(a);
+    for (const a of members) yield* appender.append(a.uin, Category.Contacts, contact);
+    writes.push(...this.touch(auth.device, now, auth.device.acked));
+    return {
+      writes,
+      effects: appender.effects(),
+      reply: { BaseResponse: OK, ChatRoomName: group.userName, MemberCount: members.length, MemberList: members.map((a) => ({ UserName: a.userName, NickName: a.nickName })) },
+    };
+  }
+
+  /** webwxoplog CmdId 2: a remark that syncs to the user's other devices (key 2). */
+  *oplog(caller: Caller, body: unknown, now: number): Step<Plan<any>> {
+    return yield* guard(this.oplogStep(caller, body, now));
+  }
+
+  private *oplogStep(caller: Caller, body: unknown, now: number): Step<Plan<any>> {
+    const auth = yield* this.authenticate(caller, now);
+    if ('BaseResponse' in auth) return { writes: [], effects: [], reply: auth };
+    const b = obj(body, 'request body');
+    const cmd = int(b, 'CmdId', 0, 1000);
+    if (cmd !== 2) throw new InputError(`CmdId ${cmd} is not supported (only 2, remark)`);
+    const target = str(b, 'UserName', { max: 40 });
+    const remarkName = str(b, 'RemarkName', { min: 0, max: REMARK_MAX });
+    let contact: ContactItem;
+    if (target.startsWith('@@')) {
+      const g = yield* read({ kind: 'group', userName: target });
+      if (!g || !g.members.includes(auth.account.uin)) return fail(Ret.UnknownRecipient, `no chat room named ${target}`);
+      contact = yield* this.groupContact(g, remarkName);
+    } else {
+      const a = yield* read({ kind: 'accountByName', userName: target });
+      if (!a) return fail(Ret.UnknownRecipient, `no user named ${target}`);
+      contact = { UserName: a.userName, NickName: a.nickName, RemarkName: remarkName, MemberList: [], MemberCount: 0 };
+    }
+    const writes: Write[] = [{ kind: 'putRemark', remark: { uin: auth.account.uin, target, remarkName } }];
+    const appender = new Appender(this, now, writes);
+    appender.seed(auth.account);
+    yield* appender.append(auth.account.uin, Category.Contacts, contact);
+    writes.push(...this.touch(auth.device, now, auth.device.acked));
+    return { writes, effects: appender.effects(), reply: { BaseResponse: OK } };
+  }
+
+  // ---- helpers ----
+
+  /** The next sequence value of an account (a planted bug may use a volatile counter). */
+  nextSeq(account: Account): number {
+    if (this.bugs.has('volatile-seq')) {
+      const s = (this.volatileSeq.get(account.uin) ?? 0) + 1;
+      this.volatileSeq.set(account.uin, s);
+      return Math.max(s, 1);
+    }
+    return account.seq + 1;
+  }
+
+  private *groupContact(g: Group, remarkName: string): Step<ContactItem> {
+    const names: string[] = [];
+    for (const uin of g.members) {
+      const a = yield* read({ kind: 'account', uin });
+      names.push(a?.userName ?? '');
+    }
+    return { UserName: g.userName, NickName: g.topic, RemarkName: remarkName, MemberList: names, MemberCount: names.length };
+  }
+
+  private *authenticate(caller: Caller, now: number): Step<Auth | ErrorReply> {
+    if (caller.kind === 'link') return yield* this.authLink(caller.uin, caller.sid, caller.deviceId, now);
+    if (!isObj(caller.base)) return errorReply(Ret.BadRequest, 'BaseRequest is missing or not an object');
+    const base: Obj = caller.base;
+    const uin = base['Uin'];
+    const sid = base['Sid'];
+    const deviceId = base['DeviceID'];
+    if (typeof uin !== 'number' || typeof sid !== 'string' || typeof deviceId !== 'string') {
+      return errorReply(Ret.BadRequest, 'BaseRequest needs Uin (number), Sid and DeviceID (strings)');
+    }
+    const auth = yield* this.authLink(uin, sid, deviceId, now);
+    if ('BaseResponse' in auth || !caller.checkSkey) return auth;
+    const skey = base['Skey'];
+    if (typeof skey !== 'string' || skey === '' || (skey !== auth.session.skey && skey !== auth.session.prevSkey)) {
+      return errorReply(Ret.SessionInvalid, 'unknown or expired session');
+    }
+    return auth;
+  }
+
+  private *authLink(uin: number, sid: string, deviceId: string, now: number): Step<Auth | ErrorReply> {
+    const invalid = errorReply(Ret.SessionInvalid, 'unknown or expired session');
+    if (sid.length === 0 || sid.length > 64) return invalid;
+    const session = yield* read({ kind: 'session', sid });
+    // Another account's Sid answers exactly like an unknown one.
+    if (!session || session.uin !== uin || session.deviceId !== deviceId) return invalid;
+    if (session.state !== 'active') {
+      return errorReply(Ret.SessionReplaced, session.state === 'replaced' ? 'session replaced by a newer login of this device' : 'logged out');
+    }
+    const device = yield* read({ kind: 'device', uin, deviceId });
+    const account = yield* read({ kind: 'account', uin });
+    if (!device || !account || device.sid !== sid) return invalid;
+    if (now - device.lastSeenAt > this.config.sessionTtlMs) return invalid;
+    return { session, device, account };
+  }
+
+  private isLive(d: Device, now: number): boolean {
+    return d.sid !== '' && now - d.lastSeenAt <= this.config.sessionTtlMs;
+  }
+
+  /** Device writes for an acknowledgement and a sign of life, only when something changed. */
+  private touch(device: Device, now: number, presented: PerCategory): Write[] {
+    const acked = maxPer(device.acked, presented);
+    const ackMoved = acked[1] !== device.acked[1] || acked[2] !== device.acked[2];
+    const stale = now - device.lastSeenAt >= this.config.lastSeenGranularityMs;
+    if (!ackMoved && !stale) return [];
+    return [{ kind: 'putDevice', device: { ...device, acked, lastSeenAt: stale ? now : device.lastSeenAt } }];
+  }
+
+  private rotateSkey(session: Session, now: number, writes: Write[], caller: Caller): string {
+    if (caller.kind !== 'http' || now - session.skeyAt < this.config.skeyRotateMs) return session.skey;
+    const skey = this.newSkey();
+    writes.push({ kind: 'putSession', session: { ...session, skey, prevSkey: session.skey, skeyAt: now } });
+    return skey;
+  }
+
+  /** Retention for one account: items every live device acknowledged and older than the minimum, or older than the maximum. */
+  private *prune(account: Account, self: Device, now: number, writes: Write[]): Step<void> {
+    if (now - account.lastPrunedAt < this.config.pruneIntervalMs) return;
+    const devices = (yield* read({ kind: 'devicesOf', uin: account.uin })).map((d) => (d.deviceId === self.deviceId ? self : d));
+    const live = devices.filter((d) => this.isLive(d, now));
+    const floor = { ...account.floor };
+    const itemCount = { ...account.itemCount };
+    for (const cat of CATEGORIES) {
+      const ackBound = this.bugs.has('prune-unacked') ? Infinity : live.length ? Math.min(...live.map((d) => d.acked[cat])) : 0;
+      const items = yield* read({ kind: 'items', uin: account.uin, category: cat, afterSeq: floor[cat], limit: this.config.pruneBatch });
+      let through = floor[cat];
+      let n = 0;
+      for (const it of items) {
+        const old = now - it.createdAt >= this.config.minRetentionMs;
+        const tooOld = now - it.createdAt >= this.config.maxRetentionMs;
+        if (!((old && it.seq <= ackBound) || tooOld)) break;
+        through = it.seq;
+        n++;
+      }
+      if (n > 0) {
+        writes.push({ kind: 'pruneItems', uin: account.uin, category: cat, throughSeq: through });
+        floor[cat] = through;
+        itemCount[cat] -= n;
+      }
+    }
+    writes.push({ kind: 'putAccount', account: { ...account, floor, itemCount, lastPrunedAt: now } });
+    writes.push({ kind: 'pruneDedup', uin: account.uin, before: now - this.config.dedupRetentionMs });
+  }
+
+  newSid(): string {
+    return Buffer.from(this.deps.random.bytes(16)).toString('base64url');
+  }
+
+  private newSkey(): string {
+    return Buffer.from(this.deps.random.bytes(24)).toString('hex').toUpperCase();
+  }
+}
+
+/**
+ * Appends items to accounts' logs within one command, keeping each touched
+ * account's latest record (a command's reads do not see its own writes).
+ */
+class Appender {
+  private readonly accounts = new Map<number, Account>();
+  private readonly selectors = new Map<number, number>();
+
+  constructor(
+    private readonly core: ProtocolCore,
+    private readonly now: number,
+    private readonly writes: Write[],
+  ) {}
+
+  seed(a: Account): void {
+    if (!this.accounts.has(a.uin)) this.accounts.set(a.uin, a);
+  }
+
+  *append(uin: number, category: CategoryId, data: MessageItem | ContactItem): Step<void> {
+    let a = this.accounts.get(uin) ?? (yield* read({ kind: 'account', uin }));
+    if (!a) throw new Error(`account ${uin} vanished`);
+    const seq = this.core.nextSeq(a);
+    const item = { uin, category, seq, createdAt: this.now, data } as LogItem;
+    this.writes.push({ kind: 'appendItem', item });
+    const itemCount = { ...a.itemCount, [category]: a.itemCount[category] + 1 };
+    const floor = { ...a.floor };
+    // Bounded log: over the limit, the oldest item goes (devices behind it get 1200).
+    if (itemCount[category] > this.core.config.maxLogItemsPerCategory) {
+      const [oldest] = yield* read({ kind: 'items', uin, category, afterSeq: floor[category], limit: 1 });
+      if (oldest) {
+        this.writes.push({ kind: 'pruneItems', uin, category, throughSeq: oldest.seq });
+        floor[category] = oldest.seq;
+        itemCount[category]--;
+      }
+    }
+    a = { ...a, seq: Math.max(a.seq, seq), itemCount, floor };
+    this.accounts.set(uin, a);
+    this.selectors.set(uin, (this.selectors.get(uin) ?? 0) | (category === Category.Messages ? 2 : 4));
+  }
+
+  /** The account writes go last so each account is written once. */
+  effects(): CoreEffect[] {
+    const out: CoreEffect[] = [];
+    for (const [uin, selector] of this.selectors) {
+      const a = this.accounts.get(uin)!;
+      this.writes.push({ kind: 'putAccount', account: a });
+      out.push({ kind: 'appended', uin, selector, seq: a.seq });
+    }
+    return out;
+  }
+}
+
+function initKey(account: Account, device: Device): SyncKeyMap {
+  const m: SyncKeyMap = new Map();
+  for (const cat of CATEGORIES) m.set(cat, Math.max(device.acked[cat], account.floor[cat]));
+  return m;
+}
+
+function maxPer(a: PerCategory, b: PerCategory): PerCategory {
+  return { 1: Math.max(a[1], b[1]), 2: Math.max(a[2], b[2]) };
+}
+
+function checkKey(key: SyncKeyMap, account: Account): { ret: RetCode; msg: string } | undefined {
+  for (const cat of CATEGORIES) {
+    const v = key.get(cat) ?? 0;
+    if (v > account.seq) return { ret: Ret.BadRequest, msg: `SyncKey ${cat}_${v} is ahead of the server` };
+    if (v !== 0 && v < account.floor[cat]) return { ret: Ret.Resync, msg: 'resync: call webwxinit again' };
+  }
+  return undefined;
+}
+
+function parseKey(f: () => SyncKeyMap): SyncKeyMap {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof WireError) throw new InputError(`SyncKey: ${e.message}`);
+    throw e;
+  }
+}
+
+function plan<R>(writes: Write[], reply: R): Plan<R> {
+  return { writes, reply, effects: [] };
+}
+
+function fail(ret: RetCode, msg: string): Plan<ErrorReply> {
+  return { writes: [], effects: [], reply: errorReply(ret, msg) };
+}
+
+/** Bad input becomes its Ret code with nothing written. */
+function* guard<R>(step: Step<Plan<R>>): Step<Plan<R | ErrorReply>> {
+  try {
+    return yield* step;
+  } catch (e) {
+    if (e instanceof InputError) return fail(e.ret as RetCode, e.message);
+    throw e;
+  }
+}

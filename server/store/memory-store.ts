@@ -1,0 +1,265 @@
+// An in-memory store with a crash model: what was committed survives a crash,
+// nothing else. Writes apply in place and push an undo step; commit forgets
+// the undo log, rollback and crash replay it backwards.
+import type { Account, DedupRecord, Device, Group, LogItem, MetaName, Remark, Session } from '../core/model.ts';
+import type { Store } from './store.ts';
+import type { Read, ReadResult, Write } from './store-ops.ts';
+
+/** One category's log: items sorted by seq, with a moving start so pruning is O(1) amortised. */
+class ItemLog {
+  items: LogItem[] = [];
+  start = 0;
+
+  after(afterSeq: number, limit: number): LogItem[] {
+    let lo = this.start;
+    let hi = this.items.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.items[mid]!.seq <= afterSeq) lo = mid + 1;
+      else hi = mid;
+    }
+    return this.items.slice(lo, Math.min(lo + limit, this.items.length));
+  }
+
+  compact(): void {
+    if (this.start > 1024 && this.start * 2 > this.items.length) {
+      this.items = this.items.slice(this.start);
+      this.start = 0;
+    }
+  }
+}
+
+export class MemoryStore implements Store {
+  readonly kind = 'memory' as const;
+  private accounts = new Map<number, Account>();
+  private uinByName = new Map<string, number>();
+  private sessions = new Map<string, Session>();
+  private devices = new Map<number, Map<string, Device>>();
+  private dedups = new Map<number, Map<string, DedupRecord>>();
+  private groups = new Map<string, Group>();
+  private groupsByMember = new Map<number, string[]>();
+  private remarks = new Map<number, Map<string, Remark>>();
+  private logs = new Map<string, ItemLog>();
+  private meta = new Map<MetaName, number>();
+  private undo: Array<() => void> = [];
+  private inTx = false;
+  private closed = false;
+  /** Commits so far: the simulation reports it, tests assert group commit with it. */
+  commits = 0;
+
+  begin(): void {
+    this.assertOpen();
+    if (this.inTx) throw new Error('MemoryStore: nested transaction');
+    this.inTx = true;
+  }
+
+  commit(): void {
+    this.assertTx();
+    this.undo = [];
+    this.inTx = false;
+    this.commits++;
+    for (const log of this.logs.values()) log.compact();
+  }
+
+  rollback(): void {
+    this.assertTx();
+    for (let i = this.undo.length - 1; i >= 0; i--) this.undo[i]!();
+    this.undo = [];
+    this.inTx = false;
+  }
+
+  /** A crash: everything since the last commit is gone; committed state stays. */
+  crash(): void {
+    if (this.inTx) this.rollback();
+  }
+
+  close(): void {
+    if (this.inTx) this.rollback();
+    this.closed = true;
+  }
+
+  /** Reopen after close: the "disk" is this object. */
+  reopen(): this {
+    this.closed = false;
+    return this;
+  }
+
+  read<R extends Read>(r: R): ReadResult[R['kind']] {
+    this.assertOpen();
+    return this.readAny(r) as ReadResult[R['kind']];
+  }
+
+  private readAny(r: Read): ReadResult[Read['kind']] {
+    switch (r.kind) {
+      case 'account':
+        return this.accounts.get(r.uin);
+      case 'accountByName': {
+        const uin = this.uinByName.get(r.userName);
+        return uin === undefined ? undefined : this.accounts.get(uin);
+      }
+      case 'session':
+        return this.sessions.get(r.sid);
+      case 'device':
+        return this.devices.get(r.uin)?.get(r.deviceId);
+      case 'devicesOf':
+        return [...(this.devices.get(r.uin)?.values() ?? [])];
+      case 'dedup':
+        return this.dedups.get(r.uin)?.get(r.clientMsgId);
+      case 'group':
+        return this.groups.get(r.userName);
+      case 'groupsOf': {
+        const names = this.groupsByMember.get(r.uin) ?? [];
+        return names.slice(0, r.limit).map((n) => this.groups.get(n)!);
+      }
+      case 'remarksOf':
+        return [...(this.remarks.get(r.uin)?.values() ?? [])].slice(0, r.limit);
+      case 'items':
+        return this.logs.get(logKey(r.uin, r.category))?.after(r.afterSeq, r.limit) ?? [];
+      case 'meta':
+        return this.meta.get(r.name) ?? 0;
+    }
+  }
+
+  apply(writes: readonly Write[]): void {
+    this.assertTx();
+    for (const w of writes) this.applyOne(w);
+  }
+
+  private applyOne(w: Write): void {
+    switch (w.kind) {
+      case 'putAccount': {
+        const a = freezeRecord(w.account);
+        const prev = this.accounts.get(a.uin);
+        this.accounts.set(a.uin, a);
+        const hadName = this.uinByName.has(a.userName);
+        this.uinByName.set(a.userName, a.uin);
+        this.undo.push(() => {
+          if (prev) this.accounts.set(a.uin, prev);
+          else this.accounts.delete(a.uin);
+          if (!hadName) this.uinByName.delete(a.userName);
+        });
+        return;
+      }
+      case 'putSession': {
+        const s = freezeRecord(w.session);
+        this.undoableSet(this.sessions, s.sid, s);
+        return;
+      }
+      case 'putDevice': {
+        const d = freezeRecord(w.device);
+        this.undoableSet(inner(this.devices, d.uin), d.deviceId, d);
+        return;
+      }
+      case 'putDedup': {
+        const d = freezeRecord(w.dedup);
+        this.undoableSet(inner(this.dedups, d.uin), d.clientMsgId, d);
+        return;
+      }
+      case 'putGroup': {
+        const g = freezeRecord(w.group);
+        const prev = this.groups.get(g.userName);
+        this.undoableSet(this.groups, g.userName, g);
+        for (const uin of g.members) {
+          if (prev?.members.includes(uin)) continue;
+          const list = this.groupsByMember.get(uin) ?? [];
+          this.groupsByMember.set(uin, list);
+          list.push(g.userName);
+          this.undo.push(() => void list.pop());
+        }
+        return;
+      }
+      case 'putRemark': {
+        const r = freezeRecord(w.remark);
+        this.undoableSet(inner(this.remarks, r.uin), r.target, r);
+        return;
+      }
+      case 'appendItem': {
+        const key = logKey(w.item.uin, w.item.category);
+        let log = this.logs.get(key);
+        if (!log) this.logs.set(key, (log = new ItemLog()));
+        const last = log.items[log.items.length - 1];
+        if (last && last.seq >= w.item.seq) {
+          throw new Error(`MemoryStore: append out of order (${w.item.seq} after ${last.seq})`);
+        }
+        const l = log;
+        l.items.push(freezeRecord(w.item));
+        this.undo.push(() => void l.items.pop());
+        return;
+      }
+      case 'pruneItems': {
+        const log = this.logs.get(logKey(w.uin, w.category));
+        if (!log) return;
+        const before = log.start;
+        while (log.start < log.items.length && log.items[log.start]!.seq <= w.throughSeq) log.start++;
+        this.undo.push(() => {
+          log.start = before;
+        });
+        return;
+      }
+      case 'pruneDedup': {
+        const m = this.dedups.get(w.uin);
+        if (!m) return;
+        const removed: DedupRecord[] = [];
+        // Insertion order is creation order, so the old ones are at the front.
+        for (const rec of m.values()) {
+          if (rec.createdAt >= w.before) break;
+          removed.push(rec);
+        }
+        for (const rec of removed) m.delete(rec.clientMsgId);
+        this.undo.push(() => {
+          // Restore the original insertion order: removed records first.
+          const rest = [...m.values()];
+          m.clear();
+          for (const rec of removed) m.set(rec.clientMsgId, rec);
+          for (const rec of rest) m.set(rec.clientMsgId, rec);
+        });
+        return;
+      }
+      case 'setMeta': {
+        const prev = this.meta.get(w.name);
+        this.meta.set(w.name, w.value);
+        this.undo.push(() => {
+          if (prev === undefined) this.meta.delete(w.name);
+          else this.meta.set(w.name, prev);
+        });
+        return;
+      }
+    }
+  }
+
+  private undoableSet<K, V>(map: Map<K, V>, key: K, value: V): void {
+    const had = map.has(key);
+    const prev = map.get(key);
+    map.set(key, value);
+    this.undo.push(() => {
+      if (had) map.set(key, prev as V);
+      else map.delete(key);
+    });
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('MemoryStore: closed');
+  }
+
+  private assertTx(): void {
+    this.assertOpen();
+    if (!this.inTx) throw new Error('MemoryStore: no transaction');
+  }
+}
+
+function logKey(uin: number, category: number): string {
+  return `${uin}:${category}`;
+}
+
+function inner<K, K2, V>(outer: Map<K, Map<K2, V>>, key: K): Map<K2, V> {
+  let m = outer.get(key);
+  if (!m) outer.set(key, (m = new Map()));
+  return m;
+}
+
+// Records are shared between the store and the core; freezing them makes an
+// accidental in-place edit (which would bypass the crash model) throw.
+function freezeRecord<T extends object>(r: T): T {
+  for (const v of Object.values(r)) if (v && typeof v === 'object') Object.freeze(v);
+  return Object.freeze(r);
+}

@@ -1,0 +1,563 @@
+// A durable store over SQLite (better-sqlite3, synchronous). Same contract as
+// MemoryStore: reads inside a transaction see its earlier writes, nothing is
+// durable until commit returns (WAL + synchronous=FULL by default), and a
+// crash or rollback drops everything since begin. Records are spread over
+// plain columns; only item data and group members are JSON.
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type {
+  Account,
+  DedupRecord,
+  Device,
+  Group,
+  LogItem,
+  Remark,
+  Session,
+  SessionState,
+} from '../core/model.ts';
+import type { Store } from './store.ts';
+import type { Read, ReadResult, Write } from './store-ops.ts';
+
+/** The schema this code writes, kept in `PRAGMA user_version`. */
+export const SCHEMA_VERSION = 1;
+
+export interface SqliteStoreOptions {
+  /** FULL (default): a commit survives power loss. NORMAL: it survives a process crash. */
+  synchronous?: 'FULL' | 'NORMAL';
+  /** How long to wait for another connection's lock, in ms (default 5000). */
+  busyTimeoutMs?: number;
+}
+
+const SCHEMA_V1 = `
+CREATE TABLE accounts (
+  uin INTEGER PRIMARY KEY,
+  user_name TEXT NOT NULL UNIQUE,
+  nick_name TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  floor1 INTEGER NOT NULL,
+  floor2 INTEGER NOT NULL,
+  count1 INTEGER NOT NULL,
+  count2 INTEGER NOT NULL,
+  last_pruned_at INTEGER NOT NULL
+);
+CREATE TABLE sessions (
+  sid TEXT PRIMARY KEY,
+  uin INTEGER NOT NULL,
+  device_id TEXT NOT NULL,
+  state TEXT NOT NULL,
+  skey TEXT NOT NULL,
+  prev_skey TEXT NOT NULL,
+  skey_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+-- A rowid table: devicesOf returns devices in insertion order (ORDER BY rowid;
+-- an upsert keeps the rowid).
+CREATE TABLE devices (
+  uin INTEGER NOT NULL,
+  device_id TEXT NOT NULL,
+  sid TEXT NOT NULL,
+  acked1 INTEGER NOT NULL,
+  acked2 INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL,
+  PRIMARY KEY (uin, device_id)
+);
+CREATE TABLE dedup (
+  uin INTEGER NOT NULL,
+  client_msg_id TEXT NOT NULL,
+  msg_id INTEGER NOT NULL,
+  local_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (uin, client_msg_id)
+) WITHOUT ROWID;
+CREATE INDEX dedup_by_time ON dedup (uin, created_at);
+CREATE TABLE "groups" (
+  user_name TEXT PRIMARY KEY,
+  topic TEXT NOT NULL,
+  owner_uin INTEGER NOT NULL,
+  members TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+-- ord: the member's join order (1, 2, ... per uin); groupsOf follows it.
+CREATE TABLE group_members (
+  uin INTEGER NOT NULL,
+  user_name TEXT NOT NULL,
+  ord INTEGER NOT NULL,
+  PRIMARY KEY (uin, user_name)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX group_members_by_order ON group_members (uin, ord);
+-- A rowid table: remarksOf returns remarks in insertion order.
+CREATE TABLE remarks (
+  uin INTEGER NOT NULL,
+  target TEXT NOT NULL,
+  remark_name TEXT NOT NULL,
+  PRIMARY KEY (uin, target)
+);
+CREATE TABLE items (
+  uin INTEGER NOT NULL,
+  category INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  data TEXT NOT NULL,
+  PRIMARY KEY (uin, category, seq)
+) WITHOUT ROWID;
+CREATE TABLE meta (
+  name TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
+`;
+
+interface AccountRow {
+  uin: number;
+  user_name: string;
+  nick_name: string;
+  password_hash: string;
+  created_at: number;
+  seq: number;
+  floor1: number;
+  floor2: number;
+  count1: number;
+  count2: number;
+  last_pruned_at: number;
+}
+
+interface SessionRow {
+  sid: string;
+  uin: number;
+  device_id: string;
+  state: string;
+  skey: string;
+  prev_skey: string;
+  skey_at: number;
+  created_at: number;
+}
+
+interface DeviceRow {
+  uin: number;
+  device_id: string;
+  sid: string;
+  acked1: number;
+  acked2: number;
+  created_at: number;
+  last_seen_at: number;
+}
+
+interface DedupRow {
+  uin: number;
+  client_msg_id: string;
+  msg_id: number;
+  local_id: string;
+  created_at: number;
+}
+
+interface GroupRow {
+  user_name: string;
+  topic: string;
+  owner_uin: number;
+  members: string;
+  seq: number;
+  created_at: number;
+}
+
+interface RemarkRow {
+  uin: number;
+  target: string;
+  remark_name: string;
+}
+
+interface ItemRow {
+  seq: number;
+  created_at: number;
+  data: string;
+}
+
+const ACCOUNT_COLS =
+  'uin, user_name, nick_name, password_hash, created_at, seq, floor1, floor2, count1, count2, last_pruned_at';
+const SESSION_COLS = 'sid, uin, device_id, state, skey, prev_skey, skey_at, created_at';
+const DEVICE_COLS = 'uin, device_id, sid, acked1, acked2, created_at, last_seen_at';
+const GROUP_COLS = 'user_name, topic, owner_uin, members, seq, created_at';
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  /** Commits so far, like MemoryStore.commits. */
+  commits = 0;
+  readonly path: string;
+  private readonly db: Database.Database;
+
+  private readonly sBegin: Database.Statement<[]>;
+  private readonly sCommit: Database.Statement<[]>;
+  private readonly sRollback: Database.Statement<[]>;
+
+  private readonly sAccount: Database.Statement<[number], AccountRow>;
+  private readonly sAccountByName: Database.Statement<[string], AccountRow>;
+  private readonly sSession: Database.Statement<[string], SessionRow>;
+  private readonly sDevice: Database.Statement<[number, string], DeviceRow>;
+  private readonly sDevicesOf: Database.Statement<[number], DeviceRow>;
+  private readonly sDedup: Database.Statement<[number, string], DedupRow>;
+  private readonly sGroup: Database.Statement<[string], GroupRow>;
+  private readonly sGroupMembers: Database.Statement<[string], string>;
+  private readonly sGroupsOf: Database.Statement<[number, number], GroupRow>;
+  private readonly sRemarksOf: Database.Statement<[number, number], RemarkRow>;
+  private readonly sItems: Database.Statement<[number, number, number, number], ItemRow>;
+  private readonly sLastSeq: Database.Statement<[number, number], number | null>;
+  private readonly sMeta: Database.Statement<[string], number>;
+
+  private readonly sPutAccount: Database.Statement<unknown[]>;
+  private readonly sPutSession: Database.Statement<unknown[]>;
+  private readonly sPutDevice: Database.Statement<unknown[]>;
+  private readonly sPutDedup: Database.Statement<unknown[]>;
+  private readonly sPutGroup: Database.Statement<unknown[]>;
+  private readonly sJoinGroup: Database.Statement<[number, string, number]>;
+  private readonly sLeaveGroup: Database.Statement<[number, string]>;
+  private readonly sPutRemark: Database.Statement<unknown[]>;
+  private readonly sAppendItem: Database.Statement<[number, number, number, number, string, number, number, number]>;
+  private readonly sPruneItems: Database.Statement<[number, number, number]>;
+  private readonly sPruneDedup: Database.Statement<[number, number]>;
+  private readonly sSetMeta: Database.Statement<[string, number]>;
+
+  /** Opens (and creates, or migrates) the store at `file`; ':memory:' for a throwaway one. */
+  static open(file: string, opts: SqliteStoreOptions = {}): SqliteStore {
+    const inMemory = file === ':memory:' || file === '';
+    if (!inMemory && !file.startsWith('file:')) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    const db = new Database(file);
+    try {
+      db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
+      if (!inMemory) {
+        const mode = db.pragma('journal_mode = WAL', { simple: true });
+        if (String(mode).toLowerCase() !== 'wal') throw new Error(`SqliteStore: cannot use WAL (journal_mode ${String(mode)})`);
+      }
+      db.pragma(`synchronous = ${opts.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
+      db.pragma('foreign_keys = OFF');
+      migrate(db);
+      return new SqliteStore(db, file);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  private constructor(db: Database.Database, file: string) {
+    this.db = db;
+    this.path = file;
+
+    this.sBegin = db.prepare('BEGIN IMMEDIATE');
+    this.sCommit = db.prepare('COMMIT');
+    this.sRollback = db.prepare('ROLLBACK');
+
+    this.sAccount = db.prepare(`SELECT ${ACCOUNT_COLS} FROM accounts WHERE uin = ?`);
+    this.sAccountByName = db.prepare(`SELECT ${ACCOUNT_COLS} FROM accounts WHERE user_name = ?`);
+    this.sSession = db.prepare(`SELECT ${SESSION_COLS} FROM sessions WHERE sid = ?`);
+    this.sDevice = db.prepare(`SELECT ${DEVICE_COLS} FROM devices WHERE uin = ? AND device_id = ?`);
+    this.sDevicesOf = db.prepare(`SELECT ${DEVICE_COLS} FROM devices WHERE uin = ? ORDER BY rowid`);
+    this.sDedup = db.prepare(
+      'SELECT uin, client_msg_id, msg_id, local_id, created_at FROM dedup WHERE uin = ? AND client_msg_id = ?',
+    );
+    this.sGroup = db.prepare(`SELECT ${GROUP_COLS} FROM "groups" WHERE user_name = ?`);
+    this.sGroupMembers = db.prepare<[string], string>('SELECT members FROM "groups" WHERE user_name = ?').pluck();
+    this.sGroupsOf = db.prepare(
+      `SELECT g.user_name, g.topic, g.owner_uin, g.members, g.seq, g.created_at
+       FROM group_members m JOIN "groups" g ON g.user_name = m.user_name
+       WHERE m.uin = ? ORDER BY m.ord LIMIT ?`,
+    );
+    this.sRemarksOf = db.prepare('SELECT uin, target, remark_name FROM remarks WHERE uin = ? ORDER BY rowid LIMIT ?');
+    this.sItems = db.prepare(
+      'SELECT seq, created_at, data FROM items WHERE uin = ? AND category = ? AND seq > ? ORDER BY seq LIMIT ?',
+    );
+    this.sLastSeq = db
+      .prepare<[number, number], number | null>('SELECT max(seq) FROM items WHERE uin = ? AND category = ?')
+      .pluck();
+    this.sMeta = db.prepare<[string], number>('SELECT value FROM meta WHERE name = ?').pluck();
+
+    this.sPutAccount = db.prepare(
+      `INSERT INTO accounts (${ACCOUNT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (uin) DO UPDATE SET user_name = excluded.user_name, nick_name = excluded.nick_name,
+         password_hash = excluded.password_hash, created_at = excluded.created_at, seq = excluded.seq,
+         floor1 = excluded.floor1, floor2 = excluded.floor2, count1 = excluded.count1, count2 = excluded.count2,
+         last_pruned_at = excluded.last_pruned_at`,
+    );
+    this.sPutSession = db.prepare(
+      `INSERT INTO sessions (${SESSION_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (sid) DO UPDATE SET uin = excluded.uin, device_id = excluded.device_id, state = excluded.state,
+         skey = excluded.skey, prev_skey = excluded.prev_skey, skey_at = excluded.skey_at,
+         created_at = excluded.created_at`,
+    );
+    this.sPutDevice = db.prepare(
+      `INSERT INTO devices (${DEVICE_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (uin, device_id) DO UPDATE SET sid = excluded.sid, acked1 = excluded.acked1,
+         acked2 = excluded.acked2, created_at = excluded.created_at, last_seen_at = excluded.last_seen_at`,
+    );
+    this.sPutDedup = db.prepare(
+      `INSERT INTO dedup (uin, client_msg_id, msg_id, local_id, created_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (uin, client_msg_id) DO UPDATE SET msg_id = excluded.msg_id, local_id = excluded.local_id,
+         created_at = excluded.created_at`,
+    );
+    this.sPutGroup = db.prepare(
+      `INSERT INTO "groups" (${GROUP_COLS}) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (user_name) DO UPDATE SET topic = excluded.topic, owner_uin = excluded.owner_uin,
+         members = excluded.members, seq = excluded.seq, created_at = excluded.created_at`,
+    );
+    this.sJoinGroup = db.prepare(
+      `INSERT INTO group_members (uin, user_name, ord)
+       VALUES (?, ?, (SELECT coalesce(max(ord), 0) + 1 FROM group_members WHERE uin = ?))
+       ON CONFLICT (uin, user_name) DO NOTHING`,
+    );
+    this.sLeaveGroup = db.prepare('DELETE FROM group_members WHERE uin = ? AND user_name = ?');
+    this.sPutRemark = db.prepare(
+      `INSERT INTO remarks (uin, target, remark_name) VALUES (?, ?, ?)
+       ON CONFLICT (uin, target) DO UPDATE SET remark_name = excluded.remark_name`,
+    );
+    // Appends only after the newest retained item: 0 changes means out of order.
+    this.sAppendItem = db.prepare(
+      `INSERT INTO items (uin, category, seq, created_at, data)
+       SELECT ?, ?, ?, ?, ?
+       WHERE NOT EXISTS (SELECT 1 FROM items WHERE uin = ? AND category = ? AND seq >= ?)`,
+    );
+    this.sPruneItems = db.prepare('DELETE FROM items WHERE uin = ? AND category = ? AND seq <= ?');
+    this.sPruneDedup = db.prepare('DELETE FROM dedup WHERE uin = ? AND created_at < ?');
+    this.sSetMeta = db.prepare(
+      'INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
+    );
+  }
+
+  /** A pragma's current value on this connection (diagnostics and tests). */
+  pragma(name: string): unknown {
+    return this.db.pragma(name, { simple: true });
+  }
+
+  /** True between begin and commit/rollback. */
+  get inTransaction(): boolean {
+    return this.db.inTransaction;
+  }
+
+  begin(): void {
+    if (this.db.inTransaction) throw new Error('SqliteStore: nested transaction');
+    this.sBegin.run();
+  }
+
+  commit(): void {
+    this.assertTx();
+    this.sCommit.run();
+    this.commits++;
+  }
+
+  rollback(): void {
+    this.assertTx();
+    this.sRollback.run();
+  }
+
+  close(): void {
+    if (!this.db.open) return;
+    if (this.db.inTransaction) this.sRollback.run();
+    this.db.close();
+  }
+
+  read<R extends Read>(r: R): ReadResult[R['kind']] {
+    return this.readAny(r) as ReadResult[R['kind']];
+  }
+
+  private readAny(r: Read): ReadResult[Read['kind']] {
+    switch (r.kind) {
+      case 'account': {
+        const row = this.sAccount.get(r.uin);
+        return row && toAccount(row);
+      }
+      case 'accountByName': {
+        const row = this.sAccountByName.get(r.userName);
+        return row && toAccount(row);
+      }
+      case 'session': {
+        const row = this.sSession.get(r.sid);
+        return row && toSession(row);
+      }
+      case 'device': {
+        const row = this.sDevice.get(r.uin, r.deviceId);
+        return row && toDevice(row);
+      }
+      case 'devicesOf':
+        return this.sDevicesOf.all(r.uin).map(toDevice);
+      case 'dedup': {
+        const row = this.sDedup.get(r.uin, r.clientMsgId);
+        return row && toDedup(row);
+      }
+      case 'group': {
+        const row = this.sGroup.get(r.userName);
+        return row && toGroup(row);
+      }
+      case 'groupsOf':
+        return this.sGroupsOf.all(r.uin, r.limit).map(toGroup);
+      case 'remarksOf':
+        return this.sRemarksOf.all(r.uin, r.limit).map(toRemark);
+      case 'items': {
+        const { uin, category } = r;
+        return this.sItems
+          .all(uin, category, r.afterSeq, r.limit)
+          .map((row) => ({ uin, category, seq: row.seq, createdAt: row.created_at, data: JSON.parse(row.data) }) as LogItem);
+      }
+      case 'meta':
+        return this.sMeta.get(r.name) ?? 0;
+    }
+  }
+
+  apply(writes: readonly Write[]): void {
+    this.assertTx();
+    for (const w of writes) this.applyOne(w);
+  }
+
+  private applyOne(w: Write): void {
+    switch (w.kind) {
+      case 'putAccount': {
+        const a = w.account;
+        this.sPutAccount.run(
+          a.uin,
+          a.userName,
+          a.nickName,
+          a.passwordHash,
+          a.createdAt,
+          a.seq,
+          a.floor[1],
+          a.floor[2],
+          a.itemCount[1],
+          a.itemCount[2],
+          a.lastPrunedAt,
+        );
+        return;
+      }
+      case 'putSession': {
+        const s = w.session;
+        this.sPutSession.run(s.sid, s.uin, s.deviceId, s.state, s.skey, s.prevSkey, s.skeyAt, s.createdAt);
+        return;
+      }
+      case 'putDevice': {
+        const d = w.device;
+        this.sPutDevice.run(d.uin, d.deviceId, d.sid, d.acked[1], d.acked[2], d.createdAt, d.lastSeenAt);
+        return;
+      }
+      case 'putDedup': {
+        const d = w.dedup;
+        this.sPutDedup.run(d.uin, d.clientMsgId, d.msgId, d.localId, d.createdAt);
+        return;
+      }
+      case 'putGroup': {
+        const g = w.group;
+        const members = JSON.stringify(g.members);
+        const prevText = this.sGroupMembers.get(g.userName);
+        this.sPutGroup.run(g.userName, g.topic, g.ownerUin, members, g.seq, g.createdAt);
+        // The hot path (a group message bumps seq) leaves the members alone.
+        if (prevText === members) return;
+        const prev: number[] = prevText === undefined ? [] : (JSON.parse(prevText) as number[]);
+        for (const uin of g.members) if (!prev.includes(uin)) this.sJoinGroup.run(uin, g.userName, uin);
+        for (const uin of prev) if (!g.members.includes(uin)) this.sLeaveGroup.run(uin, g.userName);
+        return;
+      }
+      case 'putRemark': {
+        const r = w.remark;
+        this.sPutRemark.run(r.uin, r.target, r.remarkName);
+        return;
+      }
+      case 'appendItem': {
+        const it = w.item;
+        const info = this.sAppendItem.run(it.uin, it.category, it.seq, it.createdAt, JSON.stringify(it.data), it.uin, it.category, it.seq);
+        if (info.changes === 0) {
+          const last = this.sLastSeq.get(it.uin, it.category);
+          throw new Error(`SqliteStore: append out of order (${it.seq} after ${String(last)})`);
+        }
+        return;
+      }
+      case 'pruneItems':
+        this.sPruneItems.run(w.uin, w.category, w.throughSeq);
+        return;
+      case 'pruneDedup':
+        this.sPruneDedup.run(w.uin, w.before);
+        return;
+      case 'setMeta':
+        this.sSetMeta.run(w.name, w.value);
+        return;
+    }
+  }
+
+  private assertTx(): void {
+    if (!this.db.inTransaction) throw new Error('SqliteStore: no transaction');
+  }
+}
+
+/** Creates the schema in a fresh file; refuses a file written by a newer version. */
+function migrate(db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version === SCHEMA_VERSION) return;
+  if (version > SCHEMA_VERSION) {
+    throw new Error(`SqliteStore: schema version ${version} is newer than this code (${SCHEMA_VERSION})`);
+  }
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    // Re-read under the write lock: another connection may have created it meanwhile.
+    const now = db.pragma('user_version', { simple: true }) as number;
+    if (now === 0) db.exec(SCHEMA_V1);
+    // Later versions: `if (now < 2) db.exec(MIGRATE_1_TO_2);` and so on.
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    db.exec('COMMIT');
+  } catch (e) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw e;
+  }
+}
+
+function toAccount(r: AccountRow): Account {
+  return {
+    uin: r.uin,
+    userName: r.user_name,
+    nickName: r.nick_name,
+    passwordHash: r.password_hash,
+    createdAt: r.created_at,
+    seq: r.seq,
+    floor: { 1: r.floor1, 2: r.floor2 },
+    itemCount: { 1: r.count1, 2: r.count2 },
+    lastPrunedAt: r.last_pruned_at,
+  };
+}
+
+function toSession(r: SessionRow): Session {
+  return {
+    sid: r.sid,
+    uin: r.uin,
+    deviceId: r.device_id,
+    state: r.state as SessionState,
+    skey: r.skey,
+    prevSkey: r.prev_skey,
+    skeyAt: r.skey_at,
+    createdAt: r.created_at,
+  };
+}
+
+function toDevice(r: DeviceRow): Device {
+  return {
+    uin: r.uin,
+    deviceId: r.device_id,
+    sid: r.sid,
+    acked: { 1: r.acked1, 2: r.acked2 },
+    createdAt: r.created_at,
+    lastSeenAt: r.last_seen_at,
+  };
+}
+
+function toDedup(r: DedupRow): DedupRecord {
+  return { uin: r.uin, clientMsgId: r.client_msg_id, msgId: r.msg_id, localId: r.local_id, createdAt: r.created_at };
+}
+
+function toGroup(r: GroupRow): Group {
+  return {
+    userName: r.user_name,
+    topic: r.topic,
+    ownerUin: r.owner_uin,
+    members: JSON.parse(r.members) as number[],
+    seq: r.seq,
+    createdAt: r.created_at,
+  };
+}
+
+function toRemark(r: RemarkRow): Remark {
+  return { uin: r.uin, target: r.target, remarkName: r.remark_name };
+}

@@ -1,0 +1,65 @@
+// The store boundary as data. The protocol core never calls a store: it
+// yields Reads and returns Writes, and the shell (a command runner) answers
+// the reads and commits the writes. A synchronous store answers at once; an
+// asynchronous one (PostgreSQL, a later issue) awaits each read in its driver,
+// and the core does not change.
+import type {
+  Account,
+  CategoryId,
+  DedupRecord,
+  Device,
+  Group,
+  LogItem,
+  MetaName,
+  Remark,
+  Session,
+} from '../core/model.ts';
+
+export type Read =
+  | { kind: 'account'; uin: number }
+  | { kind: 'accountByName'; userName: string }
+  | { kind: 'session'; sid: string }
+  | { kind: 'device'; uin: number; deviceId: string }
+  | { kind: 'devicesOf'; uin: number }
+  | { kind: 'dedup'; uin: number; clientMsgId: string }
+  | { kind: 'group'; userName: string }
+  | { kind: 'groupsOf'; uin: number; limit: number }
+  | { kind: 'remarksOf'; uin: number; limit: number }
+  /** Items with seq > afterSeq, oldest first. */
+  | { kind: 'items'; uin: number; category: CategoryId; afterSeq: number; limit: number }
+  | { kind: 'meta'; name: MetaName };
+
+export interface ReadResult {
+  account: Account | undefined;
+  accountByName: Account | undefined;
+  session: Session | undefined;
+  device: Device | undefined;
+  devicesOf: Device[];
+  dedup: DedupRecord | undefined;
+  group: Group | undefined;
+  groupsOf: Group[];
+  remarksOf: Remark[];
+  items: LogItem[];
+  meta: number;
+}
+
+export type Write =
+  | { kind: 'putAccount'; account: Account }
+  | { kind: 'putSession'; session: Session }
+  | { kind: 'putDevice'; device: Device }
+  | { kind: 'putDedup'; dedup: DedupRecord }
+  | { kind: 'putGroup'; group: Group }
+  | { kind: 'putRemark'; remark: Remark }
+  | { kind: 'appendItem'; item: LogItem }
+  /** Delete items of (uin, category) with seq <= throughSeq. */
+  | { kind: 'pruneItems'; uin: number; category: CategoryId; throughSeq: number }
+  /** Delete dedup records of uin created before `before`. */
+  | { kind: 'pruneDedup'; uin: number; before: number }
+  | { kind: 'setMeta'; name: MetaName; value: number };
+
+/** One read, typed by its kind: `const a = yield* read({kind: 'account', uin})`. */
+export type Step<T> = Generator<Read, T, unknown>;
+
+export function* read<R extends Read>(r: R): Step<ReadResult[R['kind']]> {
+  return (yield r) as ReadResult[R['kind']];
+}
