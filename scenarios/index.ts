@@ -1,0 +1,17 @@
+// The named scenarios, in the order the default sweep runs them.
+import { calm } from './calm.ts';
+import { flakyWifi } from './flaky-wifi.ts';
+import { groupBurst } from './group-burst.ts';
+import { longOffline } from './long-offline.ts';
+import { multiDeviceStorm } from './multi-device-storm.ts';
+import { partitionHeal } from './partition-heal.ts';
+import type { Scenario } from './scenario.ts';
+import { serverCrashLoop } from './server-crash-loop.ts';
+
+export const SCENARIOS: readonly Scenario[] = [calm, flakyWifi, partitionHeal, serverCrashLoop, multiDeviceStorm, groupBurst, longOffline];
+
+export function scenarioByName(name: string): Scenario {
+  const s = SCENARIOS.find((x) => x.name === name);
+  if (!s) throw new RangeError(`unknown scenario '${name}'; known: ${SCENARIOS.map((x) => x.name).join(', ')}`);
+  return s;
+}

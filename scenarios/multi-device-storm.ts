@@ -1,0 +1,17 @@
+import { BASE_WORKLOAD, CALM_FAULTS, type Scenario } from './scenario.ts';
+
+/** Many devices per account, apps killed and relaunched, sessions replaced by new logins. */
+export const multiDeviceStorm: Scenario = {
+  name: 'multi-device-storm',
+  description: 'up to five devices per account, app kills and restarts, session replacement',
+  workload: { ...BASE_WORKLOAD, accounts: 3, devicesPerAccount: [3, 5], sendsPerSecond: 8 },
+  faults: {
+    ...CALM_FAULTS,
+    latencyMs: [2, 40],
+    dropProbability: 0.03,
+    appKillMeanIntervalMs: 1_500,
+    appDowntimeMeanMs: 1_000,
+    sessionReplaceMeanIntervalMs: 3_000,
+  },
+  livenessBoundMs: 120_000,
+};

@@ -1,0 +1,105 @@
+// A scenario: a named workload and a fault profile. The simulator runs it
+// under a seeded world; the load tests read the same workload to shape real
+// traffic (accounts, devices per transport, groups, send rates, content sizes).
+import type { CoreConfig } from '../server/core/config.ts';
+import type { NodeConfig } from '../server/core/node-config.ts';
+
+export type TransportMix = { http: number; tcp: number; ws: number };
+
+export interface Workload {
+  /** Accounts in the run. */
+  accounts: number;
+  /** Devices per account, drawn uniformly in [min, max]. */
+  devicesPerAccount: [number, number];
+  /** Relative weights of the transports a device uses. */
+  transports: TransportMix;
+  /** Group chats created at the start, each with `groupSize` members. */
+  groups: number;
+  groupSize: number;
+  /** User sends per second across the whole run (Poisson arrivals). */
+  sendsPerSecond: number;
+  /** Share of sends that go to a group. */
+  groupSendFraction: number;
+  /** Share of user actions that set a remark instead of sending (category 2 traffic). */
+  remarkFraction: number;
+  /** Message sizes in UTF-8 bytes, uniform in [min, max]. */
+  contentBytes: [number, number];
+  /** Every `everyMs`, one sender fires `size` messages at once (0 = never). */
+  burst: { everyMs: number; size: number };
+  /** Length of the safety phase, simulated milliseconds. */
+  durationMs: number;
+}
+
+/** Every probability is per message; every duration is a mean in milliseconds (exponential). */
+export interface FaultProfile {
+  /** One-way latency, uniform in [min, max] ms, plus a tail. */
+  latencyMs: [number, number];
+  /** Probability that a message takes `latencyTailMs` more (a slow path; reorders HTTP). */
+  latencyTailProbability: number;
+  latencyTailMs: number;
+  /** An HTTP request or response is lost. */
+  dropProbability: number;
+  /** An HTTP request or response arrives twice. */
+  duplicateProbability: number;
+  /** A long link is reset, per second of its life. */
+  linkResetPerSecond: number;
+  /** A device loses its network (both ways, or one way), then gets it back. */
+  partitionMeanIntervalMs: number;
+  partitionMeanDurationMs: number;
+  partitionOneWayProbability: number;
+  /** The server crashes (volatile state gone, the store keeps what was committed) and restarts. */
+  serverCrashMeanIntervalMs: number;
+  serverDowntimeMeanMs: number;
+  /** A client app is killed and restarted from its persisted state. */
+  appKillMeanIntervalMs: number;
+  appDowntimeMeanMs: number;
+  /** A device logs in again (new session), replacing its old one. */
+  sessionReplaceMeanIntervalMs: number;
+  /** Delay between a command and its group commit, uniform in [min, max] ms. */
+  commitDelayMs: [number, number];
+}
+
+export interface Scenario {
+  name: string;
+  description: string;
+  workload: Workload;
+  faults: FaultProfile;
+  /** Server limits for this scenario (small retention for long-offline, small sync pages). */
+  core?: Partial<CoreConfig>;
+  node?: Partial<NodeConfig>;
+  /** After healing, every device must converge within this much simulated time. */
+  livenessBoundMs: number;
+}
+
+/** A fault profile with nothing going wrong. */
+export const CALM_FAULTS: FaultProfile = {
+  latencyMs: [1, 20],
+  latencyTailProbability: 0,
+  latencyTailMs: 0,
+  dropProbability: 0,
+  duplicateProbability: 0,
+  linkResetPerSecond: 0,
+  partitionMeanIntervalMs: 0,
+  partitionMeanDurationMs: 0,
+  partitionOneWayProbability: 0,
+  serverCrashMeanIntervalMs: 0,
+  serverDowntimeMeanMs: 0,
+  appKillMeanIntervalMs: 0,
+  appDowntimeMeanMs: 0,
+  sessionReplaceMeanIntervalMs: 0,
+  commitDelayMs: [0, 2],
+};
+
+export const BASE_WORKLOAD: Workload = {
+  accounts: 4,
+  devicesPerAccount: [1, 3],
+  transports: { http: 1, tcp: 1, ws: 1 },
+  groups: 1,
+  groupSize: 3,
+  sendsPerSecond: 4,
+  groupSendFraction: 0.3,
+  remarkFraction: 0.05,
+  contentBytes: [1, 200],
+  burst: { everyMs: 0, size: 0 },
+  durationMs: 30_000,
+};

@@ -1,0 +1,16 @@
+import { BASE_WORKLOAD, CALM_FAULTS, type Scenario } from './scenario.ts';
+
+/** The server crashes again and again; group commit delays widen the window for loss. */
+export const serverCrashLoop: Scenario = {
+  name: 'server-crash-loop',
+  description: 'server crashes every few seconds (uncommitted batches lost), restarts after a moment',
+  workload: { ...BASE_WORKLOAD, sendsPerSecond: 8 },
+  faults: {
+    ...CALM_FAULTS,
+    latencyMs: [1, 30],
+    serverCrashMeanIntervalMs: 3_000,
+    serverDowntimeMeanMs: 800,
+    commitDelayMs: [0, 20],
+  },
+  livenessBoundMs: 120_000,
+};

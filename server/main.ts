@@ -1,0 +1,123 @@
+// `npm start`: the real server on loopback by default. Prints one line when
+// ready; SIGINT/SIGTERM drain, close the database and exit 0.
+import { parseArgs } from 'node:util';
+import { DEFAULT_NODE_CONFIG } from './core/node-config.ts';
+import { DEFAULT_SCRYPT_N } from './core/password.ts';
+import { DEFAULT_DB_PATH, startServer, type StartOptions } from './transport/server-app.ts';
+
+const HELP = `Usage: npm start -- [options]
+
+The SyncKey server: HTTP (and WebSocket at /longlink) on one port, the TCP long link on another.
+
+Options:
+  --http-port N       HTTP and WebSocket port; 0 picks a free one (default 8080)
+  --tcp-port N        TCP long-link port; 0 picks a free one (default 8081)
+  --host ADDR         address to bind (default 127.0.0.1; 0.0.0.0 for every interface)
+  --db PATH           SQLite database file, created on first start; :memory: keeps
+                      nothing after exit (default ${DEFAULT_DB_PATH})
+  --hold-ms N         how long synccheck holds a request with no news, in ms
+                      (default ${DEFAULT_NODE_CONFIG.holdMs})
+  --heartbeat-sec N   heartbeat interval told to long-link clients; a link silent for
+                      2.5 intervals is closed (default ${DEFAULT_NODE_CONFIG.heartbeatSec})
+  --scrypt-n N        scrypt cost for password hashes, a power of two >= 2
+                      (default ${DEFAULT_SCRYPT_N})
+  -h, --help          show this help and exit
+
+Example: npm start -- --http-port 0 --tcp-port 0 --db :memory:`;
+
+class UsageError extends Error {}
+
+function intFlag(name: string, text: string | undefined, dflt: number, min: number, max: number): number {
+  if (text === undefined) return dflt;
+  if (!/^[0-9]+$/.test(text)) throw new UsageError(`--${name} must be a whole number, got '${text}'`);
+  const n = Number(text);
+  if (n < min || n > max) throw new UsageError(`--${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function parseCli(argv: string[]): StartOptions | 'help' {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        'http-port': { type: 'string' },
+        'tcp-port': { type: 'string' },
+        host: { type: 'string' },
+        db: { type: 'string' },
+        'hold-ms': { type: 'string' },
+        'heartbeat-sec': { type: 'string' },
+        'scrypt-n': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (values.help) return 'help';
+  const scryptN = intFlag('scrypt-n', values['scrypt-n'], DEFAULT_SCRYPT_N, 2, 1 << 24);
+  if ((scryptN & (scryptN - 1)) !== 0) throw new UsageError(`--scrypt-n must be a power of two, got ${scryptN}`);
+  const host = values.host ?? '127.0.0.1';
+  if (host === '') throw new UsageError('--host must not be empty');
+  const db = values.db ?? DEFAULT_DB_PATH;
+  if (db === '') throw new UsageError('--db must not be empty (use :memory: for a throwaway database)');
+  return {
+    httpPort: intFlag('http-port', values['http-port'], 8080, 0, 65535),
+    tcpPort: intFlag('tcp-port', values['tcp-port'], 8081, 0, 65535),
+    host,
+    db,
+    scryptN,
+    node: {
+      holdMs: intFlag('hold-ms', values['hold-ms'], DEFAULT_NODE_CONFIG.holdMs, 1, 3_600_000),
+      heartbeatSec: intFlag('heartbeat-sec', values['heartbeat-sec'], DEFAULT_NODE_CONFIG.heartbeatSec, 1, 86_400),
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  let opts: StartOptions | 'help';
+  try {
+    opts = parseCli(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`error: ${(e as Error).message}\n\n${HELP}\n`);
+    process.exit(2);
+  }
+  if (opts === 'help') {
+    process.stdout.write(`${HELP}\n`);
+    return;
+  }
+  let server;
+  try {
+    server = await startServer(opts);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const hint = err.code === 'EADDRINUSE' ? ' (another process holds the port: pick another with --http-port/--tcp-port, or 0)' : '';
+    process.stderr.write(`error: cannot start: ${err.message}${hint}\n`);
+    process.exit(1);
+  }
+  const { host, httpPort, tcpPort, db } = server;
+  const h = host.includes(':') ? `[${host}]` : host;
+  process.stdout.write(`ready http=http://${h}:${httpPort} ws=ws://${h}:${httpPort}/longlink tcp=${h}:${tcpPort} db=${db}\n`);
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) {
+      process.stderr.write(`${signal} again: exiting without draining\n`);
+      process.exit(1);
+    }
+    stopping = true;
+    server.close().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        process.stderr.write(`error while closing: ${(e as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+void main();

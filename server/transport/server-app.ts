@@ -1,0 +1,190 @@
+// The real server: one ServerNode behind three thin transports (HTTP with
+// WebSocket upgrades on one port, TCP on another), a durable store, the
+// system clock and crypto randomness. The app owns the timing the node
+// leaves to its driver: a group commit right after the input that arrives
+// together (setImmediate), and a tick for long polls and link deadlines.
+import { randomBytes } from 'node:crypto';
+import type { CoreConfig } from '../core/config.ts';
+import type { NodeConfig } from '../core/node-config.ts';
+import { DEFAULT_SCRYPT_N, scryptHasher } from '../core/password.ts';
+import { ServerNode, type NodeStats, type ServerAction } from '../core/server-node.ts';
+import { SqliteStore } from '../store/sqlite-store.ts';
+import type { Store } from '../store/store.ts';
+import { HttpTransport, shuttingDown, type HttpTransportStats } from './http-transport.ts';
+import { TcpTransport, type TcpTransportStats } from './tcp-transport.ts';
+import { WsTransport, type WsTransportStats } from './ws-transport.ts';
+
+export const DEFAULT_DB_PATH = './data/synckey.db';
+
+export interface StartOptions {
+  /** Address both listeners bind (default 127.0.0.1). */
+  host?: string;
+  /** 0 asks for an ephemeral port; RunningServer reports the real one. Default 8080. */
+  httpPort?: number;
+  /** Default 8081. */
+  tcpPort?: number;
+  /** SQLite file (created on first start) or ':memory:'. Default ./data/synckey.db. */
+  db?: string;
+  /** A store to use instead of opening `db` (tests). It is closed by close(). */
+  store?: Store;
+  /** SQLite durability: FULL (default) survives power loss, NORMAL a process crash. */
+  synchronous?: 'FULL' | 'NORMAL';
+  /** scrypt cost N for password hashes (default 16384; tests pass a small power of two). */
+  scryptN?: number;
+  node?: Partial<NodeConfig>;
+  core?: Partial<CoreConfig>;
+  /** How often node.tick runs, in ms (default 250). */
+  tickMs?: number;
+  /** Bytes queued for a long-link peer that does not read before it is dropped (default 1 MiB). */
+  linkWriteLimit?: number;
+  /** Time a closing link or connection gets to finish before it is destroyed, in ms (default 1000). */
+  closeGraceMs?: number;
+}
+
+export interface ServerStats {
+  node: NodeStats;
+  http: HttpTransportStats;
+  tcp: TcpTransportStats;
+  ws: WsTransportStats;
+  flushes: number;
+}
+
+export interface RunningServer {
+  readonly host: string;
+  readonly httpPort: number;
+  readonly tcpPort: number;
+  /** The database path, or 'injected' for a store passed in. */
+  readonly db: string;
+  readonly node: ServerNode;
+  stats(): ServerStats;
+  /** Drain and stop: no new input, commit and answer what is held, close links and polls, close the store. */
+  close(): Promise<void>;
+}
+
+export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const dbPath = opts.db ?? DEFAULT_DB_PATH;
+  const tickMs = opts.tickMs ?? 250;
+  const graceMs = opts.closeGraceMs ?? 1000;
+  const hasher = scryptHasher(opts.scryptN ?? DEFAULT_SCRYPT_N);
+  const store: Store = opts.store ?? SqliteStore.open(dbPath, { synchronous: opts.synchronous ?? 'FULL' });
+
+  let flushes = 0;
+  let flushScheduled = false;
+  let closing = false;
+  let nextLinkId = 1;
+  const nextId = (): number => nextLinkId++;
+
+  // The transports are built after the node; `out` reaches them through these.
+  let http!: HttpTransport;
+  let tcp!: TcpTransport;
+  let ws!: WsTransport;
+  const out = (a: ServerAction): void => {
+    if (a.kind === 'respond') return http.respond(a.req, a.answer);
+    const t = tcp.has(a.link) ? tcp : ws.has(a.link) ? ws : undefined;
+    if (!t) return;
+    if (a.kind === 'write') t.write(a.link, a.bytes);
+    else t.close(a.link);
+  };
+
+  let node: ServerNode;
+  try {
+    node = new ServerNode({
+      store,
+      random: { bytes: (n) => randomBytes(n) },
+      hasher,
+      out,
+      ...(opts.core ? { core: opts.core } : {}),
+      ...(opts.node ? { node: opts.node } : {}),
+    });
+  } catch (e) {
+    store.close();
+    throw e;
+  }
+
+  let storeClosed = false;
+  const flush = (): void => {
+    flushScheduled = false;
+    if (storeClosed) return;
+    flushes++;
+    node.flush(Date.now());
+  };
+  // Group commit: everything that arrives before the next turn of the event loop shares one transaction.
+  const afterInput = (): void => {
+    if (flushScheduled || !node.needsFlush) return;
+    flushScheduled = true;
+    setImmediate(flush);
+  };
+
+  ws = new WsTransport({
+    node,
+    maxPacketBody: node.config.maxPacketBody,
+    afterInput,
+    nextId,
+    ...(opts.linkWriteLimit ? { writeLimit: opts.linkWriteLimit } : {}),
+    closeGraceMs: graceMs,
+  });
+  http = new HttpTransport({
+    node,
+    maxBody: node.config.maxHttpBody,
+    afterInput,
+    upgrade: (req, socket, head) => ws.handleUpgrade(req, socket, head),
+  });
+  tcp = new TcpTransport({
+    node,
+    afterInput,
+    nextId,
+    ...(opts.linkWriteLimit ? { writeLimit: opts.linkWriteLimit } : {}),
+    closeGraceMs: graceMs,
+  });
+
+  const ticker = setInterval(() => {
+    if (!closing) node.tick(Date.now());
+  }, tickMs);
+  ticker.unref();
+
+  let httpPort: number;
+  let tcpPort: number;
+  try {
+    httpPort = await http.listen(opts.httpPort ?? 8080, host);
+    tcpPort = await tcp.listen(opts.tcpPort ?? 8081, host);
+  } catch (e) {
+    clearInterval(ticker);
+    http.server.close();
+    tcp.server.close();
+    store.close();
+    throw e;
+  }
+
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closed ??= (async () => {
+      closing = true;
+      clearInterval(ticker);
+      http.stopAccepting();
+      tcp.stopAccepting();
+      ws.stopAccepting();
+      // Commit and answer whatever is held: an answered send is durable.
+      flush();
+      const links = Promise.all([tcp.closeAll(), ws.closeAll()]);
+      // With every link gone, a tick past the hold time answers every waiting synccheck ("nothing new").
+      node.tick(Date.now() + node.config.holdMs + 1);
+      if (node.needsFlush) flush();
+      await Promise.all([links, http.drain(shuttingDown(), graceMs)]);
+      if (node.needsFlush) flush();
+      storeClosed = true;
+      store.close();
+    })();
+    return closed;
+  };
+
+  return {
+    host,
+    httpPort,
+    tcpPort,
+    db: opts.store ? 'injected' : dbPath,
+    node,
+    stats: () => ({ node: node.stats(), http: { ...http.stats }, tcp: { ...tcp.stats }, ws: { ...ws.stats }, flushes }),
+    close,
+  };
+}

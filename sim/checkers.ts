@@ -1,0 +1,161 @@
+// The guarantees of PROTOCOL.md section 6, checked as events happen and at
+// the end. The world reports what devices do; the checker keeps just enough
+// to judge it and throws a Violation at the first broken guarantee.
+import type { ContactItem, MessageItem } from '../server/core/model.ts';
+import { Violation } from './violation.ts';
+
+export interface SentRecord {
+  device: string;
+  fromUser: string;
+  to: string;
+  content: string;
+  clientMsgId: string;
+  localId: string;
+  /** Set when the server answered with a MsgID. */
+  msgId?: number;
+}
+
+interface DeviceView {
+  account: string;
+  /** MsgIds applied by the current instance, in order. */
+  inbox: number[];
+  seen: Set<number>;
+  lastMsgId: number;
+  key: Map<number, number>;
+  resynced: boolean;
+}
+
+export class Checkers {
+  private readonly devices = new Map<string, DeviceView>();
+  /** (sender user, ClientMsgId) → what was sent. */
+  private readonly sent = new Map<string, SentRecord>();
+  /** (sender user, ClientMsgId) → the one MsgID it may have. */
+  private readonly msgIdOf = new Map<string, number>();
+  readonly counts = { applied: 0, acked: 0, sends: 0 };
+
+  constructor(
+    /** Is `user` a member of group `name`? (The group table is the oracle.) */
+    private readonly isMember: (group: string, user: string) => boolean,
+  ) {}
+
+  /** A device instance starts, from a persisted inbox and key (empty on first start). */
+  deviceStarted(device: string, account: string, inbox: readonly MessageItem[], key: ReadonlyArray<readonly [number, number]>): void {
+    const ids = inbox.map((m) => m.MsgId);
+    this.devices.set(device, {
+      account,
+      inbox: ids,
+      seen: new Set(ids),
+      lastMsgId: ids.length ? ids[ids.length - 1]! : 0,
+      key: new Map(key.map(([k, v]) => [k, v])),
+      resynced: this.devices.get(device)?.resynced ?? false,
+    });
+  }
+
+  userSent(r: SentRecord): void {
+    this.counts.sends++;
+    this.sent.set(`${r.fromUser}\u0000${r.clientMsgId}`, r);
+  }
+
+  sendAcked(fromUser: string, clientMsgId: string, msgId: number, device: string): void {
+    this.counts.acked++;
+    const k = `${fromUser}\u0000${clientMsgId}`;
+    this.oneMsgId(k, msgId, device, clientMsgId);
+    const r = this.sent.get(k);
+    if (r) r.msgId = msgId;
+  }
+
+  applied(device: string, msg: MessageItem): void {
+    this.counts.applied++;
+    const v = this.view(device);
+    if (v.seen.has(msg.MsgId)) throw new Violation('exactly-once', device, `MsgId ${msg.MsgId} applied twice`);
+    if (msg.MsgId <= v.lastMsgId) {
+      throw new Violation('order', device, `MsgId ${msg.MsgId} (${describe(msg)}) applied after MsgId ${v.lastMsgId}: the account log is in commit order`);
+    }
+    const mine = msg.FromUserName === v.account || msg.ToUserName === v.account || (msg.ToUserName.startsWith('@@') && this.isMember(msg.ToUserName, v.account));
+    if (!mine) throw new Violation('isolation', device, `${v.account} received ${describe(msg)}`);
+    const k = `${msg.FromUserName}\u0000${msg.ClientMsgId}`;
+    this.oneMsgId(k, msg.MsgId, device, msg.ClientMsgId);
+    const sent = this.sent.get(k);
+    if (!sent) throw new Violation('integrity', device, `${describe(msg)} matches no send`);
+    if (sent.content !== msg.Content || sent.to !== msg.ToUserName) {
+      throw new Violation('integrity', device, `${describe(msg)} differs from what ${sent.device} sent (to ${sent.to}, ${sent.content.length} chars)`);
+    }
+    v.seen.add(msg.MsgId);
+    v.inbox.push(msg.MsgId);
+    v.lastMsgId = msg.MsgId;
+  }
+
+  contact(device: string, c: ContactItem): void {
+    const v = this.view(device);
+    if (c.UserName.startsWith('@@') && !this.isMember(c.UserName, v.account)) {
+      throw new Violation('isolation', device, `${v.account} received the contact of ${c.UserName}, which it is not in`);
+    }
+  }
+
+  syncKey(device: string, key: ReadonlyArray<readonly [number, number]>): void {
+    const v = this.view(device);
+    for (const [k, val] of key) {
+      const prev = v.key.get(k) ?? 0;
+      if (val < prev) throw new Violation('synckey-monotonic', device, `key ${k} went from ${prev} to ${val}`);
+      v.key.set(k, val);
+    }
+  }
+
+  resync(device: string): void {
+    this.view(device).resynced = true;
+  }
+
+  private oneMsgId(k: string, msgId: number, device: string, clientMsgId: string): void {
+    const had = this.msgIdOf.get(k);
+    if (had === undefined) this.msgIdOf.set(k, msgId);
+    else if (had !== msgId) {
+      throw new Violation('exactly-once', device, `ClientMsgId ${clientMsgId} of ${k.split('\u0000')[0]} has two MsgIDs: ${had} and ${msgId}`);
+    }
+  }
+
+  private view(device: string): DeviceView {
+    const v = this.devices.get(device);
+    if (!v) throw new Error(`checker: unknown device ${device}`);
+    return v;
+  }
+
+  /**
+   * The end: every acknowledged message is on every device of every recipient
+   * (and the sender's other devices), and each device holds its account's log
+   * in the server's order. `log(account)` is the retained log, oldest first.
+   */
+  final(accountDevices: ReadonlyMap<string, string[]>, log: (account: string) => number[], members: (group: string) => string[]): void {
+    for (const [account, devices] of accountDevices) {
+      const retained = log(account);
+      const retainedSet = new Set(retained);
+      const first = retained.length ? retained[0]! : Infinity;
+      for (const d of devices) {
+        const v = this.view(d);
+        const tail = v.inbox.filter((id) => retainedSet.has(id));
+        if (tail.length !== retained.length || tail.some((id, i) => id !== retained[i])) {
+          const missing = retained.filter((id) => !v.seen.has(id));
+          throw new Violation('convergence', d, `holds ${tail.length} of the ${retained.length} retained messages of ${account}${missing.length ? `; missing MsgIds ${missing.slice(0, 8).join(', ')}` : ''}`);
+        }
+        const extra = v.inbox.find((id) => !retainedSet.has(id) && id > first);
+        if (extra !== undefined) throw new Violation('convergence', d, `holds MsgId ${extra}, which is not in ${account}'s log`);
+      }
+    }
+    for (const r of this.sent.values()) {
+      if (r.msgId === undefined) continue;
+      const recipients = r.to.startsWith('@@') ? members(r.to) : [r.fromUser, r.to];
+      for (const account of new Set(recipients)) {
+        const retained = new Set(log(account));
+        for (const d of accountDevices.get(account) ?? []) {
+          const v = this.view(d);
+          if (v.seen.has(r.msgId)) continue;
+          if (v.resynced && !retained.has(r.msgId)) continue; // a loud gap: the device was told to resync
+          throw new Violation('no-loss', d, `MsgId ${r.msgId} (ClientMsgId ${r.clientMsgId} from ${r.fromUser} to ${r.to}) was acknowledged but never reached this device`);
+        }
+      }
+    }
+  }
+}
+
+function describe(m: MessageItem): string {
+  return `MsgId ${m.MsgId} ${m.FromUserName}→${m.ToUserName} ClientMsgId ${m.ClientMsgId}`;
+}

@@ -1,0 +1,20 @@
+// A simulated device: one installation (a DeviceID) of one account, with the
+// app's persisted state kept across kills and restarts.
+import type { ClientTransport } from '../client/client-core.ts';
+import type { PersistedState } from '../client/client-state.ts';
+import type { AppInstance } from './app-instance.ts';
+
+export class Device {
+  current: AppInstance | undefined;
+  persisted: PersistedState | undefined;
+  readonly ghosts: AppInstance[] = [];
+
+  constructor(
+    /** The trace name, `u2.d1`. */
+    readonly name: string,
+    readonly account: string,
+    readonly password: string,
+    readonly deviceId: string,
+    readonly transport: ClientTransport,
+  ) {}
+}

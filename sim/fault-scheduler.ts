@@ -1,0 +1,70 @@
+// Draws the safety phase's faults from the fault stream: server crashes,
+// app kills, partitions, session replacements and link resets, each a
+// Poisson process with the scenario's mean interval.
+import type { FaultProfile } from '../scenarios/scenario.ts';
+import type { Rng } from './rng.ts';
+import type { World } from './world.ts';
+
+export class FaultScheduler {
+  private running = false;
+
+  constructor(
+    private readonly world: World,
+    private readonly rng: Rng,
+    private readonly f: FaultProfile,
+  ) {}
+
+  start(): void {
+    this.running = true;
+    const f = this.f;
+    this.every(f.serverCrashMeanIntervalMs, 'fault-crash', () => {
+      if (!this.world.server.up) return;
+      this.world.crashServer();
+      this.after(this.rng.exp(f.serverDowntimeMeanMs), 'fault-restart', () => this.world.restartServer());
+    });
+    this.every(f.appKillMeanIntervalMs, 'fault-kill', () => {
+      const running = this.world.devices.filter((d) => d.current);
+      if (running.length === 0) return;
+      const d = this.rng.pick(running);
+      this.world.killApp(d);
+      this.after(this.rng.exp(f.appDowntimeMeanMs), 'fault-relaunch', () => {
+        if (!d.current) this.world.startApp(d);
+      });
+    });
+    this.every(f.partitionMeanIntervalMs, 'fault-partition', () => {
+      const d = this.rng.pick(this.world.devices);
+      const oneWay = this.rng.chance(f.partitionOneWayProbability);
+      const up = !oneWay || this.rng.chance(0.5);
+      this.world.partition(d, up, !oneWay || !up);
+      this.after(this.rng.exp(f.partitionMeanDurationMs), 'fault-heal', () => this.world.heal(d));
+    });
+    this.every(f.sessionReplaceMeanIntervalMs, 'fault-replace', () => {
+      const running = this.world.devices.filter((d) => d.current);
+      if (running.length > 0) this.world.replaceSession(this.rng.pick(running));
+    });
+    if (f.linkResetPerSecond > 0) {
+      this.every(1000 / f.linkResetPerSecond, 'fault-reset', () => this.world.resetRandomLink((n) => this.rng.int(0, n - 1)));
+    }
+  }
+
+  stop(): void {
+    this.running = false;
+  }
+
+  private every(meanMs: number, kind: string, f: () => void): void {
+    if (!(meanMs > 0)) return;
+    const next = (): void => {
+      this.world.q.schedule(this.world.now + this.rng.exp(meanMs), kind, 'faults', () => {
+        if (!this.running) return;
+        f();
+        next();
+      });
+    };
+    next();
+  }
+
+  /** A repair is scheduled even if the phase ends first; healEverything makes it a no-op. */
+  private after(ms: number, kind: string, f: () => void): void {
+    this.world.q.schedule(this.world.now + ms, kind, 'faults', f);
+  }
+}

@@ -1,0 +1,39 @@
+// The stores the simulation runs on, each with its crash model.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { MemoryStore } from '../server/store/memory-store.ts';
+import { SqliteStore } from '../server/store/sqlite-store.ts';
+import type { SimStore } from './server-host.ts';
+
+export type SimStoreKind = 'memory' | 'sqlite';
+
+export function simStore(kind: SimStoreKind): SimStore {
+  if (kind === 'memory') {
+    const m = new MemoryStore();
+    return {
+      store: m,
+      crash: () => m.crash(),
+      reopen: () => m.reopen(),
+      dispose: () => m.close(),
+    };
+  }
+  // A real file: a crash abandons the connection without committing, and the
+  // restarted server opens the file again (WAL recovery keeps what was committed).
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'synckey-sim-'));
+  const file = path.join(dir, 'sim.db');
+  const s: SimStore = {
+    store: SqliteStore.open(file, { synchronous: 'NORMAL' }),
+    crash: () => s.store.close(),
+    reopen: () => (s.store = SqliteStore.open(file, { synchronous: 'NORMAL' })),
+    dispose: () => {
+      try {
+        s.store.close();
+      } catch {
+        // already closed by a crash
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return s;
+}

@@ -1,0 +1,143 @@
+// The simulated users: accounts and devices set up at the start, then sends,
+// group sends, bursts and remarks at Poisson times, all drawn from the
+// workload's own random stream.
+import type { ClientTransport } from '../client/client-core.ts';
+import type { Workload } from '../scenarios/scenario.ts';
+import { PATHS } from '../server/core/http-api.ts';
+import { Device } from './device.ts';
+import type { Rng } from './rng.ts';
+import type { World } from './world.ts';
+
+const ALPHABET = 'abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,!?\n"\\/';
+const WIDE = ['微', '信', '同', '步', 'é', 'ß', '😀', '🚀', '\u0000', '\t'];
+
+export class WorkloadDriver {
+  private running = false;
+  readonly groups: Array<{ name: string; members: string[] }> = [];
+
+  constructor(
+    private readonly world: World,
+    private readonly rng: Rng,
+    private readonly w: Workload,
+  ) {}
+
+  /** Register the accounts, create the groups, and place the devices (before any app starts). */
+  setup(): void {
+    const world = this.world;
+    const names: string[] = [];
+    for (let i = 0; i < this.w.accounts; i++) {
+      const name = `u${i}`;
+      names.push(name);
+      const r = world.direct('POST', PATHS.register, { UserName: name, Password: `pw-${name}`, NickName: `User ${i}` });
+      if (r.BaseResponse.Ret !== 0) throw new Error(`setup: register ${name}: ${r.BaseResponse.ErrMsg}`);
+    }
+    for (let g = 0; g < this.w.groups && names.length >= 2; g++) {
+      const size = Math.min(this.w.groupSize, names.length);
+      const members = shuffle(names, this.rng).slice(0, size);
+      const owner = members[0]!;
+      const login = world.direct('POST', PATHS.manualauth, { UserName: owner, Password: `pw-${owner}`, DeviceID: 'setup' });
+      const base = { Uin: login.Uin, Sid: login.Sid, Skey: login.Skey, DeviceID: 'setup' };
+      const r = world.direct('POST', PATHS.webwxcreatechatroom, {
+        BaseRequest: base,
+        MemberCount: size - 1,
+        MemberList: members.slice(1).map((UserName) => ({ UserName })),
+        Topic: `group ${g}`,
+      });
+      if (r.BaseResponse.Ret !== 0) throw new Error(`setup: create group: ${r.BaseResponse.ErrMsg}`);
+      // The setup device leaves, so it holds back no retention.
+      world.direct('POST', PATHS.webwxlogout, { BaseRequest: base });
+      this.groups.push({ name: r.ChatRoomName, members });
+    }
+    const mix: Array<[ClientTransport, number]> = [
+      ['http', this.w.transports.http],
+      ['tcp', this.w.transports.tcp],
+      ['ws', this.w.transports.ws],
+    ];
+    for (const name of names) {
+      const n = this.rng.int(this.w.devicesPerAccount[0], this.w.devicesPerAccount[1]);
+      for (let k = 0; k < n; k++) {
+        const transport = this.rng.weighted(mix);
+        const deviceId = transport === 'http' ? `e${String(100_000_000_000_000 + world.devices.length)}` : `${name}-d${k}`;
+        world.addDevice(new Device(`${name}.d${k}`, name, `pw-${name}`, deviceId, transport));
+      }
+    }
+  }
+
+  /** Start every app (staggered) and the users' actions. */
+  start(): void {
+    this.running = true;
+    for (const d of this.world.devices) {
+      this.world.q.schedule(this.world.now + this.rng.between(0, 500), 'app-launch', d.name, () => {
+        if (!d.current) this.world.startApp(d);
+      });
+    }
+    if (this.w.sendsPerSecond > 0) this.scheduleNext();
+    if (this.w.burst.everyMs > 0 && this.w.burst.size > 0) this.scheduleBurst();
+  }
+
+  stop(): void {
+    this.running = false;
+  }
+
+  private scheduleNext(): void {
+    const gap = this.rng.exp(1000 / this.w.sendsPerSecond);
+    this.world.q.schedule(this.world.now + gap, 'user-action', 'workload', () => {
+      if (!this.running) return;
+      this.act();
+      this.scheduleNext();
+    });
+  }
+
+  private scheduleBurst(): void {
+    this.world.q.schedule(this.world.now + this.w.burst.everyMs, 'burst', 'workload', () => {
+      if (!this.running) return;
+      const inst = this.pickRunning();
+      if (inst) {
+        const from = this.world.deviceByName(inst.device).account;
+        const to = this.pickPeer(from);
+        for (let i = 0; i < this.w.burst.size; i++) this.world.userSend(inst, to, this.content());
+      }
+      this.scheduleBurst();
+    });
+  }
+
+  private act(): void {
+    const inst = this.pickRunning();
+    if (!inst) return;
+    const me = this.world.deviceByName(inst.device).account;
+    if (this.rng.chance(this.w.remarkFraction)) {
+      this.world.userRemark(inst, this.pickPeer(me), `friend ${this.rng.int(0, 999)}`);
+      return;
+    }
+    const myGroups = this.groups.filter((g) => g.members.includes(me));
+    const to = myGroups.length > 0 && this.rng.chance(this.w.groupSendFraction) ? this.rng.pick(myGroups).name : this.pickPeer(me);
+    this.world.userSend(inst, to, this.content());
+  }
+
+  private pickRunning() {
+    const running = this.world.devices.filter((d) => d.current);
+    if (running.length === 0) return undefined;
+    return this.rng.pick(running).current!;
+  }
+
+  private pickPeer(me: string): string {
+    const others = [...this.world.accounts.keys()].filter((a) => a !== me);
+    return others.length > 0 ? this.rng.pick(others) : me;
+  }
+
+  private content(): string {
+    const n = this.rng.int(this.w.contentBytes[0], this.w.contentBytes[1]);
+    let s = '';
+    while (s.length < n) s += this.rng.chance(0.05) ? this.rng.pick(WIDE) : ALPHABET[this.rng.int(0, ALPHABET.length - 1)];
+    return s;
+  }
+}
+
+function shuffle<T>(xs: readonly T[], rng: Rng): T[] {
+  const a = [...xs];
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = rng.int(0, i);
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a;
+}

@@ -1,0 +1,534 @@
+// The simulated world: the real server node and real client cores, wired
+// through the simulated network, under one seed. The world routes what the
+// cores emit, applies the faults the scheduler draws, and reports every
+// device event to the checkers.
+import { ClientCore, type ClientAction, type ClientEvent } from '../client/client-core.ts';
+import type { ServerAction } from '../server/core/server-node.ts';
+import type { BugSet } from '../server/core/planted-bugs.ts';
+import { PATHS } from '../server/core/http-api.ts';
+import { CATEGORIES } from '../server/core/model.ts';
+import type { Scenario } from '../scenarios/scenario.ts';
+import { AppInstance } from './app-instance.ts';
+import { Checkers } from './checkers.ts';
+import { Device } from './device.ts';
+import { EventQueue, type SimEvent } from './event-queue.ts';
+import { SimNetwork, type NetFaults } from './network.ts';
+import { Streams } from './rng.ts';
+import { ServerHost, type SimStore } from './server-host.ts';
+import { Trace } from './trace.ts';
+import { Violation } from './violation.ts';
+import { forgetSession } from '../client/client-state.ts';
+
+/** Simulated time starts at a fixed, realistic epoch. */
+export const SIM_EPOCH_MS = 1_700_000_000_000;
+
+export interface WorldOptions {
+  scenario: Scenario;
+  seed: string;
+  store: SimStore;
+  bugs: BugSet;
+  keepTrace: boolean;
+}
+
+interface PendingReq {
+  inst: AppInstance;
+  creq: number;
+}
+
+interface ServerLinkEnd {
+  inst: AppInstance;
+  clink: number;
+}
+
+export interface WorldCounters {
+  kills: number;
+  partitions: number;
+  replaces: number;
+  resets: number;
+  resyncs: number;
+  sessionLost: number;
+  sendFailed: number;
+}
+
+export class World {
+  readonly q = new EventQueue();
+  readonly streams: Streams;
+  readonly net: SimNetwork;
+  readonly server: ServerHost;
+  readonly trace: Trace;
+  readonly checkers: Checkers;
+  readonly devices: Device[] = [];
+  readonly accounts = new Map<string, Device[]>();
+  readonly counters: WorldCounters = { kills: 0, partitions: 0, replaces: 0, resets: 0, resyncs: 0, sessionLost: 0, sendFailed: 0 };
+  /** Every server request → where its answer goes. */
+  private readonly sreqs = new Map<number, PendingReq | ((status: number, body: string) => void)>();
+  private readonly slinks = new Map<number, ServerLinkEnd>();
+  private nextServerId = 1;
+  private nextInstance = 1;
+  events = 0;
+  /** True in the safety phase: the workload's user may resend failed messages only when healed. */
+  healed = false;
+  private readonly groupMembers = new Map<string, string[]>();
+
+  constructor(readonly o: WorldOptions) {
+    this.q.now = SIM_EPOCH_MS;
+    this.streams = new Streams(o.seed);
+    this.trace = new Trace(o.keepTrace);
+    this.net = new SimNetwork(this.q, this.streams.get('net'), netFaults(o.scenario));
+    this.server = new ServerHost(this.q, this.streams.get('server'), o.store, o.scenario, o.bugs, (a) => this.serverOut(a));
+    this.checkers = new Checkers((g, u) => this.members(g).includes(u));
+  }
+
+  get now(): number {
+    return this.q.now;
+  }
+
+  /** Simulated milliseconds since the run began. */
+  get elapsed(): number {
+    return this.q.now - SIM_EPOCH_MS;
+  }
+
+  // ---- the event loop ----
+
+  /** Run events until `until` (simulated ms since the start) or `maxEvents`; violations propagate. */
+  runUntil(untilElapsed: number, stopAtEvent = Infinity): void {
+    for (;;) {
+      const t = this.q.peekTime();
+      if (t === undefined || t - SIM_EPOCH_MS > untilElapsed) break;
+      if (this.events >= stopAtEvent) return;
+      const e = this.q.pop()!;
+      this.dispatch(e);
+    }
+    this.q.now = Math.max(this.q.now, SIM_EPOCH_MS + untilElapsed);
+  }
+
+  private dispatch(e: SimEvent): void {
+    this.events++;
+    this.trace.event(this.events, e.at - SIM_EPOCH_MS, e.kind, e.who);
+    e.run();
+  }
+
+  note(kind: string, who: string, detail?: string): void {
+    this.trace.event(this.events, this.elapsed, kind, who, detail);
+  }
+
+  // ---- setup ----
+
+  /** Call the server directly, bypassing the network (setup only). */
+  direct(method: 'GET' | 'POST', path: string, body: unknown): any {
+    const node = this.server.node!;
+    let answer: { status: number; body: string } | undefined;
+    const id = this.nextServerId++;
+    this.sreqs.set(id, (status, b) => (answer = { status, body: b }));
+    node.httpRequest(id, method, path, JSON.stringify(body), this.now);
+    node.flush(this.now);
+    if (!answer) throw new Error(`setup call ${path} got no answer`);
+    return JSON.parse(answer.body);
+  }
+
+  addDevice(d: Device): void {
+    this.devices.push(d);
+    let list = this.accounts.get(d.account);
+    if (!list) this.accounts.set(d.account, (list = []));
+    list.push(d);
+  }
+
+  members(group: string): string[] {
+    let m = this.groupMembers.get(group);
+    if (!m) {
+      const g = this.server.store.read({ kind: 'group', userName: group });
+      m = (g?.members ?? []).map((uin) => this.server.store.read({ kind: 'account', uin })?.userName ?? '');
+      if (g) this.groupMembers.set(group, m);
+    }
+    return m;
+  }
+
+  /** The account's retained message log in server order (MsgIds). */
+  log(account: string): number[] {
+    const store = this.server.store;
+    const a = store.read({ kind: 'accountByName', userName: account });
+    if (!a) return [];
+    const out: number[] = [];
+    let after = 0;
+    for (;;) {
+      const items = store.read({ kind: 'items', uin: a.uin, category: CATEGORIES[0]!, afterSeq: after, limit: 1000 });
+      for (const it of items) out.push((it.data as { MsgId: number }).MsgId);
+      if (items.length < 1000) return out;
+      after = items[items.length - 1]!.seq;
+    }
+  }
+
+  // ---- app instances ----
+
+  startApp(d: Device): AppInstance {
+    const random = this.streams.get(`client:${d.name}`);
+    let inst: AppInstance | undefined;
+    const core = new ClientCore({
+      userName: d.account,
+      password: d.password,
+      deviceId: d.deviceId,
+      transport: d.transport,
+      random: () => random.next(),
+      out: (a) => this.clientOut(inst!, a),
+      emit: (e) => this.clientEvent(inst!, e),
+      bugs: this.o.bugs,
+      ...(d.persisted ? { persisted: d.persisted } : {}),
+    });
+    inst = new AppInstance(this.nextInstance++, d.name, core);
+    d.current = inst;
+    this.checkers.deviceStarted(d.name, d.account, core.inbox(), core.syncKey());
+    this.note('app-start', d.name, `instance ${inst.id}`);
+    core.start(this.now);
+    this.settleClient(inst);
+    return inst;
+  }
+
+  /** The app is killed: its persisted state stays on the device; its links drop. */
+  killApp(d: Device): void {
+    const inst = d.current;
+    if (!inst) return;
+    this.counters.kills++;
+    d.persisted = inst.core.persisted();
+    d.current = undefined;
+    this.bury(inst);
+    this.note('app-kill', d.name, `instance ${inst.id}`);
+  }
+
+  /** A new login of the same device (same DeviceID) takes over; the old instance runs on as a ghost. */
+  replaceSession(d: Device): void {
+    const old = d.current;
+    if (!old) return;
+    this.counters.replaces++;
+    d.persisted = forgetSession(old.core.persisted());
+    old.ghost = true;
+    d.ghosts.push(old);
+    this.note('session-replace', d.name, `ghost ${old.id}`);
+    this.startApp(d);
+  }
+
+  private bury(inst: AppInstance): void {
+    inst.alive = false;
+    for (const [, l] of inst.links) {
+      this.net.cut(
+        l.stream,
+        () => {},
+        () => this.serverLinkClosed(l.serverLink),
+      );
+    }
+    inst.links.clear();
+  }
+
+  private settleClient(inst: AppInstance): void {
+    if (!inst.alive) return;
+    const wake = inst.core.nextWakeAt();
+    if (wake === undefined || wake >= inst.timerAt) return;
+    const token = ++inst.timerToken;
+    inst.timerAt = Math.max(wake, this.now);
+    this.q.schedule(inst.timerAt, 'client-timer', inst.device, () => {
+      if (!inst.alive || inst.timerToken !== token) return;
+      inst.timerAt = Infinity;
+      inst.core.tick(this.now);
+      this.settleClient(inst);
+    });
+  }
+
+  /** Feed an input to a live instance, then reschedule its timer. */
+  private toClient(inst: AppInstance, f: (core: ClientCore) => void): void {
+    if (!inst.alive) return;
+    f(inst.core);
+    this.settleClient(inst);
+  }
+
+  private clientOut(inst: AppInstance, a: ClientAction): void {
+    const dev = this.deviceByName(inst.device);
+    switch (a.kind) {
+      case 'http': {
+        this.net.datagram(dev.name, 'up', 'http-req', () => {
+          const node = this.server.node;
+          if (!node) {
+            // Connection refused: the client hears it after a round trip.
+            this.q.schedule(this.now + this.net.latency(), 'http-refused', dev.name, () => this.toClient(inst, (c) => c.httpFailed(a.req, this.now)));
+            return;
+          }
+          const id = this.nextServerId++;
+          this.sreqs.set(id, { inst, creq: a.req });
+          node.httpRequest(id, a.method, a.url, a.body, this.now);
+          this.server.settle();
+        });
+        return;
+      }
+      case 'linkOpen': {
+        inst.connecting.add(a.link);
+        this.net.connect(dev.name, (stream) => {
+          inst.connecting.delete(a.link);
+          if (!inst.alive) return;
+          const node = this.server.node;
+          if (!stream || !node) return this.toClient(inst, (c) => c.linkClosed(a.link, this.now));
+          const sid = this.nextServerId++;
+          this.slinks.set(sid, { inst, clink: a.link });
+          inst.links.set(a.link, { stream, serverLink: sid });
+          node.linkOpened(sid, dev.transport === 'ws' ? 'ws' : 'tcp', this.now);
+          this.server.settle();
+          this.toClient(inst, (c) => c.linkOpened(a.link, this.now));
+        });
+        return;
+      }
+      case 'linkWrite': {
+        const l = inst.links.get(a.link);
+        if (!l) return;
+        const bytes = Uint8Array.from(a.bytes);
+        this.net.write(l.stream, 'up', bytes, (chunk) => {
+          const node = this.server.node;
+          if (!node || !this.slinks.has(l.serverLink)) return;
+          node.linkData(l.serverLink, chunk, this.now);
+          this.server.settle();
+        });
+        return;
+      }
+      case 'linkClose': {
+        const l = inst.links.get(a.link);
+        if (!l) return;
+        inst.links.delete(a.link);
+        this.net.finish(l.stream, 'up', () => this.serverLinkClosed(l.serverLink));
+        return;
+      }
+    }
+  }
+
+  private serverLinkClosed(sid: number): void {
+    if (!this.slinks.delete(sid)) return;
+    this.server.node?.linkClosed(sid);
+    this.server.settle();
+  }
+
+  private clientEvent(inst: AppInstance, e: ClientEvent): void {
+    const d = inst.device;
+    const watched = inst.alive && !inst.ghost;
+    switch (e.kind) {
+      case 'applied':
+        this.note('applied', d, `${e.msg.MsgId}`);
+        if (watched) this.checkers.applied(d, e.msg);
+        return;
+      case 'contact':
+        if (watched) this.checkers.contact(d, e.contact);
+        return;
+      case 'syncKey':
+        this.note('synckey', d, e.key.map(([k, v]) => `${k}_${v}`).join('|'));
+        if (watched) this.checkers.syncKey(d, e.key);
+        return;
+      case 'sendAcked': {
+        this.note('acked', d, `${e.clientMsgId} ${e.msgId}`);
+        this.checkers.sendAcked(this.deviceByName(d).account, e.clientMsgId, e.msgId, d);
+        inst.failed.delete(e.localId);
+        return;
+      }
+      case 'sendFailed':
+        this.counters.sendFailed++;
+        this.note('send-failed', d, `${e.clientMsgId} ${e.ret}`);
+        inst.failed.add(e.localId);
+        if (this.healed) this.q.schedule(this.now + 1000, 'user-resend', d, () => this.resendFailed(inst));
+        return;
+      case 'resync':
+        this.counters.resyncs++;
+        this.note('resync', d);
+        if (watched) this.checkers.resync(d);
+        return;
+      case 'sessionLost': {
+        this.counters.sessionLost++;
+        this.note('session-lost', d, `${e.ret}`);
+        const dev = this.deviceByName(d);
+        if (inst.ghost) {
+          const i = dev.ghosts.indexOf(inst);
+          if (i >= 0) dev.ghosts.splice(i, 1);
+          this.bury(inst);
+        } else if (inst.alive) {
+          throw new Violation('liveness', d, `the device's current session was ended (Ret ${e.ret}) though no newer login replaced it`);
+        }
+        return;
+      }
+      case 'loggedIn':
+      case 'groupCreated':
+        this.note(e.kind, d);
+        return;
+    }
+  }
+
+  resendFailed(inst: AppInstance): void {
+    if (!inst.alive || inst.ghost) return;
+    for (const localId of [...inst.failed]) {
+      inst.failed.delete(localId);
+      this.note('user-resend', inst.device, localId);
+      this.toClient(inst, (c) => c.resend(localId, this.now));
+    }
+  }
+
+  private serverOut(a: ServerAction): void {
+    switch (a.kind) {
+      case 'respond': {
+        const p = this.sreqs.get(a.req);
+        this.sreqs.delete(a.req);
+        if (!p) return;
+        if (typeof p === 'function') return p(a.answer.status, a.answer.body);
+        const dev = this.deviceByName(p.inst.device);
+        this.net.datagram(dev.name, 'down', 'http-resp', () => this.toClient(p.inst, (c) => c.httpResponse(p.creq, a.answer.status, a.answer.body, this.now)));
+        return;
+      }
+      case 'write': {
+        const end = this.slinks.get(a.link);
+        if (!end) return;
+        const l = end.inst.links.get(end.clink);
+        if (!l) return;
+        const bytes = Uint8Array.from(a.bytes);
+        this.net.write(l.stream, 'down', bytes, (chunk) => this.toClient(end.inst, (c) => c.linkData(end.clink, chunk, this.now)));
+        return;
+      }
+      case 'close': {
+        const end = this.slinks.get(a.link);
+        if (!end) return;
+        this.slinks.delete(a.link);
+        const l = end.inst.links.get(end.clink);
+        if (!l) return;
+        end.inst.links.delete(end.clink);
+        this.net.finish(l.stream, 'down', () => this.toClient(end.inst, (c) => c.linkClosed(end.clink, this.now)));
+        return;
+      }
+    }
+  }
+
+  // ---- faults ----
+
+  crashServer(): void {
+    if (!this.server.up) return;
+    this.server.crash();
+    this.note('server-crash', 'server');
+    // Every connection to the server breaks: long links are cut, waiting requests reset.
+    for (const [sid, end] of this.slinks) {
+      const l = end.inst.links.get(end.clink);
+      this.slinks.delete(sid);
+      if (!l) continue;
+      end.inst.links.delete(end.clink);
+      this.net.cut(l.stream, () => this.toClient(end.inst, (c) => c.linkClosed(end.clink, this.now)), () => {});
+    }
+    for (const [id, p] of this.sreqs) {
+      this.sreqs.delete(id);
+      if (typeof p === 'function') continue;
+      this.q.schedule(this.now + this.net.latency(), 'http-reset', p.inst.device, () => this.toClient(p.inst, (c) => c.httpFailed(p.creq, this.now)));
+    }
+  }
+
+  restartServer(): void {
+    if (this.server.up) return;
+    this.server.restart();
+    this.note('server-restart', 'server');
+  }
+
+  /** Cut every long link of a device (its network went away). */
+  cutLinks(d: Device): void {
+    for (const inst of [d.current, ...d.ghosts]) {
+      if (!inst) continue;
+      for (const [clink, l] of inst.links) {
+        inst.links.delete(clink);
+        this.slinks.delete(l.serverLink);
+        this.net.cut(
+          l.stream,
+          () => this.toClient(inst, (c) => c.linkClosed(clink, this.now)),
+          () => {
+            this.server.node?.linkClosed(l.serverLink);
+            this.server.settle();
+          },
+        );
+      }
+    }
+  }
+
+  partition(d: Device, up: boolean, down: boolean): void {
+    this.counters.partitions++;
+    this.net.partition(d.name, up, down);
+    this.note('partition', d.name, up && down ? 'both' : up ? 'up' : 'down');
+    this.cutLinks(d);
+  }
+
+  heal(d: Device): void {
+    this.net.heal(d.name);
+    this.note('heal', d.name);
+  }
+
+  /** Reset one random open long link. */
+  resetRandomLink(pick: (n: number) => number): void {
+    const all: Array<[Device, AppInstance, number]> = [];
+    for (const d of this.devices) {
+      const inst = d.current;
+      if (inst) for (const clink of inst.links.keys()) all.push([d, inst, clink]);
+    }
+    if (all.length === 0) return;
+    const [d, inst, clink] = all[pick(all.length)]!;
+    const l = inst.links.get(clink)!;
+    inst.links.delete(clink);
+    this.slinks.delete(l.serverLink);
+    this.counters.resets++;
+    this.note('link-reset', d.name);
+    this.net.cut(
+      l.stream,
+      () => this.toClient(inst, (c) => c.linkClosed(clink, this.now)),
+      () => {
+        this.server.node?.linkClosed(l.serverLink);
+        this.server.settle();
+      },
+    );
+  }
+
+  /** The liveness phase: every fault healed, the network calm, every app running. */
+  healEverything(): void {
+    this.healed = true;
+    this.net.healAll();
+    this.net.faults = { ...this.net.faults, latencyTailProbability: 0, dropProbability: 0, duplicateProbability: 0 };
+    this.restartServer();
+    for (const d of this.devices) {
+      if (!d.current) this.startApp(d);
+      else this.resendFailed(d.current);
+    }
+    this.note('heal-all', 'world');
+  }
+
+  // ---- user actions ----
+
+  userSend(inst: AppInstance, to: string, content: string): void {
+    const d = this.deviceByName(inst.device);
+    const localId = inst.core.send(to, content, this.now);
+    const entry = inst.core.outbox().find((e) => e.localId === localId);
+    if (!entry) throw new Error(`client lost the message it was just given (${localId})`);
+    this.checkers.userSent({ device: d.name, fromUser: d.account, to, content, clientMsgId: entry.clientMsgId, localId });
+    this.note('user-send', d.name, `${entry.clientMsgId} → ${to}`);
+    this.settleClient(inst);
+  }
+
+  userRemark(inst: AppInstance, target: string, remark: string): void {
+    inst.core.setRemark(target, remark, this.now);
+    this.note('user-remark', inst.device, target);
+    this.settleClient(inst);
+  }
+
+  deviceByName(name: string): Device {
+    const d = this.byName.get(name);
+    if (d) return d;
+    const found = this.devices.find((x) => x.name === name);
+    if (!found) throw new Error(`no device ${name}`);
+    this.byName.set(name, found);
+    return found;
+  }
+
+  private readonly byName = new Map<string, Device>();
+}
+
+function netFaults(s: Scenario): NetFaults {
+  const f = s.faults;
+  return {
+    latencyMs: f.latencyMs,
+    latencyTailProbability: f.latencyTailProbability,
+    latencyTailMs: f.latencyTailMs,
+    dropProbability: f.dropProbability,
+    duplicateProbability: f.duplicateProbability,
+  };
+}
+
+export { PATHS };

@@ -1,0 +1,153 @@
+// Retention (PROTOCOL.md section 3): items are kept until every device
+// acknowledged them and for a minimum time; a key older than what is retained
+// gets Ret 1200, never a silent gap, and webwxinit gives a key that syncs on.
+import { describe, expect, it } from 'vitest';
+import { OK, STORES, keyVal, syncKey, useHarness } from './support.ts';
+
+const SMALL = { minRetentionMs: 1_000, maxRetentionMs: 10_000, pruneIntervalMs: 500 };
+
+describe.each(STORES)('retention (%s)', (store) => {
+  const harness = useHarness();
+
+  it('a key older than retention gets 1200; webwxinit then gives a key that syncs on', () => {
+    const h = harness({ store, core: SMALL });
+    h.register('alice');
+    const phone = h.login('alice');
+    const web = h.login('alice');
+    const bob = h.user('bob');
+    h.sendOk(bob, 'alice', 'm1');
+    const old = h.sync(web); // web holds a key at m1, never presented
+    expect(old.AddMsgList).toHaveLength(1);
+    const stale = web.key;
+    h.sendOk(bob, 'alice', 'm2');
+    h.sendOk(bob, 'alice', 'm3');
+    h.advance(11_000); // past maxRetention: pruned even though web never acknowledged
+    h.sendOk(bob, 'alice', 'm4');
+    h.drain(phone); // alice's sync prunes her log
+    expect(h.items(phone.uin, 1).map((i) => i.data.Content)).toEqual(['m4']);
+
+    const snapshot = h.snapshot();
+    const mark = h.store.writes.length;
+    const r = h.sync(web, stale);
+    expect(r.BaseResponse.Ret).toBe(1200);
+    expect(r.BaseResponse.ErrMsg).toMatch(/webwxinit/);
+    expect(h.writesSince(mark)).toEqual([]);
+    expect(h.snapshot()).toEqual(snapshot);
+    expect(web.key).toBe(stale);
+
+    const init = h.init(web);
+    expect(init.BaseResponse).toEqual(OK);
+    expect(keyVal(init.SyncKey, 1)).toBeGreaterThanOrEqual(keyVal(stale, 1));
+    const after = h.sync(web);
+    expect(after.BaseResponse).toEqual(OK);
+    expect(after.AddMsgList.map((m: any) => m.Content)).toEqual(['m4']);
+    h.sendOk(bob, 'alice', 'm5');
+    expect(h.sync(web).AddMsgList.map((m: any) => m.Content)).toEqual(['m5']);
+  });
+
+  it('synccheck with a pruned key answers at once so that the sync that follows gets 1200', () => {
+    const h = harness({ store, core: SMALL });
+    h.register('alice');
+    const phone = h.login('alice');
+    const web = h.login('alice');
+    const bob = h.user('bob');
+    h.sendOk(bob, 'alice', 'm1');
+    h.sync(web);
+    const stale = web.key;
+    h.sendOk(bob, 'alice', 'm2');
+    h.advance(11_000);
+    h.drain(phone);
+    const req = h.synccheck(web, stale);
+    expect(h.syncCheckResult(req)).toEqual({ retcode: '0', selector: '2' });
+    expect(h.sync(web, stale).BaseResponse.Ret).toBe(1200);
+  });
+
+  it('items not acknowledged by every live device are kept past the minimum time', () => {
+    const h = harness({ store, core: { ...SMALL, maxRetentionMs: 1e9 } });
+    h.register('alice');
+    const phone = h.login('alice');
+    const web = h.login('alice');
+    const bob = h.user('bob');
+    const ids = [h.sendOk(bob, 'alice', 'a'), h.sendOk(bob, 'alice', 'b')];
+    h.drain(phone);
+    h.sync(phone); // phone acknowledged both; web acknowledged nothing
+    h.advance(60_000);
+    h.sync(phone); // a prune pass
+    h.advance(60_000);
+    h.sync(phone);
+    expect(h.items(web.uin, 1).map((i) => i.data.MsgId)).toEqual(ids);
+    // web also fetched but did not present: still kept.
+    h.sync(web);
+    h.advance(60_000);
+    h.sync(phone);
+    expect(h.items(web.uin, 1).map((i) => i.data.MsgId)).toEqual(ids);
+    // web's next sync presents its key: now everyone acknowledged, and the items go.
+    h.sync(web);
+    h.advance(60_000);
+    h.sync(phone);
+    expect(h.items(web.uin, 1)).toEqual([]);
+    // Neither device's key is now behind: both sync on.
+    expect(h.sync(web).BaseResponse).toEqual(OK);
+    expect(h.sync(phone).BaseResponse).toEqual(OK);
+  });
+
+  it('items younger than the minimum time are kept even when everyone acknowledged them', () => {
+    const h = harness({ store, core: { minRetentionMs: 100_000, maxRetentionMs: 1e9, pruneIntervalMs: 1 } });
+    const a = h.user('alice');
+    const b = h.user('bob');
+    h.sendOk(a, 'bob', 'young');
+    h.drain(b);
+    h.advance(50_000);
+    h.sync(b);
+    h.advance(10);
+    h.sync(b);
+    expect(h.items(b.uin, 1)).toHaveLength(1);
+    h.advance(60_000);
+    h.sync(b);
+    expect(h.items(b.uin, 1)).toHaveLength(0);
+  });
+
+  it('a logged-out device does not hold retention', () => {
+    const h = harness({ store, core: { ...SMALL, maxRetentionMs: 1e9 } });
+    h.register('alice');
+    const phone = h.login('alice');
+    const web = h.login('alice');
+    const bob = h.user('bob');
+    h.sendOk(bob, 'alice', 'a');
+    h.drain(phone);
+    h.sync(phone);
+    expect(h.logout(web).BaseResponse).toEqual(OK);
+    h.advance(2_000);
+    h.sync(phone);
+    expect(h.items(phone.uin, 1)).toEqual([]);
+  });
+
+  it('Count 0 asks for everything retained and never gets 1200', () => {
+    const h = harness({ store, core: SMALL });
+    const a = h.user('alice');
+    const b = h.user('bob');
+    h.sendOk(a, 'bob', 'old');
+    h.advance(11_000);
+    h.sendOk(a, 'bob', 'new');
+    h.drain(b);
+    for (const key of [{ Count: 0, List: [] }, syncKey({ 1: 0, 2: 0 })]) {
+      const r = h.sync(b, key);
+      expect(r.BaseResponse).toEqual(OK);
+      expect(r.AddMsgList.map((m: any) => m.Content)).toEqual(['new']);
+    }
+  });
+
+  it('the bounded log: past maxLogItemsPerCategory the oldest go, and a device behind gets 1200', () => {
+    const h = harness({ store, core: { maxLogItemsPerCategory: 3 } });
+    const a = h.user('alice');
+    const b = h.user('bob');
+    h.sendOk(a, 'bob', 'm0');
+    h.sync(b);
+    const behind = b.key;
+    for (let i = 1; i <= 4; i++) h.sendOk(a, 'bob', `m${i}`);
+    expect(h.items(b.uin, 1).map((i) => i.data.Content)).toEqual(['m2', 'm3', 'm4']);
+    expect(h.sync(b, behind).BaseResponse.Ret).toBe(1200);
+    h.init(b);
+    expect(h.drain(b).messages.map((m) => m.Content)).toEqual(['m2', 'm3', 'm4']);
+  });
+});
