@@ -47,6 +47,15 @@ export function emptyState(userName: string, deviceId: string): PersistedState {
   };
 }
 
+/**
+ * A copy without the session: the next start logs in with the password (a new
+ * login of this device, which replaces any session it still has). Inbox, key,
+ * outbox and the LocalID counter stay.
+ */
+export function forgetSession(s: PersistedState): PersistedState {
+  return { ...structuredClone(s), session: null };
+}
+
 /** Raises `into` to the per-key maximum of both (keys only in `from` are added). Returns whether it changed. */
 export function mergeSyncKey(into: SyncKeyMap, from: SyncKeyMap): boolean {
   let changed = false;

@@ -39,7 +39,8 @@ export class FaultScheduler {
       this.after(this.rng.exp(f.partitionMeanDurationMs), 'fault-heal', () => this.world.heal(d));
     });
     this.every(f.sessionReplaceMeanIntervalMs, 'fault-replace', () => {
-      const running = this.world.devices.filter((d) => d.current);
+      // Only a logged-in instance can be replaced: one still logging in would log in after its replacer.
+      const running = this.world.devices.filter((d) => d.current?.core.state === 'ready');
       if (running.length > 0) this.world.replaceSession(this.rng.pick(running));
     });
     if (f.linkResetPerSecond > 0) {

@@ -131,8 +131,8 @@ function laggard(world: World): string | undefined {
       if (!inst) return `${d.name}: app not running`;
       const core = inst.core;
       if (core.state !== 'ready') return `${d.name}: client ${core.state}`;
-      const pending = core.outbox().length;
-      if (pending > 0) return `${d.name}: ${pending} sends unanswered`;
+      const pending = core.outbox().filter((e) => e.state !== 'failed').length;
+      if (pending > 0 || inst.failed.size > 0) return `${d.name}: ${pending} sends unanswered, ${inst.failed.size} failed`;
       const inbox = core.inbox();
       const have = new Set(inbox.map((m) => m.MsgId));
       const missing = log.filter((id) => !have.has(id));

@@ -10,7 +10,7 @@ export type SimStoreKind = 'memory' | 'sqlite';
 
 export function simStore(kind: SimStoreKind): SimStore {
   if (kind === 'memory') {
-    const m = new MemoryStore();
+    const m = new MemoryStore({ freeze: true });
     return {
       store: m,
       crash: () => m.crash(),

@@ -303,39 +303,40 @@ export class World {
 
   private clientEvent(inst: AppInstance, e: ClientEvent): void {
     const d = inst.device;
+    const tag = `#${inst.id}`;
     const watched = inst.alive && !inst.ghost;
     switch (e.kind) {
       case 'applied':
-        this.note('applied', d, `${e.msg.MsgId}`);
+        this.note('applied', d, `${tag} ${e.msg.MsgId}`);
         if (watched) this.checkers.applied(d, e.msg);
         return;
       case 'contact':
         if (watched) this.checkers.contact(d, e.contact);
         return;
       case 'syncKey':
-        this.note('synckey', d, e.key.map(([k, v]) => `${k}_${v}`).join('|'));
+        this.note('synckey', d, `${tag} ${e.key.map(([k, v]) => `${k}_${v}`).join('|')}`);
         if (watched) this.checkers.syncKey(d, e.key);
         return;
       case 'sendAcked': {
-        this.note('acked', d, `${e.clientMsgId} ${e.msgId}`);
+        this.note('acked', d, `${tag} ${e.clientMsgId} ${e.msgId}`);
         this.checkers.sendAcked(this.deviceByName(d).account, e.clientMsgId, e.msgId, d);
         inst.failed.delete(e.localId);
         return;
       }
       case 'sendFailed':
         this.counters.sendFailed++;
-        this.note('send-failed', d, `${e.clientMsgId} ${e.ret}`);
+        this.note('send-failed', d, `${tag} ${e.clientMsgId} ${e.ret}`);
         inst.failed.add(e.localId);
         if (this.healed) this.q.schedule(this.now + 1000, 'user-resend', d, () => this.resendFailed(inst));
         return;
       case 'resync':
         this.counters.resyncs++;
-        this.note('resync', d);
+        this.note('resync', d, tag);
         if (watched) this.checkers.resync(d);
         return;
       case 'sessionLost': {
         this.counters.sessionLost++;
-        this.note('session-lost', d, `${e.ret}`);
+        this.note('session-lost', d, `${tag} ${e.ret}`);
         const dev = this.deviceByName(d);
         if (inst.ghost) {
           const i = dev.ghosts.indexOf(inst);
@@ -348,7 +349,7 @@ export class World {
       }
       case 'loggedIn':
       case 'groupCreated':
-        this.note(e.kind, d);
+        this.note(e.kind, d, tag);
         return;
     }
   }

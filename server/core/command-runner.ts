@@ -40,6 +40,11 @@ export class CommandRunner {
     return this.held.length;
   }
 
+  /** Something for flush() to do: commands to commit, or effects of a batch committed when it filled. */
+  get hasWork(): boolean {
+    return this.held.length > 0 || this.pendingEffects.length > 0;
+  }
+
   /** Run a command in the open batch; `done` gets its reply after the batch commits. */
   submit<R>(step: Step<Plan<R>>, done: Done<R>): void {
     if (!this.open) {
@@ -67,7 +72,7 @@ export class CommandRunner {
     }
     this.effects.push(...plan.effects);
     this.hold(done, plan.reply);
-    if (this.held.length >= this.maxBatch) this.flushInto();
+    if (this.held.length >= this.maxBatch) this.commitBatch();
   }
 
   private hold(done: Done<any>, reply: unknown): void {
@@ -77,19 +82,23 @@ export class CommandRunner {
 
   /** Commit the batch, then answer its commands; returns the batch's effects. */
   flush(): CoreEffect[] {
-    return this.flushInto();
+    this.commitBatch();
+    const e = this.pendingEffects;
+    this.pendingEffects = [];
+    return e;
   }
 
+  /** Effects of committed batches not yet handed out by flush(). */
   private pendingEffects: CoreEffect[] = [];
 
-  private flushInto(): CoreEffect[] {
+  private commitBatch(): void {
     if (this.open) {
       try {
         this.store.commit();
         this.stats.commits++;
       } catch {
         this.abortBatch();
-        return this.takeEffects();
+        return;
       }
       this.open = false;
     }
@@ -98,13 +107,6 @@ export class CommandRunner {
     this.pendingEffects.push(...this.effects);
     this.effects = [];
     for (const h of held) h.done(h.reply);
-    return this.takeEffects();
-  }
-
-  private takeEffects(): CoreEffect[] {
-    const e = this.pendingEffects;
-    this.pendingEffects = [];
-    return e;
   }
 
   private abortBatch(): void {

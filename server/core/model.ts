@@ -43,6 +43,8 @@ export interface Session {
   prevSkey: string;
   skeyAt: number;
   createdAt: number;
+  /** The client's ClientLoginId of the login that made this session ('' if none): a retried login gets this session back. */
+  loginId: string;
 }
 
 export interface Device {

@@ -138,18 +138,27 @@ export class ProtocolCore {
     const userName = str(b, 'UserName', { max: 32, pattern: USER_NAME_RE, patternText: '[A-Za-z0-9_-]{1,32}' });
     const password = str(b, 'Password', { min: 1, max: 128 });
     const deviceId = str(b, 'DeviceID', { max: 64, pattern: DEVICE_ID_RE, patternText: '[A-Za-z0-9_-]{1,64}' });
+    const loginId = idString(b, 'ClientLoginId', false) ?? '';
     const account = yield* read({ kind: 'accountByName', userName });
     const ok = this.deps.hasher.verify(password, account?.passwordHash ?? this.dummyHash);
     if (!account || !ok) return fail(Ret.AuthFailed, 'wrong user name or password');
 
     const devices = yield* read({ kind: 'devicesOf', uin: account.uin });
+    const prev = devices.find((d) => d.deviceId === deviceId);
+    if (loginId !== '' && prev && prev.sid !== '') {
+      // A retried or duplicated login (same ClientLoginId) gets the session it already made,
+      // instead of replacing it: otherwise the client would hold a replaced Sid.
+      const current = yield* read({ kind: 'session', sid: prev.sid });
+      if (current && current.state === 'active' && current.loginId === loginId && this.isLive(prev, now)) {
+        return plan([], { BaseResponse: OK, Uin: account.uin, Sid: current.sid, Skey: current.skey, SyncKey: toSyncKeyJson(initKey(account, prev)) });
+      }
+    }
     const live = devices.filter((d) => d.deviceId !== deviceId && this.isLive(d, now));
     if (live.length >= this.config.maxDevicesPerAccount) {
       return fail(Ret.LimitExceeded, `at most ${this.config.maxDevicesPerAccount} devices may be logged in; log one out first`);
     }
     const writes: Write[] = [];
     const effects: CoreEffect[] = [];
-    const prev = devices.find((d) => d.deviceId === deviceId);
     if (prev && prev.sid !== '') {
       const old = yield* read({ kind: 'session', sid: prev.sid });
       if (old && old.state === 'active') {
@@ -159,7 +168,7 @@ export class ProtocolCore {
     }
     const sid = this.newSid();
     const skey = this.newSkey();
-    const session: Session = { sid, uin: account.uin, deviceId, state: 'active', skey, prevSkey: '', skeyAt: now, createdAt: now };
+    const session: Session = { sid, uin: account.uin, deviceId, state: 'active', skey, prevSkey: '', skeyAt: now, createdAt: now, loginId };
     const device: Device = prev
       ? { ...prev, sid, lastSeenAt: now }
       : { uin: account.uin, deviceId, sid, acked: perCategory(), createdAt: now, lastSeenAt: now };
@@ -366,7 +375,8 @@ export class ProtocolCore {
     const to = str(m, 'ToUserName', { max: 40 });
     const type = optInt(m, 'Type', 1, 65535, 1);
     if (!MSG_TYPES.has(type)) throw new InputError(`Type ${type} is not a known message type`);
-    const content = str(m, 'Content', { min: 0, max: this.config.maxContentBytes });
+    // The limit is in UTF-8 bytes: only the byte count decides (1105), never the string length.
+    const content = str(m, 'Content', { min: 0, max: Number.MAX_SAFE_INTEGER });
     if (utf8Length(content) > this.config.maxContentBytes) {
       return fail(Ret.ContentTooLarge, `Content is larger than ${this.config.maxContentBytes} bytes`);
     }
@@ -589,7 +599,8 @@ export class ProtocolCore {
     const ackMoved = acked[1] !== device.acked[1] || acked[2] !== device.acked[2];
     const stale = now - device.lastSeenAt >= this.config.lastSeenGranularityMs;
     if (!ackMoved && !stale) return [];
-    return [{ kind: 'putDevice', device: { ...device, acked, lastSeenAt: stale ? now : device.lastSeenAt } }];
+    const d: Device = { uin: device.uin, deviceId: device.deviceId, sid: device.sid, acked, createdAt: device.createdAt, lastSeenAt: stale ? now : device.lastSeenAt };
+    return [{ kind: 'putDevice', device: d }];
   }
 
   private rotateSkey(session: Session, now: number, writes: Write[], caller: Caller): string {
@@ -624,7 +635,7 @@ export class ProtocolCore {
         itemCount[cat] -= n;
       }
     }
-    writes.push({ kind: 'putAccount', account: { ...account, floor, itemCount, lastPrunedAt: now } });
+    writes.push({ kind: 'putAccount', account: withAccount(account, account.seq, floor, itemCount, now) });
     writes.push({ kind: 'pruneDedup', uin: account.uin, before: now - this.config.dedupRetentionMs });
   }
 
@@ -661,18 +672,19 @@ class Appender {
     const seq = this.core.nextSeq(a);
     const item = { uin, category, seq, createdAt: this.now, data } as LogItem;
     this.writes.push({ kind: 'appendItem', item });
-    const itemCount = { ...a.itemCount, [category]: a.itemCount[category] + 1 };
-    const floor = { ...a.floor };
+    // Records are built field by field: spreading frozen records is several times slower on this hot path.
+    const itemCount: PerCategory = category === 1 ? { 1: a.itemCount[1] + 1, 2: a.itemCount[2] } : { 1: a.itemCount[1], 2: a.itemCount[2] + 1 };
+    let floor = a.floor;
     // Bounded log: over the limit, the oldest item goes (devices behind it get 1200).
     if (itemCount[category] > this.core.config.maxLogItemsPerCategory) {
       const [oldest] = yield* read({ kind: 'items', uin, category, afterSeq: floor[category], limit: 1 });
       if (oldest) {
         this.writes.push({ kind: 'pruneItems', uin, category, throughSeq: oldest.seq });
-        floor[category] = oldest.seq;
+        floor = category === 1 ? { 1: oldest.seq, 2: floor[2] } : { 1: floor[1], 2: oldest.seq };
         itemCount[category]--;
       }
     }
-    a = { ...a, seq: Math.max(a.seq, seq), itemCount, floor };
+    a = withAccount(a, Math.max(a.seq, seq), floor, itemCount, a.lastPrunedAt);
     this.accounts.set(uin, a);
     this.selectors.set(uin, (this.selectors.get(uin) ?? 0) | (category === Category.Messages ? 2 : 4));
   }
@@ -687,6 +699,10 @@ class Appender {
     }
     return out;
   }
+}
+
+function withAccount(a: Account, seq: number, floor: PerCategory, itemCount: PerCategory, lastPrunedAt: number): Account {
+  return { uin: a.uin, userName: a.userName, nickName: a.nickName, passwordHash: a.passwordHash, createdAt: a.createdAt, seq, floor, itemCount, lastPrunedAt };
 }
 
 function initKey(account: Account, device: Device): SyncKeyMap {

@@ -13,6 +13,8 @@ export const Ret = {
   UnknownRecipient: 1106,
   NotGroupMember: 1107,
   LimitExceeded: 1108,
+  /** The same device opened a newer long link; this one closes (not a session change). */
+  LinkReplaced: 1109,
   Resync: 1200,
 } as const;
 

@@ -68,7 +68,7 @@ export class ServerNode {
 
   /** Commands are waiting for a commit: the driver should call flush() soon. */
   get needsFlush(): boolean {
-    return this.runner.pending > 0;
+    return this.runner.hasWork;
   }
 
   stats(): NodeStats {
@@ -242,7 +242,7 @@ export class ServerNode {
       // A device has one link: its newer one closes the old.
       const deviceId = (body as Record<string, unknown>)['DeviceID'] as string;
       for (const other of [...(mine ?? [])]) {
-        if (other.deviceId === deviceId) this.disconnect(other, Ret.SessionReplaced, 'this device connected again');
+        if (other.deviceId === deviceId) this.disconnect(other, Ret.LinkReplaced, 'this device opened a newer long link');
       }
       if ((this.linksByUin.get(uin)?.size ?? 0) >= this.config.maxLinksPerAccount) {
         this.write(link, encodeJsonPacket(Op.AuthReply, seq, { BaseResponse: { Ret: Ret.LimitExceeded, ErrMsg: 'too many long links for this account' } }));

@@ -42,10 +42,22 @@ export class MemoryStore implements Store {
   private logs = new Map<string, ItemLog>();
   private meta = new Map<MetaName, number>();
   private undo: Array<() => void> = [];
+  /** Logs pruned in the open transaction: only they may need compacting. */
+  private readonly pruned = new Set<ItemLog>();
   private inTx = false;
   private closed = false;
   /** Commits so far: the simulation reports it, tests assert group commit with it. */
   commits = 0;
+  private readonly freeze: boolean;
+
+  /**
+   * `freeze` makes every stored record immutable, so that an in-place edit by
+   * the core (which would bypass the crash model) throws. Tests and the
+   * simulation turn it on; it costs about a microsecond per record.
+   */
+  constructor(opts: { freeze?: boolean } = {}) {
+    this.freeze = opts.freeze ?? false;
+  }
 
   begin(): void {
     this.assertOpen();
@@ -58,13 +70,15 @@ export class MemoryStore implements Store {
     this.undo = [];
     this.inTx = false;
     this.commits++;
-    for (const log of this.logs.values()) log.compact();
+    for (const log of this.pruned) log.compact();
+    this.pruned.clear();
   }
 
   rollback(): void {
     this.assertTx();
     for (let i = this.undo.length - 1; i >= 0; i--) this.undo[i]!();
     this.undo = [];
+    this.pruned.clear();
     this.inTx = false;
   }
 
@@ -128,35 +142,39 @@ export class MemoryStore implements Store {
   private applyOne(w: Write): void {
     switch (w.kind) {
       case 'putAccount': {
-        const a = freezeRecord(w.account);
+        const a = this.frozen(w.account);
         const prev = this.accounts.get(a.uin);
+        const owner = this.uinByName.get(a.userName);
+        if (owner !== undefined && owner !== a.uin) throw new Error(`MemoryStore: user name ${a.userName} is taken`);
         this.accounts.set(a.uin, a);
-        const hadName = this.uinByName.has(a.userName);
         this.uinByName.set(a.userName, a.uin);
+        const renamedFrom = prev && prev.userName !== a.userName ? prev.userName : undefined;
+        if (renamedFrom !== undefined) this.uinByName.delete(renamedFrom);
         this.undo.push(() => {
           if (prev) this.accounts.set(a.uin, prev);
           else this.accounts.delete(a.uin);
-          if (!hadName) this.uinByName.delete(a.userName);
+          if (owner === undefined) this.uinByName.delete(a.userName);
+          if (renamedFrom !== undefined) this.uinByName.set(renamedFrom, a.uin);
         });
         return;
       }
       case 'putSession': {
-        const s = freezeRecord(w.session);
+        const s = this.frozen(w.session);
         this.undoableSet(this.sessions, s.sid, s);
         return;
       }
       case 'putDevice': {
-        const d = freezeRecord(w.device);
+        const d = this.frozen(w.device);
         this.undoableSet(inner(this.devices, d.uin), d.deviceId, d);
         return;
       }
       case 'putDedup': {
-        const d = freezeRecord(w.dedup);
+        const d = this.frozen(w.dedup);
         this.undoableSet(inner(this.dedups, d.uin), d.clientMsgId, d);
         return;
       }
       case 'putGroup': {
-        const g = freezeRecord(w.group);
+        const g = this.frozen(w.group);
         const prev = this.groups.get(g.userName);
         this.undoableSet(this.groups, g.userName, g);
         for (const uin of g.members) {
@@ -166,10 +184,18 @@ export class MemoryStore implements Store {
           list.push(g.userName);
           this.undo.push(() => void list.pop());
         }
+        for (const uin of prev?.members ?? []) {
+          if (g.members.includes(uin)) continue;
+          const list = this.groupsByMember.get(uin);
+          const at = list?.indexOf(g.userName) ?? -1;
+          if (!list || at < 0) continue;
+          list.splice(at, 1);
+          this.undo.push(() => void list.splice(at, 0, g.userName));
+        }
         return;
       }
       case 'putRemark': {
-        const r = freezeRecord(w.remark);
+        const r = this.frozen(w.remark);
         this.undoableSet(inner(this.remarks, r.uin), r.target, r);
         return;
       }
@@ -177,12 +203,12 @@ export class MemoryStore implements Store {
         const key = logKey(w.item.uin, w.item.category);
         let log = this.logs.get(key);
         if (!log) this.logs.set(key, (log = new ItemLog()));
-        const last = log.items[log.items.length - 1];
+        const last = log.items.length > log.start ? log.items[log.items.length - 1] : undefined;
         if (last && last.seq >= w.item.seq) {
           throw new Error(`MemoryStore: append out of order (${w.item.seq} after ${last.seq})`);
         }
         const l = log;
-        l.items.push(freezeRecord(w.item));
+        l.items.push(this.frozen(w.item));
         this.undo.push(() => void l.items.pop());
         return;
       }
@@ -191,6 +217,7 @@ export class MemoryStore implements Store {
         if (!log) return;
         const before = log.start;
         while (log.start < log.items.length && log.items[log.start]!.seq <= w.throughSeq) log.start++;
+        this.pruned.add(log);
         this.undo.push(() => {
           log.start = before;
         });
@@ -199,19 +226,13 @@ export class MemoryStore implements Store {
       case 'pruneDedup': {
         const m = this.dedups.get(w.uin);
         if (!m) return;
-        const removed: DedupRecord[] = [];
-        // Insertion order is creation order, so the old ones are at the front.
-        for (const rec of m.values()) {
-          if (rec.createdAt >= w.before) break;
-          removed.push(rec);
-        }
+        const before = [...m.values()];
+        const removed = before.filter((rec) => rec.createdAt < w.before);
+        if (removed.length === 0) return;
         for (const rec of removed) m.delete(rec.clientMsgId);
         this.undo.push(() => {
-          // Restore the original insertion order: removed records first.
-          const rest = [...m.values()];
           m.clear();
-          for (const rec of removed) m.set(rec.clientMsgId, rec);
-          for (const rec of rest) m.set(rec.clientMsgId, rec);
+          for (const rec of before) m.set(rec.clientMsgId, rec);
         });
         return;
       }
@@ -225,6 +246,10 @@ export class MemoryStore implements Store {
         return;
       }
     }
+  }
+
+  private frozen<T extends object>(r: T): T {
+    return this.freeze ? deepFreeze(r) : r;
   }
 
   private undoableSet<K, V>(map: Map<K, V>, key: K, value: V): void {
@@ -259,7 +284,11 @@ function inner<K, K2, V>(outer: Map<K, Map<K2, V>>, key: K): Map<K2, V> {
 
 // Records are shared between the store and the core; freezing them makes an
 // accidental in-place edit (which would bypass the crash model) throw.
-function freezeRecord<T extends object>(r: T): T {
-  for (const v of Object.values(r)) if (v && typeof v === 'object') Object.freeze(v);
-  return Object.freeze(r);
+
+function deepFreeze<T>(v: T): T {
+  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
 }

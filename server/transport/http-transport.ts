@@ -4,6 +4,7 @@
 // lives here: the only answers of its own are 413 (body over the limit), a
 // 400 for unparseable HTTP, 500 if the node throws, and 503 while shutting down.
 import http from 'node:http';
+import type net from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { errorAnswer, type HttpAnswer } from '../core/http-api.ts';
@@ -203,14 +204,14 @@ export function refuseUpgrade(socket: Duplex, status: number, text: string): voi
 }
 
 /** Listen and report the real port (0 asks for an ephemeral one). */
-export function listen(server: { listen(port: number, host: string): unknown; once(e: string, f: (...a: any[]) => void): unknown; off(e: string, f: (...a: any[]) => void): unknown; address(): unknown }, port: number, host: string): Promise<number> {
+export function listen(server: net.Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (e: Error): void => reject(e);
     server.once('error', onError);
     server.once('listening', () => {
       server.off('error', onError);
       const addr = server.address();
-      resolve(typeof addr === 'object' && addr !== null ? (addr as { port: number }).port : port);
+      resolve(typeof addr === 'object' && addr !== null ? addr.port : port);
     });
     server.listen(port, host);
   });

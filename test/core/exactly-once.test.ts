@@ -7,7 +7,7 @@ import { OK, STORES, useHarness, type Harness } from './support.ts';
 /** Items in every log carrying this MsgId. */
 function copies(h: Harness, uins: number[], msgId: number): number {
   let n = 0;
-  for (const uin of uins) n += h.items(uin, 1).filter((i) => i.data.MsgId === msgId).length;
+  for (const uin of uins) n += h.messages(uin).filter((m) => m.MsgId === msgId).length;
   return n;
 }
 

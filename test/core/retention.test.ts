@@ -24,7 +24,7 @@ describe.each(STORES)('retention (%s)', (store) => {
     h.advance(11_000); // past maxRetention: pruned even though web never acknowledged
     h.sendOk(bob, 'alice', 'm4');
     h.drain(phone); // alice's sync prunes her log
-    expect(h.items(phone.uin, 1).map((i) => i.data.Content)).toEqual(['m4']);
+    expect(h.messages(phone.uin).map((m) => m.Content)).toEqual(['m4']);
 
     const snapshot = h.snapshot();
     const mark = h.store.writes.length;
@@ -75,12 +75,12 @@ describe.each(STORES)('retention (%s)', (store) => {
     h.sync(phone); // a prune pass
     h.advance(60_000);
     h.sync(phone);
-    expect(h.items(web.uin, 1).map((i) => i.data.MsgId)).toEqual(ids);
+    expect(h.messages(web.uin).map((m) => m.MsgId)).toEqual(ids);
     // web also fetched but did not present: still kept.
     h.sync(web);
     h.advance(60_000);
     h.sync(phone);
-    expect(h.items(web.uin, 1).map((i) => i.data.MsgId)).toEqual(ids);
+    expect(h.messages(web.uin).map((m) => m.MsgId)).toEqual(ids);
     // web's next sync presents its key: now everyone acknowledged, and the items go.
     h.sync(web);
     h.advance(60_000);
@@ -145,7 +145,7 @@ describe.each(STORES)('retention (%s)', (store) => {
     h.sync(b);
     const behind = b.key;
     for (let i = 1; i <= 4; i++) h.sendOk(a, 'bob', `m${i}`);
-    expect(h.items(b.uin, 1).map((i) => i.data.Content)).toEqual(['m2', 'm3', 'm4']);
+    expect(h.messages(b.uin).map((m) => m.Content)).toEqual(['m2', 'm3', 'm4']);
     expect(h.sync(b, behind).BaseResponse.Ret).toBe(1200);
     h.init(b);
     expect(h.drain(b).messages.map((m) => m.Content)).toEqual(['m2', 'm3', 'm4']);

@@ -51,6 +51,19 @@ describe.each(STORES)('sessions (%s)', (store) => {
     expect(link.closed).toBe(false);
   });
 
+  it('a newer long link of the same device closes the older one with op 6 Ret 1109; the session stays valid', () => {
+    const h = harness({ store });
+    const a = h.user('alice');
+    const first = h.link(a);
+    const second = h.link(a);
+    const bye = first.last(Op.Disconnect);
+    expect(bye?.body.Ret).toBe(1109);
+    expect(first.closed).toBe(true);
+    expect(second.closed).toBe(false);
+    expect(second.sync(a.key, 2).BaseResponse).toEqual(OK);
+    expect(h.sync(a).BaseResponse).toEqual(OK);
+  });
+
   it('other devices of the account are not affected by one device\'s re-login', () => {
     const h = harness({ store });
     h.register('alice');

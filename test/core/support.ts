@@ -9,7 +9,7 @@ import { afterEach, expect } from 'vitest';
 import type { CoreConfig } from '../../server/core/config.ts';
 import type { PasswordHasher, RandomSource } from '../../server/core/deps.ts';
 import { PATHS, type Endpoint, type HttpAnswer } from '../../server/core/http-api.ts';
-import type { Account, CategoryId, Device as DeviceRecord, Group, LogItem, Remark, Session } from '../../server/core/model.ts';
+import type { Account, CategoryId, Device as DeviceRecord, Group, LogItem, MessageItem, Remark, Session } from '../../server/core/model.ts';
 import type { NodeConfig } from '../../server/core/node-config.ts';
 import { scryptHasher } from '../../server/core/password.ts';
 import type { BugSet } from '../../server/core/planted-bugs.ts';
@@ -296,7 +296,7 @@ export class Harness {
       this.file = path.join(this.dir, 'gen0', 'store.db');
       inner = SqliteStore.open(this.file);
     } else {
-      inner = new MemoryStore();
+      inner = new MemoryStore({ freeze: true });
     }
     this.store = new RecordingStore(inner, this.timeline);
     this.start();
@@ -644,7 +644,7 @@ export class Harness {
       groupsOf: uins.map((uin) => s.read({ kind: 'groupsOf', uin, limit: 1e9 })),
       groups,
       sessions: [...sids].sort().map((sid) => s.read({ kind: 'session', sid })),
-      dedup: uins.flatMap((uin) => [...this.clientMsgIds].sort().map((clientMsgId) => s.read({ kind: 'dedup', uin, clientMsgId }) ?? null)),
+      dedup: uins.flatMap((uin) => [...this.clientMsgIds].sort().flatMap((clientMsgId) => s.read({ kind: 'dedup', uin, clientMsgId }) ?? [])),
     };
   }
 
@@ -670,6 +670,11 @@ export class Harness {
   /** Items of one account's log (what is retained). */
   items(uin: number, category: CategoryId): LogItem[] {
     return this.store.read({ kind: 'items', uin, category, afterSeq: 0, limit: 1e9 });
+  }
+
+  /** The messages retained in an account's log. */
+  messages(uin: number): MessageItem[] {
+    return this.items(uin, 1).flatMap((i) => (i.category === 1 ? [i.data] : []));
   }
 
   deviceRecord(d: Dev): DeviceRecord | undefined {

@@ -43,7 +43,7 @@ describe.each(STORES)('synccheck (%s)', (store) => {
     expect(h.syncCheckResult(poll)).toEqual({ retcode: '0', selector: '2' });
     expect(h.json(send).BaseResponse.Ret).toBe(0);
     // The answer left after the commit.
-    const commitAt = h.timeline.findLastIndex((e) => e.kind === 'commit');
+    const commitAt = h.timeline.map((e) => e.kind).lastIndexOf('commit');
     const answerAt = h.timeline.findIndex((e) => e.kind === 'respond' && e.req === poll);
     expect(answerAt).toBeGreaterThan(commitAt);
   });

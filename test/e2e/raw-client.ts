@@ -53,7 +53,7 @@ export function frameJson<T = any>(f: Frame): T {
 
 /** Reassembles frames from a byte stream (the server is trusted to frame correctly). */
 export class FrameReader {
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
 
   push(chunk: Buffer): Frame[] {
     this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);

@@ -2,7 +2,7 @@ import { MemoryStore } from '../../server/store/memory-store.ts';
 import { runStoreSuite } from './store-suite.ts';
 
 runStoreSuite('MemoryStore', () => {
-  const store = new MemoryStore();
+  const store = new MemoryStore({ freeze: true });
   return {
     store,
     reopen: () => {

@@ -84,7 +84,17 @@ describe('SqliteStore specifics', () => {
       .prepare<[], { name: string }>("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
       .all()
       .map((r) => r.name);
-    expect(tables).toEqual(['accounts', 'dedup', 'devices', 'group_members', 'groups', 'items', 'meta', 'remarks', 'sessions']);
+    expect(tables).toEqual([
+      'accounts',
+      'dedup',
+      'devices',
+      'group_members',
+      'groups',
+      'items',
+      'meta',
+      'remarks',
+      'sessions',
+    ]);
     // The hot reads use an index, never a scan.
     const plan = (sql: string): string =>
       db
@@ -92,7 +102,8 @@ describe('SqliteStore specifics', () => {
         .all(...Array.from(sql.matchAll(/\?/g), () => 1))
         .map((r) => r.detail)
         .join('; ');
-    expect(plan('SELECT * FROM items WHERE uin = ? AND category = ? AND seq > ? ORDER BY seq LIMIT ?')).not.toMatch(/SCAN|TEMP/);
+    const itemsPlan = plan('SELECT * FROM items WHERE uin = ? AND category = ? AND seq > ? ORDER BY seq LIMIT ?');
+    expect(itemsPlan).not.toMatch(/SCAN|TEMP/);
     expect(plan('DELETE FROM dedup WHERE uin = ? AND created_at < ?')).toMatch(/dedup_by_time/);
     expect(plan('SELECT * FROM group_members WHERE uin = ? ORDER BY ord LIMIT ?')).not.toMatch(/SCAN|TEMP/);
     expect(plan('SELECT * FROM accounts WHERE user_name = ?')).toMatch(/INDEX/);
@@ -150,27 +161,35 @@ describe('SqliteStore specifics', () => {
       { kind: 'appendItem', item: message(1, 1) },
       { kind: 'appendItem', item: message(1, 2) },
     ];
-    // Enough uncommitted data to spill pages into the WAL before the kill.
+    // A small page cache and enough uncommitted data to spill pages into the
+    // WAL before the kill: recovery must ignore frames without a commit.
     const open: Write[] = [{ kind: 'putAccount', account: account(1, { seq: 3000 }) }];
-    for (let seq = 3; seq <= 3000; seq++) open.push({ kind: 'appendItem', item: message(1, seq, { Content: 'x'.repeat(500) }) });
+    for (let seq = 3; seq <= 3000; seq++) {
+      open.push({ kind: 'appendItem', item: message(1, seq, { Content: 'x'.repeat(500) }) });
+    }
     const script = path.join(dir, 'child.ts');
     fs.writeFileSync(
       script,
       `import { SqliteStore } from ${JSON.stringify(pathToFileURL(STORE_MODULE).href)};
+import fs from 'node:fs';
 const s = SqliteStore.open(${JSON.stringify(file)}, { synchronous: 'NORMAL' });
+s.pragma('cache_size = 64');
 s.begin(); s.apply(${JSON.stringify(committed)}); s.commit();
+const committedWal = fs.statSync(${JSON.stringify(file + '-wal')}).size;
 s.begin(); s.apply(${JSON.stringify(open)});
-process.stdout.write('applied\\n');
+const spilled = fs.statSync(${JSON.stringify(file + '-wal')}).size - committedWal;
+process.stdout.write(spilled > 1_000_000 ? 'spilled\\n' : 'not spilled ' + spilled + '\\n');
 process.kill(process.pid, 'SIGKILL');
 `,
     );
     const child = spawnSync(process.execPath, ['--import', 'tsx', script], { cwd: REPO, encoding: 'utf8' });
     expect(child.stderr).toBe('');
-    expect(child.stdout).toBe('applied\n');
+    expect(child.stdout).toBe('spilled\n');
     expect(child.signal).toBe('SIGKILL');
     const s = SqliteStore.open(file);
     expect(s.read({ kind: 'account', uin: 1 })).toEqual(account(1, { seq: 2 }));
-    expect(s.read({ kind: 'items', uin: 1, category: 1, afterSeq: 0, limit: 10_000 })).toEqual([message(1, 1), message(1, 2)]);
+    const items = s.read({ kind: 'items', uin: 1, category: 1, afterSeq: 0, limit: 10_000 });
+    expect(items).toEqual([message(1, 1), message(1, 2)]);
     s.close();
   });
 });

@@ -62,6 +62,7 @@ export function session(sid: string, uin: number, over: Partial<Session> = {}): 
     prevSkey: '',
     skeyAt: T0,
     createdAt: T0,
+    loginId: '',
     ...over,
   };
 }
@@ -157,7 +158,9 @@ function snapshot(store: Store, u: Universe): Record<string, unknown> {
     out[`account ${uin}`] = store.read({ kind: 'account', uin });
     out[`accountByName user${uin}`] = store.read({ kind: 'accountByName', userName: `user${uin}` });
     out[`devicesOf ${uin}`] = store.read({ kind: 'devicesOf', uin });
-    for (const deviceId of u.deviceIds) out[`device ${uin} ${deviceId}`] = store.read({ kind: 'device', uin, deviceId });
+    for (const deviceId of u.deviceIds) {
+      out[`device ${uin} ${deviceId}`] = store.read({ kind: 'device', uin, deviceId });
+    }
     for (const clientMsgId of u.clientMsgIds) {
       out[`dedup ${uin} ${clientMsgId}`] = store.read({ kind: 'dedup', uin, clientMsgId });
     }
@@ -244,10 +247,7 @@ function modelApply(m: Model, w: Write): void {
     }
     case 'pruneItems': {
       const key = `${w.uin} ${w.category}`;
-      m.items.set(
-        key,
-        (m.items.get(key) ?? []).filter((i) => i.seq > w.throughSeq),
-      );
+      m.items.set(key, (m.items.get(key) ?? []).filter((i) => i.seq > w.throughSeq));
       return;
     }
     case 'pruneDedup':
@@ -267,7 +267,9 @@ function modelSnapshot(m: Model, u: Universe): Record<string, unknown> {
     out[`accountByName user${uin}`] = acc;
     out[`devicesOf ${uin}`] = [...m.devices.values()].filter((d) => d.uin === uin);
     for (const deviceId of u.deviceIds) out[`device ${uin} ${deviceId}`] = m.devices.get(`${uin} ${deviceId}`);
-    for (const clientMsgId of u.clientMsgIds) out[`dedup ${uin} ${clientMsgId}`] = m.dedups.get(`${uin} ${clientMsgId}`);
+    for (const clientMsgId of u.clientMsgIds) {
+      out[`dedup ${uin} ${clientMsgId}`] = m.dedups.get(`${uin} ${clientMsgId}`);
+    }
     out[`groupsOf ${uin}`] = (m.joins.get(uin) ?? []).map((n) => m.groups.get(n));
     out[`remarksOf ${uin}`] = [...m.remarks.values()].filter((r) => r.uin === uin);
     for (const category of CATS) out[`items ${uin} ${category}`] = m.items.get(`${uin} ${category}`) ?? [];
@@ -336,7 +338,12 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     a: fc.tuple(natArb, natArb),
     seen: natArb,
   }),
-  fc.record({ op: fc.constant('dedup' as const), uin: uinArb, clientMsgId: fc.constantFrom(...P_CMIDS), msgId: natArb }),
+  fc.record({
+    op: fc.constant('dedup' as const),
+    uin: uinArb,
+    clientMsgId: fc.constantFrom(...P_CMIDS),
+    msgId: natArb,
+  }),
   fc.record({
     op: fc.constant('group' as const),
     userName: fc.constantFrom(...P_GROUPS),
@@ -352,7 +359,12 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     gap: fc.integer({ min: 1, max: 3 }),
     text: textArb,
   }),
-  fc.record({ op: fc.constant('pruneItems' as const), uin: uinArb, category: catArb, back: fc.integer({ min: 0, max: 6 }) }),
+  fc.record({
+    op: fc.constant('pruneItems' as const),
+    uin: uinArb,
+    category: catArb,
+    back: fc.integer({ min: 0, max: 6 }),
+  }),
   fc.record({ op: fc.constant('pruneDedup' as const), uin: uinArb, back: fc.integer({ min: 0, max: 8 }) }),
   fc.record({ op: fc.constant('meta' as const), name: fc.constantFrom(...METAS), value: natArb }),
 );
@@ -678,7 +690,10 @@ export function runStoreSuite(name: string, make: () => StoreHarness): void {
       it('pruneDedup drops one sender’s records created before the time', () => {
         const rs = [1, 2, 3, 4].map((i) => dedup(1, `c${i}`, T0 + i * 10));
         const other = dedup(2, 'c1', T0);
-        commitTx(store, [...rs.map((d): Write => ({ kind: 'putDedup', dedup: d })), { kind: 'putDedup', dedup: other }]);
+        commitTx(store, [
+          ...rs.map((d): Write => ({ kind: 'putDedup', dedup: d })),
+          { kind: 'putDedup', dedup: other },
+        ]);
         commitTx(store, [{ kind: 'pruneDedup', uin: 1, before: T0 + 30 }]);
         expect(store.read({ kind: 'dedup', uin: 1, clientMsgId: 'c1' })).toBeUndefined();
         expect(store.read({ kind: 'dedup', uin: 1, clientMsgId: 'c2' })).toBeUndefined();
@@ -725,7 +740,13 @@ export function runStoreSuite(name: string, make: () => StoreHarness): void {
       });
 
       it('rollback discards every kind of write and restores replaced records', () => {
-        const u: Universe = { uins: [1, 2], sids: ['s1', 's2'], deviceIds: ['d1', 'd2'], clientMsgIds: ['c1', 'c2'], groups: ['@@1', '@@2'] };
+        const u: Universe = {
+          uins: [1, 2],
+          sids: ['s1', 's2'],
+          deviceIds: ['d1', 'd2'],
+          clientMsgIds: ['c1', 'c2'],
+          groups: ['@@1', '@@2'],
+        };
         commitTx(store, [
           { kind: 'putAccount', account: account(1) },
           { kind: 'putSession', session: session('s1', 1) },
@@ -805,7 +826,13 @@ export function runStoreSuite(name: string, make: () => StoreHarness): void {
     });
 
     describe('durability', () => {
-      const u: Universe = { uins: [1, 2, 3], sids: ['s1', 's2'], deviceIds: ['d1', 'd2'], clientMsgIds: ['c1', 'c2', 'c3'], groups: ['@@1', '@@2'] };
+      const u: Universe = {
+        uins: [1, 2, 3],
+        sids: ['s1', 's2'],
+        deviceIds: ['d1', 'd2'],
+        clientMsgIds: ['c1', 'c2', 'c3'],
+        groups: ['@@1', '@@2'],
+      };
 
       function fill(s: Store): void {
         commitTx(s, [
@@ -910,7 +937,7 @@ export function runStoreSuite(name: string, make: () => StoreHarness): void {
               let now = T0;
               const exec = (ops: readonly Op[], work: Model): void => {
                 for (const op of ops) {
-                  const w = concretize(op, work, (now += 1 + (op.op === 'pruneDedup' ? 0 : 1)));
+                  const w = concretize(op, work, (now += 1));
                   modelApply(work, w);
                   s.apply([w]);
                 }
@@ -936,7 +963,7 @@ export function runStoreSuite(name: string, make: () => StoreHarness): void {
               run.cleanup();
             }
           }),
-          { numRuns: 60 },
+          { numRuns: 100 },
         );
       });
     });
