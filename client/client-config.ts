@@ -3,11 +3,15 @@
 // takes the defaults.
 export interface ClientConfig {
   /**
-   * An HTTP request (the synccheck long poll included) unanswered this long
-   * counts as failed. Must exceed the server's synccheck hold (25 s by default).
+   * The synccheck long poll unanswered this long counts as failed. Must exceed
+   * the server's synccheck hold (25 s by default).
    */
   httpTimeoutMs: number;
-  /** A long-link reply (auth, sync, send, heartbeat), or a connect, that takes longer closes the link. */
+  /**
+   * Every other request: an HTTP request unanswered this long counts as failed;
+   * a long-link reply (auth, sync, send, heartbeat), or a connect, that takes
+   * longer closes the link. A send waiting for the transport waits this long.
+   */
   replyTimeoutMs: number;
   /** First retry delay of a failed request (sends, the HTTP sync loop); doubles per failure. */
   retryBaseMs: number;

@@ -49,7 +49,11 @@ export type ClientEvent =
   /** `ret` is the server's Ret, or NO_ANSWER (-1) when the last attempt got no answer. */
   | { kind: 'sendFailed'; localId: string; clientMsgId: string; ret: number; errMsg: string }
   | { kind: 'groupCreated'; chatRoomName: string; members: string[] }
-  /** Got Ret 1200: re-initialising. */
+  /**
+   * Got Ret 1200: re-initialising from the server's floor; what was pruned in
+   * between will not come. Also emitted when a first login finds the log
+   * already pruned past this device's empty position (which gets no 1200).
+   */
   | { kind: 'resync' }
   /** 1101 (replaced or logged out), or 1103 (wrong password): the core stops. */
   | { kind: 'sessionLost'; ret: number };
@@ -150,12 +154,20 @@ export class ClientCore {
 
   /** A 1200 came: the next init/auth key is taken as it is (see #adoptInitKey). */
   #resyncPending = false;
+  /** A resync event announced a gap before our first sync; not again until a sync reply. */
+  #gapNoted = false;
   /** Consecutive network failures of the sync loop or the link; reset when the server answers. */
   #failures = 0;
   /** Consecutive 1100s, 1200s and empty news without a good sync between; reset by one. */
   #setbacks = 0;
-  /** A password login we gave up on may still reach the server until then (see #sessionEnded). */
-  #loginRaceUntil = -Infinity;
+  /** Recent manualauth requests: a copy the network delivered twice may answer after the first. */
+  #loginReqs: number[] = [];
+  /** A session made by a late or second answer to one of our logins (see #sessionEnded). */
+  #altSession: SessionInfo | undefined;
+  /** When the last manualauth left: a copy of it may still answer for a while. */
+  #loginSentAt = -Infinity;
+  /** A 1101 waiting for such an answer before it stops the core (see #sessionEnded). */
+  #limbo: { ret: number; until: number } | undefined;
 
   // HTTP
   #nextReq = 1;
@@ -214,7 +226,8 @@ export class ClientCore {
   httpResponse(req: number, status: number, body: string, now: number): void {
     this.#run(() => {
       const call = this.#calls.get(req);
-      if (!call || this.#state === 'stopped') return;
+      if (this.#state === 'stopped') return;
+      if (!call) return this.#lateLoginAnswer(req, status, body, now);
       this.#calls.delete(req);
       if (call.purpose === 'loop') this.#loopReply(req, call, status === 200 ? body : undefined, now);
       else if (call.purpose === 'send') this.#sendReplyHttp(req, call, status === 200 ? parseJsonObject(body) : undefined, now);
@@ -274,10 +287,14 @@ export class ClientCore {
   tick(now: number): void {
     this.#run(() => {
       if (this.#state === 'idle' || this.#state === 'stopped') return;
+      if (this.#limbo) {
+        if (now >= this.#limbo.until) this.#lose(this.#limbo.ret);
+        return;
+      }
       for (const [req, call] of [...this.#calls]) {
         if (call.deadline > now || !this.#calls.has(req)) continue;
         this.#calls.delete(req);
-        this.#httpFailure(req, call, now, `no answer within ${this.#cfg.httpTimeoutMs} ms`);
+        this.#httpFailure(req, call, now, 'no answer in time');
       }
       const l = this.#link;
       if (l) {
@@ -297,6 +314,7 @@ export class ClientCore {
   /** The earliest time tick() has work; undefined when idle or stopped. */
   nextWakeAt(): number | undefined {
     if (this.#state === 'idle' || this.#state === 'stopped') return undefined;
+    if (this.#limbo) return this.#limbo.until;
     let t = Infinity;
     for (const c of this.#calls.values()) t = Math.min(t, c.deadline);
     if (this.#http) {
@@ -435,7 +453,7 @@ export class ClientCore {
 
   /** Starts whatever is due: the HTTP loop, a reconnect, heartbeats, syncs, sends, ops. */
   #pump(now: number): void {
-    if (this.#state === 'idle' || this.#state === 'stopped') return;
+    if (this.#state === 'idle' || this.#state === 'stopped' || this.#limbo) return;
     if (this.#http) {
       if (this.#loop && this.#loopReq === undefined && this.#loop.at <= now) this.#issueLoop(now);
     } else {
@@ -452,8 +470,7 @@ export class ClientCore {
     for (const e of this.#outbox.due(now)) {
       e.state = 'sending';
       e.attempts++;
-      const timeout = this.#http ? this.#cfg.httpTimeoutMs : this.#cfg.replyTimeoutMs;
-      this.#attempts.set(e.localId, { deadline: now + timeout, sid: '' });
+      this.#attempts.set(e.localId, { deadline: now + this.#cfg.replyTimeoutMs, sid: '' });
     }
     if (this.#sendReady()) {
       for (const [localId, at] of this.#attempts) {
@@ -502,12 +519,17 @@ export class ClientCore {
     let step = this.#loop!.step;
     this.#loop = undefined;
     if (step !== 'login' && !this.#session) step = 'login';
-    const call: HttpCall = { purpose: 'loop', step, sid: this.#session?.sid ?? '', deadline: now + this.#cfg.httpTimeoutMs };
+    // Only the long poll waits long; every other request answers at once.
+    const timeout = step === 'check' ? this.#cfg.httpTimeoutMs : this.#cfg.replyTimeoutMs;
+    const call: HttpCall = { purpose: 'loop', step, sid: this.#session?.sid ?? '', deadline: now + timeout };
     const s = this.#session;
     const enc = encodeURIComponent;
     switch (step) {
       case 'login':
+        this.#loginSentAt = now;
         this.#loopReq = this.#post(PATHS.manualauth, { UserName: this.#o.userName, Password: this.#o.password, DeviceID: this.#o.deviceId }, call);
+        this.#loginReqs.push(this.#loopReq);
+        if (this.#loginReqs.length > 8) this.#loginReqs.shift();
         break;
       case 'init':
         this.#loopReq = this.#post(`${PATHS.webwxinit}?r=${Math.floor(now)}`, { BaseRequest: this.#baseRequest() }, call);
@@ -592,8 +614,6 @@ export class ClientCore {
   }
 
   #loopFailed(step: LoopStep, now: number): void {
-    // A login without a readable answer may still be carried out, after a later one.
-    if (step === 'login') this.#loginRaceUntil = now + this.#cfg.httpTimeoutMs;
     this.#schedule(step, now + this.#failureDelay());
   }
 
@@ -753,8 +773,6 @@ export class ClientCore {
     const l = this.#link;
     if (l) {
       this.#link = undefined;
-      // A password auth without its answer may still be carried out, after a later one.
-      if (l.phase === 'authing' && l.authSid === '') this.#loginRaceUntil = now + this.#cfg.replyTimeoutMs;
       if (close) this.#out({ kind: 'linkClose', link: l.id });
       for (const [localId, at] of [...this.#attempts]) {
         const e = this.#outbox.get(localId);
@@ -787,25 +805,65 @@ export class ClientCore {
     }
   }
 
+  /** An answer to a login request that is no longer waited for: a copy delivered twice, or one we gave up on. */
+  #lateLoginAnswer(req: number, status: number, body: string, now: number): void {
+    if (status !== 200 || !this.#loginReqs.includes(req)) return;
+    const o = parseJsonObject(body);
+    const r = o && baseOf(o)?.ret === Ret.Ok ? parseLoginReply(o) : undefined;
+    if (!r || r.sid === this.#session?.sid) return;
+    this.#altSession = { uin: r.uin, sid: r.sid, skey: r.skey };
+    const limbo = this.#limbo;
+    if (limbo && this.#session) {
+      this.#limbo = undefined;
+      this.#sessionEnded(this.#session.sid, limbo.ret, now);
+      this.#pump(now);
+    }
+  }
+
   /**
-   * 1101 for the session `sid`. Another login of this device replaced it, or
-   * one of our own password logins that we gave up on reached the server after
-   * the one that made this session: then we log in again (once per such
-   * login); otherwise the core stops. An answer about an older session is moot.
+   * 1101 for the session `sid`: a login of this device replaced it. That is
+   * another install taking the device over, and the core stops, unless the
+   * login may have been our own:
+   * - a late answer showed that one of our logins made another session (the
+   *   network delivered the request twice, or an attempt we gave up on went
+   *   through after all): switch to that session, which an init or a link auth
+   *   confirms or answers 1101 in turn;
+   * - our last manualauth left less than replyTimeoutMs ago, so the answer of
+   *   such a copy may still come: wait for it that long (nothing is sent
+   *   meanwhile), then stop.
+   * Logging in again instead would take the device back from an install that
+   * rightly replaced this one. A 1101 about a session we already left is moot.
    */
   #sessionEnded(sid: string, ret: number, now: number): void {
     if (!this.#session || this.#session.sid !== sid) return;
-    if (now <= this.#loginRaceUntil) {
-      this.#loginRaceUntil = -Infinity;
-      return this.#relogin(sid, now);
+    const alt = this.#altSession;
+    this.#altSession = undefined;
+    if (!alt || alt.sid === sid) {
+      const until = this.#loginSentAt + this.#cfg.replyTimeoutMs;
+      if (this.#http && now < until) {
+        this.#limbo = { ret, until };
+        if (this.#loopReq !== undefined) this.#calls.delete(this.#loopReq);
+        this.#loopReq = undefined;
+        this.#loop = undefined;
+        return;
+      }
+      return this.#lose(ret);
     }
-    this.#lose(ret);
+    this.#session = alt;
+    if (this.#http) {
+      if (this.#loopReq !== undefined) this.#calls.delete(this.#loopReq);
+      this.#loopReq = undefined;
+      this.#schedule('init', now);
+    } else {
+      this.#dropLink(now, 0, true);
+    }
   }
 
   /** 1101 (replaced, logged out) or 1103 (wrong password): stop for good. */
   #lose(ret: number): void {
     if (this.#state === 'stopped') return;
     this.#state = 'stopped';
+    this.#limbo = undefined;
     this.#session = null;
     if (this.#link) this.#out({ kind: 'linkClose', link: this.#link.id });
     this.#link = undefined;
@@ -849,8 +907,11 @@ export class ClientCore {
    * fresh install of a known device) or pruned ones without a word. So a data
    * category keeps our own position (0 when new: everything retained) and the
    * server answers 1200 if it is below the floor; only right after that 1200
-   * do we take the server's key, a gap the resync event has announced. Keys of
-   * other categories are kept as given, to be echoed.
+   * do we take the server's key, a gap the resync event has announced. A
+   * position of 0 gets no 1200 (it asks for everything retained), so when the
+   * server's key is ahead of a 0 we announce the possible gap ourselves: what
+   * was pruned before this device first synced will not come. Keys of other
+   * categories are kept as given, to be echoed.
    */
   #adoptInitKey(k: SyncKeyMap): boolean {
     if (this.#resyncPending) {
@@ -858,7 +919,16 @@ export class ClientCore {
       return this.#mergeKey(k);
     }
     const m: SyncKeyMap = new Map();
-    for (const [key, val] of k) m.set(key, (CATEGORIES as readonly number[]).includes(key) ? 0 : val);
+    let behind = false;
+    for (const [key, val] of k) {
+      const data = (CATEGORIES as readonly number[]).includes(key);
+      if (data && val > 0 && (this.#key.get(key) ?? 0) === 0) behind = true;
+      m.set(key, data ? 0 : val);
+    }
+    if (behind && !this.#gapNoted) {
+      this.#gapNoted = true;
+      this.#emit({ kind: 'resync' });
+    }
     return this.#mergeKey(m);
   }
 
@@ -878,6 +948,7 @@ export class ClientCore {
    * Returns whether anything new came (a message, a contact, a higher key).
    */
   #applySync(r: SyncReply): boolean {
+    this.#gapNoted = false;
     let fresh = r.contacts.length > 0 || r.deleted.length > 0;
     for (const m of r.messages) {
       if (!this.#noDedup && this.#seen.has(m.MsgId)) continue;
@@ -911,7 +982,7 @@ export class ClientCore {
       at.req = this.#post(
         PATHS.webwxsendmsg,
         { BaseRequest: this.#baseRequest(), Msg: msg, Scene: 0 },
-        { purpose: 'send', localId: e.localId, sid: at.sid, deadline: now + this.#cfg.httpTimeoutMs },
+        { purpose: 'send', localId: e.localId, sid: at.sid, deadline: now + this.#cfg.replyTimeoutMs },
       );
     } else {
       const l = this.#link!;
@@ -988,7 +1059,7 @@ export class ClientCore {
     op.req = this.#post(
       path,
       { BaseRequest: this.#baseRequest(), ...op.body },
-      { purpose: 'op', op, sid: this.#session!.sid, deadline: now + this.#cfg.httpTimeoutMs },
+      { purpose: 'op', op, sid: this.#session!.sid, deadline: now + this.#cfg.replyTimeoutMs },
     );
   }
 

@@ -14,5 +14,7 @@ export const flakyWifi: Scenario = {
     duplicateProbability: 0.1,
     linkResetPerSecond: 0.2,
   },
+  // Retention by acknowledgement runs during the run, so a wrong acknowledgement loses items.
+  core: { minRetentionMs: 2_000, pruneIntervalMs: 1_000 },
   livenessBoundMs: 120_000,
 };

@@ -11,7 +11,10 @@ export const multiDeviceStorm: Scenario = {
     dropProbability: 0.03,
     appKillMeanIntervalMs: 1_500,
     appDowntimeMeanMs: 1_000,
+    appKillTornWriteProbability: 0.3,
     sessionReplaceMeanIntervalMs: 3_000,
   },
+  // Retention by acknowledgement runs during the run, so a wrong acknowledgement loses items.
+  core: { minRetentionMs: 2_000, pruneIntervalMs: 1_000 },
   livenessBoundMs: 120_000,
 };

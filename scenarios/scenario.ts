@@ -53,6 +53,12 @@ export interface FaultProfile {
   /** A client app is killed and restarted from its persisted state. */
   appKillMeanIntervalMs: number;
   appDowntimeMeanMs: number;
+  /**
+   * A kill that tears the app's last write: the messages of the last sync reply
+   * were stored but its SyncKey was not, so the restarted app syncs them again
+   * (the reason clients deduplicate by MsgId).
+   */
+  appKillTornWriteProbability: number;
   /** A device logs in again (new session), replacing its old one. */
   sessionReplaceMeanIntervalMs: number;
   /** Delay between a command and its group commit, uniform in [min, max] ms. */
@@ -69,6 +75,11 @@ export interface Scenario {
   node?: Partial<NodeConfig>;
   /** After healing, every device must converge within this much simulated time. */
   livenessBoundMs: number;
+  /**
+   * Where nothing goes wrong, every message must reach every recipient device
+   * within this bound (simulated ms from the user's send); unset: no bound.
+   */
+  maxDeliveryMs?: number;
 }
 
 /** A fault profile with nothing going wrong. */
@@ -86,6 +97,7 @@ export const CALM_FAULTS: FaultProfile = {
   serverDowntimeMeanMs: 0,
   appKillMeanIntervalMs: 0,
   appDowntimeMeanMs: 0,
+  appKillTornWriteProbability: 0,
   sessionReplaceMeanIntervalMs: 0,
   commitDelayMs: [0, 2],
 };

@@ -12,5 +12,7 @@ export const serverCrashLoop: Scenario = {
     serverDowntimeMeanMs: 800,
     commitDelayMs: [0, 20],
   },
+  // Retention by acknowledgement runs during the run, so a wrong acknowledgement loses items.
+  core: { minRetentionMs: 2_000, pruneIntervalMs: 1_000 },
   livenessBoundMs: 120_000,
 };

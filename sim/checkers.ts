@@ -11,8 +11,23 @@ export interface SentRecord {
   content: string;
   clientMsgId: string;
   localId: string;
+  /** Simulated time of the user's send. */
+  sentAt: number;
   /** Set when the server answered with a MsgID. */
   msgId?: number;
+}
+
+export interface CheckerOptions {
+  /** Is `user` a member of group `name`? (The group table is the oracle.) */
+  isMember: (group: string, user: string) => boolean;
+  /**
+   * May a device be told to resync (1200)? Only where items can leave before
+   * every device acknowledged them: short maximum retention or session
+   * lifetime. Elsewhere a 1200 means an unacknowledged item was pruned.
+   */
+  resyncAllowed: boolean;
+  /** Fault-free scenarios: every message on every recipient device within this bound. */
+  maxDeliveryMs?: number;
 }
 
 interface DeviceView {
@@ -29,14 +44,17 @@ export class Checkers {
   private readonly devices = new Map<string, DeviceView>();
   /** (sender user, ClientMsgId) → what was sent. */
   private readonly sent = new Map<string, SentRecord>();
+  /** Per device (all its instances, ghosts too): the highest key value it ever held, per key. */
+  private readonly held = new Map<string, Map<number, number>>();
   /** (sender user, ClientMsgId) → the one MsgID it may have. */
   private readonly msgIdOf = new Map<string, number>();
   readonly counts = { applied: 0, acked: 0, sends: 0 };
 
-  constructor(
-    /** Is `user` a member of group `name`? (The group table is the oracle.) */
-    private readonly isMember: (group: string, user: string) => boolean,
-  ) {}
+  private readonly isMember: (group: string, user: string) => boolean;
+
+  constructor(private readonly o: CheckerOptions) {
+    this.isMember = o.isMember;
+  }
 
   /** A device instance starts, from a persisted inbox and key (empty on first start). */
   deviceStarted(device: string, account: string, inbox: readonly MessageItem[], key: ReadonlyArray<readonly [number, number]>): void {
@@ -64,7 +82,7 @@ export class Checkers {
     if (r) r.msgId = msgId;
   }
 
-  applied(device: string, msg: MessageItem): void {
+  applied(device: string, msg: MessageItem, now: number): void {
     this.counts.applied++;
     const v = this.view(device);
     if (v.seen.has(msg.MsgId)) throw new Violation('exactly-once', device, `MsgId ${msg.MsgId} applied twice`);
@@ -79,6 +97,9 @@ export class Checkers {
     if (!sent) throw new Violation('integrity', device, `${describe(msg)} matches no send`);
     if (sent.content !== msg.Content || sent.to !== msg.ToUserName) {
       throw new Violation('integrity', device, `${describe(msg)} differs from what ${sent.device} sent (to ${sent.to}, ${sent.content.length} chars)`);
+    }
+    if (this.o.maxDeliveryMs !== undefined && now - sent.sentAt > this.o.maxDeliveryMs) {
+      throw new Violation('prompt-delivery', device, `${describe(msg)} arrived ${Math.round(now - sent.sentAt)} ms after the send (bound ${this.o.maxDeliveryMs} ms): a notify or a synccheck missed it`);
     }
     v.seen.add(msg.MsgId);
     v.inbox.push(msg.MsgId);
@@ -101,8 +122,26 @@ export class Checkers {
     }
   }
 
+  /** Any instance of the device held this key (it may have presented it, acknowledging the items below). */
+  heldKey(device: string, key: ReadonlyArray<readonly [number, number]>): void {
+    let h = this.held.get(device);
+    if (!h) this.held.set(device, (h = new Map()));
+    for (const [k, val] of key) if (val > (h.get(k) ?? 0)) h.set(k, val);
+  }
+
   resync(device: string): void {
-    this.view(device).resynced = true;
+    const v = this.view(device);
+    // A device that never synced (key all zero) asks for what is retained; a
+    // gap before its first login is no loss of its own.
+    const firstLogin = [...v.key.values()].every((x) => x === 0);
+    // An instance restarted from an older save (a torn write, a new install)
+    // may be behind what the device once acknowledged: pruning that is right.
+    const h = this.held.get(device);
+    const behindItsOwnAck = [...v.key].some(([k, val]) => (h?.get(k) ?? 0) > val);
+    if (!this.o.resyncAllowed && !firstLogin && !behindItsOwnAck) {
+      throw new Violation('retention', device, 'told to resync (1200) though every item is kept until all live devices acknowledge it: an unacknowledged item was pruned');
+    }
+    v.resynced = true;
   }
 
   private oneMsgId(k: string, msgId: number, device: string, clientMsgId: string): void {

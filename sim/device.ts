@@ -8,6 +8,9 @@ export class Device {
   current: AppInstance | undefined;
   persisted: PersistedState | undefined;
   readonly ghosts: AppInstance[] = [];
+  /** The current instance's last two keys: a torn write keeps the older one. */
+  currentKey: Array<[number, number]> | undefined;
+  previousKey: Array<[number, number]> | undefined;
 
   constructor(
     /** The trace name, `u2.d1`. */

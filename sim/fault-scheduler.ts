@@ -26,7 +26,7 @@ export class FaultScheduler {
       const running = this.world.devices.filter((d) => d.current);
       if (running.length === 0) return;
       const d = this.rng.pick(running);
-      this.world.killApp(d);
+      this.world.killApp(d, this.rng.chance(f.appKillTornWriteProbability));
       this.after(this.rng.exp(f.appDowntimeMeanMs), 'fault-relaunch', () => {
         if (!d.current) this.world.startApp(d);
       });

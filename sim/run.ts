@@ -137,6 +137,12 @@ function laggard(world: World): string | undefined {
       const have = new Set(inbox.map((m) => m.MsgId));
       const missing = log.filter((id) => !have.has(id));
       if (missing.length > 0) return `${d.name}: missing ${missing.length} of ${log.length} messages (first MsgId ${missing[0]})`;
+      // Holding every retained message is not enough: its key must have reached the head
+      // (a device below the floor has yet to hear 1200 and resync).
+      const key = new Map(core.syncKey());
+      for (const [cat, at] of world.head(account)) {
+        if ((key.get(cat) ?? 0) < at) return `${d.name}: key ${cat}_${key.get(cat) ?? 0} behind the head ${at}`;
+      }
     }
   }
   return undefined;

@@ -21,6 +21,7 @@ export function swarm(base: Scenario, seed: string): Scenario {
     serverDowntimeMeanMs: r.int(100, 3000),
     appKillMeanIntervalMs: on(0.4) ? r.int(1000, 10_000) : 0,
     appDowntimeMeanMs: r.int(100, 3000),
+    appKillTornWriteProbability: r.between(0, 0.5),
     sessionReplaceMeanIntervalMs: on(0.3) ? r.int(2000, 15_000) : 0,
     commitDelayMs: [0, r.int(0, 30)],
   };

@@ -7,6 +7,8 @@ export type Guarantee =
   | 'integrity'
   | 'convergence'
   | 'isolation'
+  | 'retention'
+  | 'prompt-delivery'
   | 'liveness';
 
 export class Violation extends Error {

@@ -7,6 +7,7 @@ import type { ServerAction } from '../server/core/server-node.ts';
 import type { BugSet } from '../server/core/planted-bugs.ts';
 import { PATHS } from '../server/core/http-api.ts';
 import { CATEGORIES } from '../server/core/model.ts';
+import { coreConfig } from '../server/core/config.ts';
 import type { Scenario } from '../scenarios/scenario.ts';
 import { AppInstance } from './app-instance.ts';
 import { Checkers } from './checkers.ts';
@@ -42,6 +43,7 @@ interface ServerLinkEnd {
 
 export interface WorldCounters {
   kills: number;
+  tornWrites: number;
   partitions: number;
   replaces: number;
   resets: number;
@@ -59,7 +61,7 @@ export class World {
   readonly checkers: Checkers;
   readonly devices: Device[] = [];
   readonly accounts = new Map<string, Device[]>();
-  readonly counters: WorldCounters = { kills: 0, partitions: 0, replaces: 0, resets: 0, resyncs: 0, sessionLost: 0, sendFailed: 0 };
+  readonly counters: WorldCounters = { kills: 0, tornWrites: 0, partitions: 0, replaces: 0, resets: 0, resyncs: 0, sessionLost: 0, sendFailed: 0 };
   /** Every server request → where its answer goes. */
   private readonly sreqs = new Map<number, PendingReq | ((status: number, body: string) => void)>();
   private readonly slinks = new Map<number, ServerLinkEnd>();
@@ -76,7 +78,13 @@ export class World {
     this.trace = new Trace(o.keepTrace);
     this.net = new SimNetwork(this.q, this.streams.get('net'), netFaults(o.scenario));
     this.server = new ServerHost(this.q, this.streams.get('server'), o.store, o.scenario, o.bugs, (a) => this.serverOut(a));
-    this.checkers = new Checkers((g, u) => this.members(g).includes(u));
+    const core = coreConfig(o.scenario.core);
+    const runMs = o.scenario.workload.durationMs + o.scenario.livenessBoundMs;
+    this.checkers = new Checkers({
+      isMember: (g, u) => this.members(g).includes(u),
+      resyncAllowed: Math.min(core.maxRetentionMs, core.sessionTtlMs) < runMs,
+      ...(o.scenario.maxDeliveryMs !== undefined ? { maxDeliveryMs: o.scenario.maxDeliveryMs } : {}),
+    });
   }
 
   get now(): number {
@@ -143,6 +151,24 @@ export class World {
     return m;
   }
 
+  /** Per category, the key a fully synced device holds: the last retained item, or the floor. */
+  head(account: string): Map<number, number> {
+    const store = this.server.store;
+    const a = store.read({ kind: 'accountByName', userName: account });
+    const head = new Map<number, number>();
+    if (!a) return head;
+    for (const cat of CATEGORIES) {
+      let at = a.floor[cat];
+      for (;;) {
+        const items = store.read({ kind: 'items', uin: a.uin, category: cat, afterSeq: at, limit: 1000 });
+        if (items.length > 0) at = items[items.length - 1]!.seq;
+        if (items.length < 1000) break;
+      }
+      head.set(cat, at);
+    }
+    return head;
+  }
+
   /** The account's retained message log in server order (MsgIds). */
   log(account: string): number[] {
     const store = this.server.store;
@@ -184,14 +210,19 @@ export class World {
   }
 
   /** The app is killed: its persisted state stays on the device; its links drop. */
-  killApp(d: Device): void {
+  killApp(d: Device, tornWrite = false): void {
     const inst = d.current;
     if (!inst) return;
     this.counters.kills++;
     d.persisted = inst.core.persisted();
+    if (tornWrite && d.previousKey) {
+      // The last reply's messages were stored, its key was not.
+      this.counters.tornWrites++;
+      d.persisted = { ...d.persisted, syncKey: d.previousKey.map(([k, v]) => [k, v]) };
+    }
     d.current = undefined;
     this.bury(inst);
-    this.note('app-kill', d.name, `instance ${inst.id}`);
+    this.note('app-kill', d.name, `instance ${inst.id}${tornWrite ? ' torn' : ''}`);
   }
 
   /** A new login of the same device (same DeviceID) takes over; the old instance runs on as a ghost. */
@@ -308,14 +339,20 @@ export class World {
     switch (e.kind) {
       case 'applied':
         this.note('applied', d, `${tag} ${e.msg.MsgId}`);
-        if (watched) this.checkers.applied(d, e.msg);
+        if (watched) this.checkers.applied(d, e.msg, this.now);
         return;
       case 'contact':
         if (watched) this.checkers.contact(d, e.contact);
         return;
       case 'syncKey':
         this.note('synckey', d, `${tag} ${e.key.map(([k, v]) => `${k}_${v}`).join('|')}`);
-        if (watched) this.checkers.syncKey(d, e.key);
+        this.checkers.heldKey(d, e.key);
+        if (watched) {
+          this.checkers.syncKey(d, e.key);
+          const dev = this.deviceByName(d);
+          dev.previousKey = dev.currentKey;
+          dev.currentKey = e.key.map(([k, v]) => [k, v]);
+        }
         return;
       case 'sendAcked': {
         this.note('acked', d, `${tag} ${e.clientMsgId} ${e.msgId}`);
@@ -498,7 +535,7 @@ export class World {
     const localId = inst.core.send(to, content, this.now);
     const entry = inst.core.outbox().find((e) => e.localId === localId);
     if (!entry) throw new Error(`client lost the message it was just given (${localId})`);
-    this.checkers.userSent({ device: d.name, fromUser: d.account, to, content, clientMsgId: entry.clientMsgId, localId });
+    this.checkers.userSent({ device: d.name, fromUser: d.account, to, content, clientMsgId: entry.clientMsgId, localId, sentAt: this.now });
     this.note('user-send', d.name, `${entry.clientMsgId} → ${to}`);
     this.settleClient(inst);
   }

@@ -15,13 +15,12 @@
 // Bounded: --messages per client and --seconds per scenario; loopback only.
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Op, decodeJsonBody, encodeJsonPacket, encodePacket, type Packet } from '../wire/packet.ts';
-import { PacketDecoder } from '../wire/packet-decoder.ts';
+import { Op } from '../wire/packet.ts';
 import { startServer, type RunningServer } from '../transport/server-app.ts';
+import { RawTcpLink, post as postTo, request as requestTo, startBareHttp, startBareTcpEcho } from './baselines.ts';
 
 const HOST = '127.0.0.1';
 const PASSWORD = 'bench-password';
@@ -56,48 +55,6 @@ async function closedLoop(clients: number, perClient: number, seconds: number, o
     }),
   );
   return { done, ms: performance.now() - t0 };
-}
-
-// ---- a minimal long-link client ----
-
-class Link {
-  private readonly decoder = new PacketDecoder({ maxBody: 1 << 24 });
-  private readonly waiting = new Map<number, (p: Packet) => void>();
-  private seq = 0;
-  onNotify: () => void = () => {};
-
-  private constructor(readonly socket: net.Socket) {
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => {
-      const { packets, error } = this.decoder.push(chunk);
-      if (error) throw error;
-      for (const p of packets) {
-        if (p.op === Op.Notify) this.onNotify();
-        else if (p.op === Op.Disconnect) throw new Error(`disconnected: ${JSON.stringify(decodeJsonBody(p))}`);
-        else {
-          const w = this.waiting.get(p.seq);
-          this.waiting.delete(p.seq);
-          w?.(p);
-        }
-      }
-    });
-    socket.on('error', () => {});
-  }
-
-  static connect(port: number): Promise<Link> {
-    return new Promise((resolve, reject) => {
-      const s = net.connect(port, HOST, () => resolve(new Link(s)));
-      s.once('error', reject);
-    });
-  }
-
-  call(op: number, body: unknown): Promise<any> {
-    const seq = ++this.seq;
-    return new Promise((resolve) => {
-      this.waiting.set(seq, (p) => resolve(decodeJsonBody(p)));
-      this.socket.write(encodeJsonPacket(op, seq, body));
-    });
-  }
 }
 
 /** A recipient that syncs whenever told, one sync in flight, presenting its last key each time. */
@@ -149,29 +106,17 @@ async function until(f: () => boolean, ms: number, what: string): Promise<void> 
   }
 }
 
-// ---- HTTP helpers (node:http with keep-alive, the same for the server and the bare baseline) ----
+// ---- the shared raw clients and bare servers (baselines.ts), bound to loopback ----
+
+const Link = { connect: (port: number): Promise<RawTcpLink> => RawTcpLink.connect(port, HOST) };
+type Link = RawTcpLink;
 
 function post(agent: http.Agent, port: number, p: string, body: unknown): Promise<any> {
-  return request(agent, port, 'POST', p, JSON.stringify(body));
+  return postTo(agent, HOST, port, p, body);
 }
 
 function request(agent: http.Agent, port: number, method: string, p: string, body?: string): Promise<any> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: HOST, port, method, path: p, agent, headers: body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {} }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        try {
-          resolve(text.startsWith('window.') ? text : JSON.parse(text));
-        } catch (e) {
-          reject(e);
-        }
-      });
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+  return requestTo(agent, HOST, port, method, p, body);
 }
 
 // ---- scenarios ----
@@ -224,7 +169,7 @@ async function tcpScenario(o: Options): Promise<Result> {
     await Promise.all(syncers.map((s) => s.ack()));
     const ms = performance.now() - t0;
     const commits = srv.stats().node.commits - commits0;
-    for (const l of senders) l.socket.destroy();
+    for (const l of senders) l.destroy();
     agent.destroy();
     return { name: 'TCP long link (SQLite FULL)', clients: o.clients, ops: done, ms, commits };
   });
@@ -281,41 +226,27 @@ async function httpScenario(o: Options): Promise<Result> {
 }
 
 async function bareTcp(o: Options): Promise<Result> {
-  const server = net.createServer({ noDelay: true }, (s) => {
-    s.on('data', (c) => s.write(c));
-    s.on('error', () => {});
-  });
-  await new Promise<void>((r) => server.listen(0, HOST, r));
-  const port = (server.address() as net.AddressInfo).port;
-  const links = await Promise.all(Array.from({ length: o.clients }, () => Link.connect(port)));
+  const server = await startBareTcpEcho(HOST);
+  const links = await Promise.all(Array.from({ length: o.clients }, () => Link.connect(server.port)));
   const content = 'm'.repeat(o.contentBytes);
   const { done, ms } = await closedLoop(o.clients, o.messages, o.seconds, async (c, i) => {
     await links[c]!.call(Op.Send, { ClientMsgId: `${c}-${i}`, ToUserName: `tr${c}`, Type: 1, Content: content });
   });
-  for (const l of links) l.socket.destroy();
-  await new Promise((r) => server.close(r));
+  for (const l of links) l.destroy();
+  await server.close();
   return { name: 'bare Node TCP echo', clients: o.clients, ops: done, ms };
 }
 
 async function bareHttp(o: Options): Promise<Result> {
-  const answer = JSON.stringify({ BaseResponse: { Ret: 0, ErrMsg: '' }, MsgID: 1, LocalID: '1' });
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(answer) });
-      res.end(answer);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, HOST, r));
-  const port = (server.address() as net.AddressInfo).port;
+  const server = await startBareHttp(HOST);
+  const port = server.port;
   const agent = new http.Agent({ keepAlive: true, maxSockets: o.clients + 4 });
   const content = 'm'.repeat(o.contentBytes);
   const { done, ms } = await closedLoop(o.clients, o.messages, o.seconds, async (c, i) => {
     await post(agent, port, '/cgi-bin/mmwebwx-bin/webwxsendmsg', { BaseRequest: {}, Msg: { ClientMsgId: `${c}-${i}`, ToUserName: `hr${c}`, Type: 1, Content: content }, Scene: 0 });
   });
   agent.destroy();
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
+  await server.close();
   return { name: 'bare Node HTTP', clients: o.clients, ops: done, ms };
 }
 

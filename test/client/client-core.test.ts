@@ -27,9 +27,9 @@ describe('ClientCore', () => {
     expect(id).toBe('1000501');
     core.start(2_000);
     expect(out.map((a) => (a.kind === 'http' ? a.url : a.kind))).toEqual([PATHS.manualauth]);
-    // The send's attempt started and waits for the session, at most httpTimeoutMs.
+    // The send's attempt started and waits for the session, at most replyTimeoutMs.
     expect(core.outbox()[0]!.state).toBe('sending');
-    expect(core.nextWakeAt()).toBe(2_000 + 35_000);
+    expect(core.nextWakeAt()).toBe(2_000 + 15_000);
   });
 
   it('tolerates a driver that calls back in from inside out(), and keeps the output in order', () => {

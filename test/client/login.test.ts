@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { PATHS } from '../../server/core/http-api.ts';
 import { Op } from '../../server/wire/packet.ts';
-import { Loopback, assertKeyMonotonic, eventsOf, sentPackets } from './loopback.ts';
+import { Loopback, assertKeyMonotonic, eventsOf, sentPackets, type Peer } from './loopback.ts';
 
 const LINKS = ['tcp', 'ws'] as const;
 const ALL = ['http', 'tcp', 'ws'] as const;
@@ -97,15 +97,17 @@ describe.each(ALL)('sessions (%s)', (transport) => {
     w.register('bob');
     const old = w.startPeer('old', { userName: 'alice', deviceId: 'phone', transport });
     const b = w.startPeer('b', { userName: 'bob', deviceId: 'dev-b', transport: 'http' });
-    w.runFor(10);
+    w.runFor(20_000); // well after the old core's own login (see the next test)
     expect(old.core.state).toBe('ready');
 
+    const t = w.now;
     const fresh = w.startPeer('new', { userName: 'alice', deviceId: 'phone', transport: transport === 'http' ? 'tcp' : 'http' });
     w.runFor(10);
-    expect(eventsOf(old, 'sessionLost').map((e) => e.ret)).toEqual([1101]);
+    expect(eventsOf(old, 'sessionLost').map((e) => [e.ret, e.at])).toEqual([[1101, t]]);
     expect(old.core.state).toBe('stopped');
     expect(old.core.nextWakeAt()).toBeUndefined();
     expect(old.core.session()).toBeNull();
+    expect(old.core.persisted().session).toBeNull();
     const actionsAtStop = old.actions.length;
 
     b.core.send('alice', 'after the switch', w.now);
@@ -114,6 +116,10 @@ describe.each(ALL)('sessions (%s)', (transport) => {
     expect(old.core.inbox()).toEqual([]);
     expect(fresh.core.inbox().map((m) => m.Content)).toEqual(['after the switch']);
     expect(fresh.core.state).toBe('ready');
+    // Nobody fought back: one password login each.
+    const logins = (p: Peer): number =>
+      p.transport === 'http' ? w.requests(p, PATHS.manualauth).length : sentPackets(p).filter((x) => x.op === Op.Auth && 'Password' in (x.body as object)).length;
+    expect([logins(old), logins(fresh)]).toEqual([1, 1]);
   });
 
   it('an expired session (1100) logs in again with the password and carries on', () => {
@@ -154,5 +160,86 @@ describe.each(ALL)('sessions (%s)', (transport) => {
     w.runFor(10);
     expect(eventsOf(a, 'sessionLost').map((e) => e.ret)).toEqual([1103]);
     expect(a.core.state).toBe('stopped');
+  });
+});
+
+describe('a manualauth the network delivered twice', () => {
+  // The server ran both copies: the second login replaced the session of the
+  // first, whose answer the client took. Nothing of it is the user's doing.
+  it('switches to the session of the copy whose answer came late, without a new login', () => {
+    const w = new Loopback();
+    w.register('alice');
+    w.register('bob');
+    let copies = 0;
+    w.httpFate = (_p, req) => (req.url === PATHS.manualauth && copies++ === 0 ? 'duplicate' : 'pass');
+    const a = w.startPeer('a', { userName: 'alice', deviceId: 'dev-a', transport: 'http' });
+    const b = w.startPeer('b', { userName: 'bob', deviceId: 'dev-b', transport: 'http' });
+    w.runFor(100);
+    b.core.send('alice', 'hello', w.now);
+    w.runFor(1_000);
+
+    expect(eventsOf(a, 'sessionLost')).toEqual([]);
+    expect(a.core.state).toBe('ready');
+    expect(w.requests(a, PATHS.manualauth)).toHaveLength(1);
+    // The first init used the replaced session and got 1101; the second used the live one.
+    expect(w.requests(a, PATHS.webwxinit)).toHaveLength(2);
+    expect(eventsOf(a, 'loggedIn').map((e) => e.sid)).toEqual([a.core.session()!.sid]);
+    expect(a.core.inbox().map((m) => m.Content)).toEqual(['hello']);
+  });
+
+  it("without the copy's answer, waits replyTimeoutMs after the login for it, then stops", () => {
+    const w = new Loopback();
+    w.register('alice');
+    let copies = 0;
+    let answers = 0;
+    w.httpFate = (_p, req) => (req.url === PATHS.manualauth && copies++ === 0 ? 'duplicate' : 'pass');
+    w.httpAnswer = (_p, req, answer) => (req.url === PATHS.manualauth && answers++ === 1 ? null : answer);
+    const t0 = w.now;
+    const a = w.startPeer('a', { userName: 'alice', deviceId: 'dev-a', transport: 'http', config: { replyTimeoutMs: 4_000 } });
+    w.runFor(1);
+    expect(a.core.state).toBe('loggingIn');
+    expect(a.core.nextWakeAt()).toBe(t0 + 4_000);
+    const quiet = a.actions.length;
+    w.runFor(10_000);
+    expect(eventsOf(a, 'sessionLost').map((e) => [e.ret, e.at])).toEqual([[1101, t0 + 4_000]]);
+    expect(a.actions.length).toBe(quiet); // nothing sent while waiting
+  });
+});
+
+describe.each(ALL)('the init/auth SyncKey (%s)', (transport) => {
+  it('does not move a known position forward: a restart from an older save gets the rest again', () => {
+    const w = new Loopback();
+    w.register('alice');
+    const bobUin = w.register('bob');
+    const a = w.startPeer('a', { userName: 'alice', deviceId: 'dev-a', transport: 'http' });
+    // A short safety sync, so that a link client presents (acknowledges) its newest key too.
+    const b1 = w.startPeer('b1', { userName: 'bob', deviceId: 'dev-b', transport, config: { safetySyncMs: 500 } });
+    w.runFor(100);
+    a.core.send('bob', 'm1', w.now);
+    w.runFor(100);
+    const older = b1.core.persisted();
+    a.core.send('bob', 'm2', w.now);
+    w.runFor(1_000);
+    expect(b1.core.syncKey()[0]).toEqual([1, 2]);
+    expect(w.store.read({ kind: 'device', uin: bobUin, deviceId: 'dev-b' })!.acked[1]).toBe(2); // the server holds bob's device at 2
+    w.kill(b1);
+    const b2 = w.startPeer('b2', { userName: 'bob', deviceId: 'dev-b', transport, persisted: older });
+    w.runFor(1_000);
+    expect(b2.core.inbox().map((m) => m.Content)).toEqual(['m1', 'm2']);
+    expect(eventsOf(b2, 'resync')).toEqual([]);
+  });
+
+  it('a first login after the log was pruned announces the gap with a resync event', () => {
+    const w = new Loopback({ core: { maxLogItemsPerCategory: 2 } });
+    w.register('alice');
+    w.register('bob');
+    const a = w.startPeer('a', { userName: 'alice', deviceId: 'dev-a', transport: 'http' });
+    w.runFor(100);
+    for (let i = 1; i <= 4; i++) a.core.send('bob', `m${i}`, w.now);
+    w.runFor(1_000);
+    const b = w.startPeer('b', { userName: 'bob', deviceId: 'dev-b', transport });
+    w.runFor(1_000);
+    expect(eventsOf(b, 'resync')).toHaveLength(1);
+    expect(b.core.inbox().map((m) => m.Content)).toEqual(['m3', 'm4']);
   });
 });

@@ -47,8 +47,8 @@ export interface Peer {
   readonly links: Map<number, number>;
 }
 
-/** What to do with one HTTP request of a peer. */
-export type HttpFate = 'pass' | 'fail' | 'dropResponse';
+/** What to do with one HTTP request of a peer: deliver it, refuse it, lose its answer, or deliver it twice (both answers come back). */
+export type HttpFate = 'pass' | 'fail' | 'dropResponse' | 'duplicate';
 
 export interface LoopbackOptions {
   core?: Partial<CoreConfig>;
@@ -68,8 +68,8 @@ export class Loopback {
 
   /** Decides each HTTP request's fate (default: pass). */
   httpFate: (peer: Peer, a: Extract<ClientAction, { kind: 'http' }>) => HttpFate = () => 'pass';
-  /** May rewrite an HTTP answer before the peer sees it. */
-  httpAnswer: (peer: Peer, a: Extract<ClientAction, { kind: 'http' }>, answer: HttpAnswer) => HttpAnswer = (_p, _a, x) => x;
+  /** May rewrite an HTTP answer before the peer sees it, or lose it (null). */
+  httpAnswer: (peer: Peer, a: Extract<ClientAction, { kind: 'http' }>, answer: HttpAnswer) => HttpAnswer | null = (_p, _a, x) => x;
   /** May rewrite (or drop: return null) bytes the server writes to a peer's link. */
   linkDown: (peer: Peer, bytes: Uint8Array) => Uint8Array | null = (_p, b) => b;
 
@@ -246,9 +246,11 @@ export class Loopback {
       case 'http': {
         const fate = peer.down ? 'fail' : this.httpFate(peer, a);
         if (fate === 'fail') return this.#deliver(peer, () => peer.core.httpFailed(a.req, this.now));
-        const req = this.#nextReq++;
-        this.#reqs.set(req, { peer, req: a.req, action: a, drop: fate === 'dropResponse' });
-        this.node.httpRequest(req, a.method, a.url, a.body, this.now);
+        for (let copies = fate === 'duplicate' ? 2 : 1; copies > 0; copies--) {
+          const req = this.#nextReq++;
+          this.#reqs.set(req, { peer, req: a.req, action: a, drop: fate === 'dropResponse' });
+          this.node.httpRequest(req, a.method, a.url, a.body, this.now);
+        }
         return;
       }
       case 'linkOpen': {
@@ -289,7 +291,7 @@ export class Loopback {
         this.#reqs.delete(a.req);
         if (r.drop) return;
         const answer = this.httpAnswer(r.peer, r.action, a.answer);
-        this.#deliver(r.peer, () => r.peer.core.httpResponse(r.req, answer.status, answer.body, this.now));
+        if (answer) this.#deliver(r.peer, () => r.peer.core.httpResponse(r.req, answer.status, answer.body, this.now));
         return;
       }
       case 'write': {

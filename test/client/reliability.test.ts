@@ -28,8 +28,8 @@ describe('a lost send answer', () => {
     expect(sends).toHaveLength(2);
     expect(sends[1]!.Msg).toEqual(sends[0]!.Msg);
     const [ack] = eventsOf(a, 'sendAcked');
-    // httpTimeoutMs, then backoff(1) = 750.
-    expect(ack).toMatchObject({ localId: id, clientMsgId: `dev-a-${id}`, attempts: 2, at: t0 + 35_000 + 750 });
+    // replyTimeoutMs, then backoff(1) = 750.
+    expect(ack).toMatchObject({ localId: id, clientMsgId: `dev-a-${id}`, attempts: 2, at: t0 + 15_000 + 750 });
     const stored = serverMessages(w, bobUin);
     expect(stored.map((m) => m.Content)).toEqual(['exactly once']);
     expect(stored[0]!.MsgId).toBe(ack!.msgId);
@@ -291,8 +291,9 @@ describe('bad input from the network', () => {
     w.runFor(10_000);
     expect(contents(b)).toEqual(['eventually']);
     expect(n).toBe(3);
-    // Garbage synccheck → 750 later a check, news → sync: 503 → 1500 later: unreadable → 3000 later: applied.
-    expect(eventsOf(b, 'applied')[0]!.at).toBe(t0 + 750 + 1_500 + 3_000);
+    // Garbage synccheck → 750 later a check: news (the server answered: the failure count restarts)
+    // → sync: 503 → 750 later: unreadable → 1500 later: applied.
+    expect(eventsOf(b, 'applied')[0]!.at).toBe(t0 + 750 + 750 + 1_500);
     expect(b.core.state).toBe('ready');
   });
 

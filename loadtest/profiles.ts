@@ -1,0 +1,224 @@
+// The load-test profiles of `npm run loadtest -- --profile NAME`. Each says
+// what to run, how long at most, and what must hold for the run to pass.
+// The mixed phase takes its shape (devices per account, transport mix,
+// groups, group share, content sizes, send rate) from a named scenario of
+// scenarios/, scaled up; the per-transport phases find each transport's peak
+// (closed loop) and then measure latency at half of it (open model).
+import type { Workload } from '../scenarios/scenario.ts';
+import { scenarioByName } from '../scenarios/index.ts';
+
+export type ProfileName = 'smoke' | 'baseline' | 'stress' | 'capacity';
+
+export interface TransportStages {
+  /** Devices of one transport in each per-transport population. */
+  clients: number;
+  devicesPerAccount: number;
+  groups: number;
+  groupSize: number;
+  groupSendFraction: number;
+  contentBytes: [number, number];
+  /** Unanswered sends per device in the saturation stage. */
+  window: number;
+  saturateMs: number;
+  /** The open-model stage at half the measured peak. */
+  halfRateMs: number;
+  maxMessages: number;
+}
+
+export interface MixedStage {
+  /** The scenario whose workload shapes this stage. */
+  scenario: string;
+  /** Accounts = scenario accounts × this. */
+  accountsScale: number;
+  /** Rate = scenario sendsPerSecond × this. */
+  rateScale: number;
+  durationMs: number;
+  maxMessages: number;
+}
+
+export interface CapacityStage {
+  /** Idle long links wanted; what the file-descriptor limit allows is used and reported. */
+  links: number;
+  devicesPerAccount: number;
+  /** Heartbeat interval the server hands out; the links heartbeat at it while idle. */
+  heartbeatSec: number;
+  /** How long the links are held idle (several heartbeat intervals). */
+  holdMs: number;
+  /** Devices logging in at once. */
+  loginBatch: number;
+  /** A short open-model send phase across the held links, to show they are live (0 = none). */
+  liveRate: number;
+  liveMs: number;
+}
+
+export interface Thresholds {
+  /** Both must be 0 in every profile; kept here so the report can print them. */
+  maxLost: number;
+  maxDuplicated: number;
+  /** Peak durable messages per second at least this, per transport (loose floors: the machine varies). */
+  minDurablePerSec: { tcp: number; ws: number; http: number };
+  /** p99 send-to-delivery at half the peak rate, at most (ms). */
+  maxP99AtHalfMs: number;
+  /** Every phase must reach quiescence (all acknowledged messages everywhere) within its bound. */
+  requireQuiescence: boolean;
+}
+
+export interface K6Stage {
+  vus: number;
+  duration: string;
+  /** Sends per second per VU. */
+  sendRate: number;
+}
+
+export interface Profile {
+  name: ProfileName;
+  description: string;
+  server: { holdMs: number; heartbeatSec: number; synchronous: 'FULL' | 'NORMAL'; scryptN: number };
+  transports: TransportStages | null;
+  mixed: MixedStage | null;
+  capacity: CapacityStage | null;
+  /** Bare baselines run with the transport stages' shape. */
+  bare: boolean;
+  k6: K6Stage;
+  quiesceTimeoutMs: number;
+  thresholds: Thresholds;
+  /** The whole run is stopped (and fails) after this long. */
+  maxRunMs: number;
+}
+
+const STRICT = { maxLost: 0, maxDuplicated: 0, requireQuiescence: true };
+
+export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
+  smoke: {
+    name: 'smoke',
+    description: 'a few devices per transport for a few seconds: does everything work end to end (well under a minute)',
+    server: { holdMs: 5_000, heartbeatSec: 30, synchronous: 'FULL', scryptN: 2 },
+    transports: {
+      clients: 8,
+      devicesPerAccount: 2,
+      groups: 1,
+      groupSize: 3,
+      groupSendFraction: 0.2,
+      contentBytes: [40, 200],
+      window: 4,
+      saturateMs: 1_500,
+      halfRateMs: 1_500,
+      maxMessages: 20_000,
+    },
+    mixed: { scenario: 'calm', accountsScale: 2, rateScale: 25, durationMs: 2_000, maxMessages: 5_000 },
+    capacity: null,
+    bare: true,
+    k6: { vus: 4, duration: '10s', sendRate: 2 },
+    quiesceTimeoutMs: 10_000,
+    thresholds: { ...STRICT, minDurablePerSec: { tcp: 50, ws: 50, http: 20 }, maxP99AtHalfMs: 2_000 },
+    maxRunMs: 55_000,
+  },
+  baseline: {
+    name: 'baseline',
+    description: 'the reference numbers: 32 devices per transport, peak and half-peak latency, a calm mixed workload',
+    server: { holdMs: 25_000, heartbeatSec: 60, synchronous: 'FULL', scryptN: 2 },
+    transports: {
+      clients: 32,
+      devicesPerAccount: 2,
+      groups: 2,
+      groupSize: 4,
+      groupSendFraction: 0.2,
+      contentBytes: [40, 200],
+      window: 4,
+      saturateMs: 6_000,
+      halfRateMs: 6_000,
+      maxMessages: 200_000,
+    },
+    mixed: { scenario: 'calm', accountsScale: 10, rateScale: 100, durationMs: 8_000, maxMessages: 50_000 },
+    capacity: null,
+    bare: true,
+    k6: { vus: 20, duration: '30s', sendRate: 2 },
+    quiesceTimeoutMs: 30_000,
+    thresholds: { ...STRICT, minDurablePerSec: { tcp: 300, ws: 300, http: 100 }, maxP99AtHalfMs: 1_000 },
+    maxRunMs: 4 * 60_000,
+  },
+  stress: {
+    name: 'stress',
+    description: 'many devices and a bursty group workload: 200 devices per transport, a window of 8, group-burst mixed stage',
+    server: { holdMs: 25_000, heartbeatSec: 60, synchronous: 'FULL', scryptN: 2 },
+    transports: {
+      clients: 200,
+      devicesPerAccount: 3,
+      groups: 10,
+      groupSize: 8,
+      groupSendFraction: 0.3,
+      contentBytes: [40, 1_000],
+      window: 8,
+      saturateMs: 10_000,
+      halfRateMs: 10_000,
+      maxMessages: 300_000,
+    },
+    mixed: { scenario: 'group-burst', accountsScale: 40, rateScale: 100, durationMs: 15_000, maxMessages: 100_000 },
+    capacity: null,
+    bare: true,
+    k6: { vus: 100, duration: '60s', sendRate: 1 },
+    quiesceTimeoutMs: 60_000,
+    thresholds: { ...STRICT, minDurablePerSec: { tcp: 300, ws: 300, http: 100 }, maxP99AtHalfMs: 3_000 },
+    maxRunMs: 8 * 60_000,
+  },
+  capacity: {
+    name: 'capacity',
+    description: 'many idle long links with heartbeats: server memory per connection against a bare TCP server holding as many idle sockets',
+    server: { holdMs: 25_000, heartbeatSec: 10, synchronous: 'FULL', scryptN: 2 },
+    transports: null,
+    mixed: null,
+    capacity: { links: 20_000, devicesPerAccount: 4, heartbeatSec: 10, holdMs: 30_000, loginBatch: 500, liveRate: 200, liveMs: 5_000 },
+    bare: true,
+    k6: { vus: 200, duration: '60s', sendRate: 0.1 },
+    quiesceTimeoutMs: 60_000,
+    thresholds: { ...STRICT, minDurablePerSec: { tcp: 0, ws: 0, http: 0 }, maxP99AtHalfMs: 5_000 },
+    maxRunMs: 10 * 60_000,
+  },
+};
+
+export function profileByName(name: string): Profile {
+  const p = (PROFILES as Record<string, Profile | undefined>)[name];
+  if (!p) throw new RangeError(`unknown profile '${name}'; known: ${Object.keys(PROFILES).join(', ')}`);
+  return p;
+}
+
+export interface MixedShape {
+  scenario: string;
+  accounts: number;
+  devicesPerAccount: number;
+  tcp: number;
+  ws: number;
+  http: number;
+  groups: number;
+  groupSize: number;
+  groupSendFraction: number;
+  contentBytes: [number, number];
+  rate: number;
+}
+
+/** The mixed stage's population and rate, from its scenario's workload. */
+export function mixedShape(m: MixedStage): MixedShape {
+  const w: Workload = scenarioByName(m.scenario).workload;
+  const accounts = Math.max(2, Math.round(w.accounts * m.accountsScale));
+  // Whole devices per account, the scenario's mean, within the server's limit of 8.
+  const devicesPerAccount = Math.min(8, Math.max(1, Math.round((w.devicesPerAccount[0] + w.devicesPerAccount[1]) / 2)));
+  const devices = accounts * devicesPerAccount;
+  const total = w.transports.tcp + w.transports.ws + w.transports.http;
+  const tcp = Math.round((devices * w.transports.tcp) / total);
+  const ws = Math.round((devices * w.transports.ws) / total);
+  const http = Math.max(0, devices - tcp - ws);
+  return {
+    scenario: m.scenario,
+    accounts,
+    devicesPerAccount,
+    tcp,
+    ws,
+    http,
+    groups: Math.max(0, Math.round(w.groups * m.accountsScale)),
+    groupSize: Math.min(w.groupSize, accounts),
+    groupSendFraction: w.groupSendFraction,
+    // The content carries a ~30-byte header (id and send time); smaller sizes are padded up to it.
+    contentBytes: [Math.max(40, w.contentBytes[0]), Math.max(40, w.contentBytes[1])],
+    rate: w.sendsPerSecond * m.rateScale,
+  };
+}
