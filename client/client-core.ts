@@ -14,7 +14,15 @@ import { Op, decodeJsonBody, encodeJsonPacket, type Packet } from '../server/wir
 import { formatSyncKeyQuery, syncKeyFromEntries, toSyncKeyJson, type SyncKeyMap } from '../server/wire/synckey.ts';
 import { backoffMs } from './backoff.ts';
 import { clientConfig, type ClientConfig } from './client-config.ts';
-import { STATE_VERSION, mergeSyncKey, restoreState, syncKeyPairs, type PersistedState, type SessionInfo } from './client-state.ts';
+import {
+  STATE_VERSION,
+  mergeSyncKey,
+  restoreState,
+  syncKeyPairs,
+  type PersistedState,
+  type PersistedStateV1,
+  type SessionInfo,
+} from './client-state.ts';
 import { Outbox, type OutboxEntry } from './outbox.ts';
 import {
   baseOf,
@@ -66,12 +74,13 @@ export interface ClientCoreOptions {
   /** `[A-Za-z0-9_-]{1,40}`, stable per installation. */
   deviceId: string;
   transport: ClientTransport;
-  /** Uniform in [0, 1): backoff jitter and the first LocalID. */
+  /** Uniform in [0, 1): backoff jitter, the first LocalID and each ClientLoginId. */
   random: () => number;
   out: (a: ClientAction) => void;
   emit: (e: ClientEvent) => void;
   config?: Partial<ClientConfig>;
-  persisted?: PersistedState;
+  /** What persisted() returned (or a version 1 state). */
+  persisted?: PersistedState | PersistedStateV1;
   /** Test seams: 'client-no-dedup' applies messages without the MsgId check. */
   bugs?: ReadonlySet<string>;
 }
@@ -160,14 +169,15 @@ export class ClientCore {
   #failures = 0;
   /** Consecutive 1100s, 1200s and empty news without a good sync between; reset by one. */
   #setbacks = 0;
-  /** Recent manualauth requests: a copy the network delivered twice may answer after the first. */
-  #loginReqs: number[] = [];
-  /** A session made by a late or second answer to one of our logins (see #sessionEnded). */
-  #altSession: SessionInfo | undefined;
-  /** When the last manualauth left: a copy of it may still answer for a while. */
-  #loginSentAt = -Infinity;
-  /** A 1101 waiting for such an answer before it stops the core (see #sessionEnded). */
-  #limbo: { ret: number; until: number } | undefined;
+  /**
+   * The ClientLoginId of the login under way (see #loginIdFor); null once a
+   * session is made. Every retry of one login sends the same id, so the
+   * server answers a retried or duplicated request with the session the first
+   * copy made instead of replacing it.
+   */
+  #loginId: string | null;
+  /** The number in the last ClientLoginId this core made: the next is higher. */
+  #lastLoginN = 0;
 
   // HTTP
   #nextReq = 1;
@@ -199,6 +209,7 @@ export class ClientCore {
     this.#http = o.transport === 'http';
     const s = o.persisted ? restoreState(o.persisted, o.userName, o.deviceId) : undefined;
     this.#session = s?.session ?? null;
+    this.#loginId = s?.loginId ?? null;
     this.#key = syncKeyFromEntries(s?.syncKey ?? []);
     this.#inbox = s?.inbox ?? [];
     for (const m of this.#inbox) this.#seen.add(m.MsgId);
@@ -227,7 +238,7 @@ export class ClientCore {
     this.#run(() => {
       const call = this.#calls.get(req);
       if (this.#state === 'stopped') return;
-      if (!call) return this.#lateLoginAnswer(req, status, body, now);
+      if (!call) return; // a copy the network delivered twice, or a request we gave up on
       this.#calls.delete(req);
       if (call.purpose === 'loop') this.#loopReply(req, call, status === 200 ? body : undefined, now);
       else if (call.purpose === 'send') this.#sendReplyHttp(req, call, status === 200 ? parseJsonObject(body) : undefined, now);
@@ -253,9 +264,7 @@ export class ClientCore {
       l.phase = 'authing';
       const s = this.#session;
       l.authSid = s?.sid ?? '';
-      const body = s
-        ? { Uin: s.uin, Sid: s.sid, DeviceID: this.#o.deviceId }
-        : { UserName: this.#o.userName, Password: this.#o.password, DeviceID: this.#o.deviceId };
+      const body = s ? { Uin: s.uin, Sid: s.sid, DeviceID: this.#o.deviceId } : this.#loginBody(now);
       this.#request(l, Op.Auth, 'auth', body, now);
       this.#pump(now);
     });
@@ -287,10 +296,6 @@ export class ClientCore {
   tick(now: number): void {
     this.#run(() => {
       if (this.#state === 'idle' || this.#state === 'stopped') return;
-      if (this.#limbo) {
-        if (now >= this.#limbo.until) this.#lose(this.#limbo.ret);
-        return;
-      }
       for (const [req, call] of [...this.#calls]) {
         if (call.deadline > now || !this.#calls.has(req)) continue;
         this.#calls.delete(req);
@@ -314,7 +319,6 @@ export class ClientCore {
   /** The earliest time tick() has work; undefined when idle or stopped. */
   nextWakeAt(): number | undefined {
     if (this.#state === 'idle' || this.#state === 'stopped') return undefined;
-    if (this.#limbo) return this.#limbo.until;
     let t = Infinity;
     for (const c of this.#calls.values()) t = Math.min(t, c.deadline);
     if (this.#http) {
@@ -420,6 +424,7 @@ export class ClientCore {
       userName: this.#o.userName,
       deviceId: this.#o.deviceId,
       session: this.#session,
+      loginId: this.#session ? null : this.#loginId,
       syncKey: syncKeyPairs(this.#key),
       inbox: this.#inbox,
       contacts: [...this.#contacts.values()],
@@ -453,7 +458,7 @@ export class ClientCore {
 
   /** Starts whatever is due: the HTTP loop, a reconnect, heartbeats, syncs, sends, ops. */
   #pump(now: number): void {
-    if (this.#state === 'idle' || this.#state === 'stopped' || this.#limbo) return;
+    if (this.#state === 'idle' || this.#state === 'stopped') return;
     if (this.#http) {
       if (this.#loop && this.#loopReq === undefined && this.#loop.at <= now) this.#issueLoop(now);
     } else {
@@ -511,6 +516,30 @@ export class ClientCore {
     return { Uin: s.uin, Sid: s.sid, Skey: s.skey, DeviceID: this.#o.deviceId };
   }
 
+  /** manualauth, and op-7 auth by password: one login, whose retries all carry its ClientLoginId. */
+  #loginBody(now: number): Obj {
+    return { UserName: this.#o.userName, Password: this.#o.password, DeviceID: this.#o.deviceId, ClientLoginId: this.#loginIdFor(now) };
+  }
+
+  /**
+   * The ClientLoginId of the login under way, made when it starts: a first
+   * start without a session, or a 1100. It is `<DeviceID>-L<n>` (at most 58
+   * characters), n from the time and the random source like the first
+   * LocalID, so that a reinstall of this device id does not repeat the id of
+   * the login that made the device's current session (the server would hand
+   * that session over instead of replacing it); and above the last one this
+   * core made. It is persisted until a session is made, so an app restarted
+   * mid-login repeats the same login.
+   */
+  #loginIdFor(now: number): string {
+    if (this.#loginId === null) {
+      const n = Math.max(this.#lastLoginN + 1, Math.max(0, Math.floor(now)) * 1000 + Math.floor(this.#rand() * 1000));
+      this.#lastLoginN = n;
+      this.#loginId = `${this.#o.deviceId}-L${n}`;
+    }
+    return this.#loginId;
+  }
+
   #schedule(step: LoopStep, at: number): void {
     this.#loop = { step, at };
   }
@@ -526,10 +555,7 @@ export class ClientCore {
     const enc = encodeURIComponent;
     switch (step) {
       case 'login':
-        this.#loginSentAt = now;
-        this.#loopReq = this.#post(PATHS.manualauth, { UserName: this.#o.userName, Password: this.#o.password, DeviceID: this.#o.deviceId }, call);
-        this.#loginReqs.push(this.#loopReq);
-        if (this.#loginReqs.length > 8) this.#loginReqs.shift();
+        this.#loopReq = this.#post(PATHS.manualauth, this.#loginBody(now), call);
         break;
       case 'init':
         this.#loopReq = this.#post(`${PATHS.webwxinit}?r=${Math.floor(now)}`, { BaseRequest: this.#baseRequest() }, call);
@@ -565,20 +591,21 @@ export class ClientCore {
         if (c.selector === 0) this.#setbacks = 0;
         return this.#schedule(c.selector === 0 ? 'check' : 'sync', now);
       }
-      if (c.retcode === Ret.SessionReplaced) return this.#sessionEnded(call.sid, c.retcode, now);
+      if (c.retcode === Ret.SessionReplaced) return this.#sessionEnded(call.sid, c.retcode);
       if (c.retcode === Ret.SessionInvalid) return this.#relogin(call.sid, now);
       return this.#loopFailed(step, now);
     }
     const o = parseJsonObject(body);
     const base = baseOf(o);
     if (!o || !base) return this.#loopFailed(step, now);
-    if (base.ret === Ret.SessionReplaced) return this.#sessionEnded(call.sid, base.ret, now);
+    if (base.ret === Ret.SessionReplaced) return this.#sessionEnded(call.sid, base.ret);
     if (step === 'login') {
       if (base.ret === Ret.AuthFailed) return this.#lose(base.ret);
       const r = base.ret === Ret.Ok ? parseLoginReply(o) : undefined;
       if (!r) return this.#loopFailed(step, now);
       this.#failures = 0;
       this.#session = { uin: r.uin, sid: r.sid, skey: r.skey };
+      this.#loginId = null;
       this.#adoptInitKey(r.syncKey);
       return this.#schedule('init', now);
     }
@@ -688,7 +715,7 @@ export class ClientCore {
         }
         const d = parseDisconnect(body);
         // 1100 here may be an idle or auth timeout: reconnect, and let the auth reply judge the session.
-        if (d.ret === Ret.SessionReplaced && l.phase === 'open') return this.#sessionEnded(l.authSid, d.ret, now);
+        if (d.ret === Ret.SessionReplaced && l.phase === 'open') return this.#sessionEnded(l.authSid, d.ret);
         return this.#linkFailure(now);
       }
       case Op.HeartbeatReply:
@@ -724,7 +751,7 @@ export class ClientCore {
 
   #authReply(l: Link, o: Obj, ret: number, now: number): void {
     if (ret === Ret.AuthFailed) return this.#lose(ret);
-    if (ret === Ret.SessionReplaced) return this.#sessionEnded(l.authSid, ret, now);
+    if (ret === Ret.SessionReplaced) return this.#sessionEnded(l.authSid, ret);
     if (ret === Ret.SessionInvalid) {
       this.#failures = 0;
       return this.#relogin(l.authSid, now);
@@ -735,6 +762,7 @@ export class ClientCore {
     l.phase = 'open';
     l.authSid = r.sid;
     this.#session = { uin: r.uin, sid: r.sid, skey: r.skey };
+    this.#loginId = null;
     if (r.heartbeatSec !== undefined) l.heartbeatMs = r.heartbeatSec * 1000;
     l.nextHeartbeatAt = now + l.heartbeatMs;
     this.#adoptInitKey(r.syncKey);
@@ -745,7 +773,7 @@ export class ClientCore {
   #syncReplyLink(l: Link, o: Obj, ret: number, now: number): void {
     l.syncSeq = undefined;
     l.lastSyncAt = now; // whatever the answer, the safety sync waits a full period
-    if (ret === Ret.SessionReplaced) return this.#sessionEnded(l.authSid, ret, now);
+    if (ret === Ret.SessionReplaced) return this.#sessionEnded(l.authSid, ret);
     if (ret === Ret.SessionInvalid) return this.#relogin(l.authSid, now);
     if (ret === Ret.Resync) {
       // Re-auth on a new link: its SyncKey is at least the server's floor.
@@ -805,66 +833,24 @@ export class ClientCore {
     }
   }
 
-  /** An answer to a login request that is no longer waited for: a copy delivered twice, or one we gave up on. */
-  #lateLoginAnswer(req: number, status: number, body: string, now: number): void {
-    if (status !== 200 || !this.#loginReqs.includes(req)) return;
-    const o = parseJsonObject(body);
-    const r = o && baseOf(o)?.ret === Ret.Ok ? parseLoginReply(o) : undefined;
-    if (!r || r.sid === this.#session?.sid) return;
-    this.#altSession = { uin: r.uin, sid: r.sid, skey: r.skey };
-    const limbo = this.#limbo;
-    if (limbo && this.#session) {
-      this.#limbo = undefined;
-      this.#sessionEnded(this.#session.sid, limbo.ret, now);
-      this.#pump(now);
-    }
-  }
-
   /**
-   * 1101 for the session `sid`: a login of this device replaced it. That is
-   * another install taking the device over, and the core stops, unless the
-   * login may have been our own:
-   * - a late answer showed that one of our logins made another session (the
-   *   network delivered the request twice, or an attempt we gave up on went
-   *   through after all): switch to that session, which an init or a link auth
-   *   confirms or answers 1101 in turn;
-   * - our last manualauth left less than replyTimeoutMs ago, so the answer of
-   *   such a copy may still come: wait for it that long (nothing is sent
-   *   meanwhile), then stop.
-   * Logging in again instead would take the device back from an install that
-   * rightly replaced this one. A 1101 about a session we already left is moot.
+   * 1101 for the session `sid`. Our own logins cannot cause it: every retry
+   * or network copy of one login carries the same ClientLoginId and gets the
+   * session the first made. So it is another login of this device (another
+   * install took it over) or a logout, and the core stops at once: logging in
+   * again would take the device back from an install that rightly replaced
+   * this one. A 1101 about a session we already left is moot.
    */
-  #sessionEnded(sid: string, ret: number, now: number): void {
-    if (!this.#session || this.#session.sid !== sid) return;
-    const alt = this.#altSession;
-    this.#altSession = undefined;
-    if (!alt || alt.sid === sid) {
-      const until = this.#loginSentAt + this.#cfg.replyTimeoutMs;
-      if (this.#http && now < until) {
-        this.#limbo = { ret, until };
-        if (this.#loopReq !== undefined) this.#calls.delete(this.#loopReq);
-        this.#loopReq = undefined;
-        this.#loop = undefined;
-        return;
-      }
-      return this.#lose(ret);
-    }
-    this.#session = alt;
-    if (this.#http) {
-      if (this.#loopReq !== undefined) this.#calls.delete(this.#loopReq);
-      this.#loopReq = undefined;
-      this.#schedule('init', now);
-    } else {
-      this.#dropLink(now, 0, true);
-    }
+  #sessionEnded(sid: string, ret: number): void {
+    if (this.#session && this.#session.sid === sid) this.#lose(ret);
   }
 
   /** 1101 (replaced, logged out) or 1103 (wrong password): stop for good. */
   #lose(ret: number): void {
     if (this.#state === 'stopped') return;
     this.#state = 'stopped';
-    this.#limbo = undefined;
     this.#session = null;
+    this.#loginId = null;
     if (this.#link) this.#out({ kind: 'linkClose', link: this.#link.id });
     this.#link = undefined;
     this.#reconnectAt = undefined;
@@ -1021,7 +1007,7 @@ export class ClientCore {
     if (ret === Ret.ServerError || ret === Ret.Busy) return this.#attemptFailed(e, now, ret, errMsg);
     if (ret === Ret.SessionInvalid || ret === Ret.SessionReplaced) {
       if (ret === Ret.SessionInvalid) this.#relogin(at.sid, now);
-      else this.#sessionEnded(at.sid, ret, now);
+      else this.#sessionEnded(at.sid, ret);
       // Retry as soon as a session is back (a no-op once stopped).
       return this.#attemptFailed(e, now, ret, errMsg, 0);
     }
@@ -1076,7 +1062,7 @@ export class ClientCore {
     }
     if (base.ret === Ret.SessionInvalid || base.ret === Ret.SessionReplaced) {
       if (base.ret === Ret.SessionInvalid) this.#relogin(call.sid, now);
-      else this.#sessionEnded(call.sid, base.ret, now);
+      else this.#sessionEnded(call.sid, base.ret);
       return this.#opFailed(op, now, false, 0);
     }
     if (base.ret === Ret.ServerError || base.ret === Ret.Busy) return this.#opFailed(op, now, false);

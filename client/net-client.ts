@@ -95,6 +95,7 @@ export class NetClient {
   readonly #tcp: HostPort;
   readonly #agent: http.Agent;
   readonly #pollAgent: http.Agent;
+  readonly #pollTimeoutMs: number;
   readonly #requestTimeoutMs: number;
   readonly #clock: () => number;
   readonly #onEvent: (e: ClientEvent) => void;
@@ -116,7 +117,8 @@ export class NetClient {
     this.#localAddress = o.localAddress;
     const cfg = clientConfig(o.config);
     // The core times requests out itself; ours only frees the socket of one it has given up on.
-    this.#requestTimeoutMs = cfg.httpTimeoutMs + 1000;
+    this.#pollTimeoutMs = cfg.httpTimeoutMs + 1000;
+    this.#requestTimeoutMs = Math.max(cfg.replyTimeoutMs, 1000) + 1000;
     const agentOpts: http.AgentOptions = { keepAlive: true, ...(o.localAddress ? { localAddress: o.localAddress } : {}) };
     this.#agent = new http.Agent({ ...agentOpts, maxSockets: o.maxSockets ?? 4 });
     this.#pollAgent = new http.Agent({ ...agentOpts, maxSockets: 1 });
@@ -271,7 +273,7 @@ export class NetClient {
       },
     );
     this.#requests.add(req);
-    req.setTimeout(this.#requestTimeoutMs, () => req.destroy(new Error('timeout')));
+    req.setTimeout(poll ? this.#pollTimeoutMs : this.#requestTimeoutMs, () => req.destroy(new Error('timeout')));
     req.on('error', failed);
     this.stats.bytesOut += Buffer.byteLength(a.body);
     req.end(a.method === 'POST' ? a.body : undefined);

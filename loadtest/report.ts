@@ -54,7 +54,16 @@ export interface Report {
   description: string;
   startedAt: string;
   durationMs: number;
-  env: { node: string; platform: string; cpus: number; cpuModel: string; memoryBytes: number; fdLimit: number | undefined };
+  env: {
+    node: string;
+    platform: string;
+    cpus: number;
+    cpuModel: string;
+    memoryBytes: number;
+    fdLimit: number | undefined;
+    /** 1-minute load average at the start and the end: other work on the machine skews every figure. */
+    loadAvg: [number, number];
+  };
   server: { where: 'child' | 'in-process' | 'external'; db: string; synchronous: string; holdMs: number; heartbeatSec: number; scryptN: number };
   phases: PhaseRecord[];
   capacity?: CapacityReport;
@@ -85,7 +94,7 @@ export function summaryMarkdown(r: Report): string {
   out.push(`${r.description}.`, '');
   out.push(
     `Run ${r.startedAt}, ${(r.durationMs / 1000).toFixed(1)} s; Node ${r.env.node} on ${r.env.cpus} × ${r.env.cpuModel}, ${mb(r.env.memoryBytes)}; ` +
-      `open-files limit ${r.env.fdLimit ?? 'unknown'}. Server: ${r.server.where}, SQLite synchronous=${r.server.synchronous} (${r.server.db}), ` +
+      `open-files limit ${r.env.fdLimit ?? 'unknown'}; load average ${r.env.loadAvg[0].toFixed(2)} at the start, ${r.env.loadAvg[1].toFixed(2)} at the end. Server: ${r.server.where}, SQLite synchronous=${r.server.synchronous} (${r.server.db}), ` +
       `hold ${r.server.holdMs} ms, heartbeat ${r.server.heartbeatSec} s. Everything on loopback; the driver (one Node process) and the server share the machine's cores.`,
     '',
   );

@@ -628,6 +628,7 @@ async function main(): Promise<number> {
   const p = o.profile;
   const run = new Run(o);
   const startedAt = new Date().toISOString();
+  const load0 = os.loadavg()[0] ?? 0;
   const watchdog = setTimeout(() => {
     process.stderr.write(`error: the ${p.name} profile overran its bound of ${p.maxRunMs / 1000} s; stopping\n`);
     run.cleanup();
@@ -672,7 +673,7 @@ async function main(): Promise<number> {
     description: p.description,
     startedAt,
     durationMs: Math.round(performance.now() - run.t0),
-    env: { node: process.version, platform: `${os.platform()} ${os.release()}`, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryBytes: os.totalmem(), fdLimit: openFileLimit() },
+    env: { node: process.version, platform: `${os.platform()} ${os.release()}`, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryBytes: os.totalmem(), fdLimit: openFileLimit(), loadAvg: [load0, os.loadavg()[0] ?? 0] },
     server: {
       where: o.server ? 'external' : o.inProcess ? 'in-process' : 'child',
       db: o.server ? 'external' : 'temporary SQLite file',

@@ -1,14 +1,15 @@
 // npm run sim -- [--scenario NAME] [--seed N] [--seeds K] [--swarm] [--store sqlite]
 //                [--trace FILE] [--check-determinism] [--until-event N] [--bug NAME]
+//                [--workers N] [--shard I/N]
 // With no arguments: every scenario over the default seeds, with a summary.
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { PLANTED_BUGS, parseBug, type PlantedBug } from '../server/core/planted-bugs.ts';
 import { SCENARIOS, scenarioByName } from '../scenarios/index.ts';
 import type { Scenario } from '../scenarios/scenario.ts';
-import { runScenario, type RunResult } from './run.ts';
 import type { SimStoreKind } from './sim-store.ts';
-import { describeFaults, swarm } from './swarm.ts';
+import { runJob, sweepJobs, type JobResult, type SweepSettings } from './sweep-job.ts';
+import { runPool } from './sweep-pool.ts';
 
 const DEFAULT_SEEDS = 10;
 
@@ -28,6 +29,8 @@ Options:
   --check-determinism   run each seed twice and fail on any difference of the trace hash
   --until-event N       stop after event N and print the world's state
   --bug NAME            plant a bug (proves the checkers catch it): ${PLANTED_BUGS.join(', ')}
+  --workers N           run seeds on N worker threads (a seed's result never depends on N)
+  --shard I/N           run only slice I of N of the sweep (1-based), so many machines can share it
   --quiet               only the summary and failures
   --help                this text
 `;
@@ -43,6 +46,8 @@ interface Cli {
   untilEvent?: number;
   bugs: PlantedBug[];
   quiet: boolean;
+  workers: number;
+  shard?: { index: number; of: number };
 }
 
 function parse(argv: string[]): Cli {
@@ -60,6 +65,8 @@ function parse(argv: string[]): Cli {
       'until-event': { type: 'string' },
       bug: { type: 'string', multiple: true },
       quiet: { type: 'boolean', default: false },
+      workers: { type: 'string' },
+      shard: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -83,7 +90,13 @@ function parse(argv: string[]): Cli {
     checkDeterminism: values['check-determinism'] ?? false,
     bugs: (values.bug ?? []).map(parseBug),
     quiet: values.quiet ?? false,
+    workers: int('workers', values.workers, 1, 1),
   };
+  if (values.shard !== undefined) {
+    const m = /^([0-9]+)\/([0-9]+)$/.exec(values.shard);
+    if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new Error(`--shard takes I/N with 1 <= I <= N, got '${values.shard}'`);
+    cli.shard = { index: Number(m[1]), of: Number(m[2]) };
+  }
   if (values.trace !== undefined) cli.trace = values.trace;
   if (values['until-event'] !== undefined) cli.untilEvent = int('until-event', values['until-event'], 0, 1);
   if (cli.trace && (cli.scenarios.length > 1 || cli.seeds > 1)) throw new Error('--trace records one run: give --scenario and --seed');
@@ -99,18 +112,6 @@ export function replayLine(scenario: string, seed: string, cli: Pick<Cli, 'swarm
   return parts.join(' ');
 }
 
-function runOne(base: Scenario, seed: string, cli: Cli, keepTrace: boolean): { result: RunResult; wallMs: number; scenario: Scenario } {
-  const scenario = cli.swarm ? swarm(base, seed) : base;
-  const t0 = performance.now();
-  const result = runScenario(scenario, seed, {
-    store: cli.store,
-    bugs: new Set(cli.bugs),
-    keepTrace,
-    ...(cli.untilEvent !== undefined ? { untilEvent: cli.untilEvent } : {}),
-  });
-  return { result, wallMs: performance.now() - t0, scenario };
-}
-
 interface Row {
   scenario: string;
   seeds: number;
@@ -120,7 +121,7 @@ interface Row {
   simMs: number;
 }
 
-function main(): number {
+async function main(): Promise<number> {
   let cli: Cli;
   try {
     cli = parse(process.argv.slice(2));
@@ -128,59 +129,72 @@ function main(): number {
     process.stderr.write(`${(e as Error).message}\n\n${HELP}`);
     return 2;
   }
-  const total = cli.scenarios.length * cli.seeds;
-  const rows: Row[] = [];
+  const jobs = sweepJobs(
+    cli.scenarios.map((x) => x.name),
+    cli.seed,
+    cli.seeds,
+    cli.shard,
+  );
+  const settings: SweepSettings = {
+    swarm: cli.swarm,
+    store: cli.store,
+    bugs: cli.bugs,
+    checkDeterminism: cli.checkDeterminism,
+    keepTrace: cli.trace !== undefined,
+    ...(cli.untilEvent !== undefined ? { untilEvent: cli.untilEvent } : {}),
+  };
+  const single = jobs.length === 1;
+  const rows = new Map<string, Row>(cli.scenarios.map((x) => [x.name, { scenario: x.name, seeds: 0, events: 0, failures: 0, wallMs: 0, simMs: 0 }]));
   const failures: string[] = [];
+  const bar = new Progress(jobs.length, cli.quiet || single);
   let done = 0;
-  const bar = new Progress(total, cli.quiet || total === 1);
-  for (const base of cli.scenarios) {
-    const row: Row = { scenario: base.name, seeds: 0, events: 0, failures: 0, wallMs: 0, simMs: 0 };
-    rows.push(row);
-    for (let i = 0; i < cli.seeds; i++) {
-      const seed = String(cli.seed + i);
-      const { result, wallMs, scenario } = runOne(base, seed, cli, cli.trace !== undefined);
-      row.seeds++;
-      row.events += result.events;
-      row.wallMs += wallMs;
-      row.simMs += result.simMs;
-      done++;
-      bar.update(done, `${base.name} seed ${seed}`);
-      const replay = replayLine(base.name, seed, cli);
-      if (cli.swarm && total === 1) process.stdout.write(`SEED=${seed} ${describeFaults(scenario.faults)}\n`);
-      if (cli.trace && result.trace !== undefined) fs.writeFileSync(cli.trace, result.trace);
-      if (cli.checkDeterminism) {
-        const again = runOne(base, seed, cli, false).result;
-        if (again.traceHash !== result.traceHash || again.events !== result.events) {
-          row.failures++;
-          failures.push(`NONDETERMINISTIC ${base.name} seed ${seed}: trace ${result.traceHash} (${result.events} events) then ${again.traceHash} (${again.events} events)\n  replay: ${replay} --check-determinism`);
-          continue;
-        }
-      }
-      if (result.stoppedAtEvent) {
-        process.stdout.write(`stopped at event ${result.events} (${base.name} seed ${seed}), trace ${result.traceHash}\n${result.stateDump}\n`);
-        continue;
-      }
-      if (!result.ok) {
-        row.failures++;
-        const f = result.failure!;
-        const swarmLine = cli.swarm ? `\n  SEED=${seed} ${describeFaults(scenario.faults)}` : '';
-        failures.push(
-          `FAIL ${base.name} seed ${seed}: ${f.guarantee} at ${f.who}, event ${f.event}, t=${f.simMs.toFixed(1)} ms\n  ${f.detail}${swarmLine}\n  last events:\n${f.recent.map((l) => `    ${l}`).join('\n')}\n  replay: ${replay}`,
-        );
-        bar.clear();
-        process.stdout.write(`${failures[failures.length - 1]}\n`);
-      } else if (total === 1) {
-        process.stdout.write(
-          `ok ${base.name} seed ${seed}: ${result.events} events, ${(result.simMs / 1000).toFixed(1)} s simulated in ${(wallMs / 1000).toFixed(2)} s, ` +
-            `sends ${result.counts.sends} acked ${result.counts.acked} applied ${result.counts.applied}, crashes ${result.counts.crashes} kills ${result.counts.kills} ` +
-            `partitions ${result.counts.partitions} replaced ${result.counts.replaces} resyncs ${result.counts.resyncs}, converged ${result.convergedAfterMs?.toFixed(0)} ms after healing, trace ${result.traceHash}\n` +
-            `  replay: ${replay}\n`,
-        );
-      }
+  const t0 = performance.now();
+  const report = (r: JobResult): void => {
+    const { job, result } = r;
+    const row = rows.get(job.scenario)!;
+    row.seeds++;
+    row.events += result.events;
+    row.wallMs += r.wallMs;
+    row.simMs += result.simMs;
+    bar.update(++done, `${job.scenario} seed ${job.seed}`);
+    const replay = replayLine(job.scenario, job.seed, cli);
+    if (r.swarmLine && single) process.stdout.write(`${r.swarmLine}\n`);
+    if (cli.trace && result.trace !== undefined) fs.writeFileSync(cli.trace, result.trace);
+    if (r.divergentHash !== undefined) {
+      row.failures++;
+      failures.push(
+        `NONDETERMINISTIC ${job.scenario} seed ${job.seed}: trace ${result.traceHash} (${result.events} events) then ${r.divergentHash} (${r.divergentEvents} events)\n  replay: ${replay} --check-determinism`,
+      );
+      bar.clear();
+      process.stdout.write(`${failures[failures.length - 1]}\n`);
+      return;
     }
-  }
+    if (result.stoppedAtEvent) {
+      process.stdout.write(`stopped at event ${result.events} (${job.scenario} seed ${job.seed}), trace ${result.traceHash}\n${result.stateDump}\n`);
+      return;
+    }
+    if (!result.ok) {
+      row.failures++;
+      const f = result.failure!;
+      const swarmLine = r.swarmLine ? `\n  ${r.swarmLine}` : '';
+      failures.push(
+        `FAIL ${job.scenario} seed ${job.seed}: ${f.guarantee} at ${f.who}, event ${f.event}, t=${f.simMs.toFixed(1)} ms\n  ${f.detail}${swarmLine}\n  last events:\n${f.recent.map((l) => `    ${l}`).join('\n')}\n  replay: ${replay}`,
+      );
+      bar.clear();
+      process.stdout.write(`${failures[failures.length - 1]}\n`);
+    } else if (single) {
+      process.stdout.write(
+        `ok ${job.scenario} seed ${job.seed}: ${result.events} events, ${(result.simMs / 1000).toFixed(1)} s simulated in ${(r.wallMs / 1000).toFixed(2)} s, ` +
+          `sends ${result.counts.sends} acked ${result.counts.acked} applied ${result.counts.applied}, crashes ${result.counts.crashes} kills ${result.counts.kills} (torn ${result.counts.tornWrites}) ` +
+          `partitions ${result.counts.partitions} replaced ${result.counts.replaces} resyncs ${result.counts.resyncs}, converged ${result.convergedAfterMs?.toFixed(0)} ms after healing, trace ${result.traceHash}\n` +
+          `  replay: ${replay}\n`,
+      );
+    }
+  };
+  if (cli.workers > 1 && jobs.length > 1) await runPool(jobs, settings, cli.workers, report);
+  else for (const job of jobs) report(runJob(job, settings, () => performance.now()));
   bar.clear();
-  if (total > 1) printSummary(rows);
+  if (!single) printSummary([...rows.values()].filter((r) => r.seeds > 0), performance.now() - t0, cli);
   if (failures.length > 0) {
     process.stdout.write(`\n${failures.length} failing run(s); each prints the line that replays it:\n`);
     for (const f of failures) process.stdout.write(`  ${f.split('\n').pop()!.replace(/^\s*replay: /, '')}\n`);
@@ -189,7 +203,7 @@ function main(): number {
   return 0;
 }
 
-function printSummary(rows: Row[]): void {
+function printSummary(rows: Row[], elapsedMs: number, cli: Cli): void {
   const head = ['scenario', 'seeds', 'events', 'failures', 'events/s', 'sim s per s'];
   const body = rows.map((r) => [
     r.scenario,
@@ -210,6 +224,8 @@ function printSummary(rows: Row[]): void {
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   process.stdout.write(`\n${line(head)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${body.map(line).join('\n')}\n`);
+  const shard = cli.shard ? `, shard ${cli.shard.index}/${cli.shard.of}` : '';
+  process.stdout.write(`${all.seeds} runs in ${(elapsedMs / 1000).toFixed(1)} s on ${cli.workers} worker(s)${shard}: ${(all.seeds / Math.max(elapsedMs / 1000, 1e-9)).toFixed(1)} seeds/s\n`);
 }
 
 /** A progress bar on stderr when it is a terminal; silent otherwise. */
@@ -232,4 +248,4 @@ class Progress {
   }
 }
 
-process.exitCode = main();
+process.exitCode = await main();

@@ -1,9 +1,11 @@
 // Draws the safety phase's faults from the fault stream: server crashes,
 // app kills, partitions, session replacements and link resets, each a
-// Poisson process with the scenario's mean interval.
+// Poisson process with the scenario's mean interval; or, given an explicit
+// list (a RunSpec's faults), plays exactly those and draws nothing.
 import type { FaultProfile } from '../scenarios/scenario.ts';
 import type { Rng } from './rng.ts';
-import type { World } from './world.ts';
+import type { FaultSpec } from './run-spec.ts';
+import { SIM_EPOCH_MS, type World } from './world.ts';
 
 export class FaultScheduler {
   private running = false;
@@ -12,10 +14,13 @@ export class FaultScheduler {
     private readonly world: World,
     private readonly rng: Rng,
     private readonly f: FaultProfile,
+    /** Play these faults instead of drawing them. */
+    private readonly list?: readonly FaultSpec[],
   ) {}
 
   start(): void {
     this.running = true;
+    if (this.list) return this.startList(this.list);
     const f = this.f;
     this.every(f.serverCrashMeanIntervalMs, 'fault-crash', () => {
       if (!this.world.server.up) return;
@@ -45,6 +50,48 @@ export class FaultScheduler {
     });
     if (f.linkResetPerSecond > 0) {
       this.every(1000 / f.linkResetPerSecond, 'fault-reset', () => this.world.resetRandomLink((n) => this.rng.int(0, n - 1)));
+    }
+  }
+
+  private startList(list: readonly FaultSpec[]): void {
+    const world = this.world;
+    for (const f of list) {
+      world.q.schedule(Math.max(world.now, SIM_EPOCH_MS + f.at), `fault-${f.kind}`, 'faults', () => {
+        if (this.running) this.play(f);
+      });
+    }
+  }
+
+  /** One planned fault; one that finds nothing to break is skipped (and noted). */
+  private play(f: FaultSpec): void {
+    const world = this.world;
+    const skip = (who: string, why: string): void => world.note('fault-skip', who, `${f.kind}: ${why}`);
+    switch (f.kind) {
+      case 'crash':
+        if (!world.server.up) return skip('server', 'already down');
+        world.crashServer();
+        return this.after(f.downMs, 'fault-restart', () => world.restartServer());
+      case 'kill': {
+        const d = world.deviceByName(f.device);
+        if (!d.current) return skip(d.name, 'app not running');
+        world.killApp(d, f.torn);
+        return this.after(f.downMs, 'fault-relaunch', () => {
+          if (!d.current) world.startApp(d);
+        });
+      }
+      case 'partition': {
+        const d = world.deviceByName(f.device);
+        world.partition(d, f.dir !== 'down', f.dir !== 'up');
+        return this.after(f.durationMs, 'fault-heal', () => world.heal(d));
+      }
+      case 'replace': {
+        const d = world.deviceByName(f.device);
+        // Only a logged-in instance can be replaced: one still logging in would log in after its replacer.
+        if (d.current?.core.state !== 'ready') return skip(d.name, 'app not logged in');
+        return world.replaceSession(d);
+      }
+      case 'reset':
+        return world.resetLinksOf(world.deviceByName(f.device));
     }
   }
 

@@ -48,11 +48,24 @@ export interface RunResult {
 
 const PROBE_MS = 250;
 
+/** The users and the faults of a run: Poisson processes drawn from the seed, or explicit lists (sim/run-spec.ts). */
+export interface Drivers {
+  workload: WorkloadDriver;
+  faults: FaultScheduler;
+}
+
 export function runScenario(scenario: Scenario, seed: string, opts: RunOptions = {}): RunResult {
+  return runWorld(scenario, seed, opts, (world) => ({
+    workload: new WorkloadDriver(world, world.streams.get('workload'), scenario.workload),
+    faults: new FaultScheduler(world, world.streams.get('faults'), scenario.faults),
+  }));
+}
+
+/** One run of a scenario's world under the given drivers. */
+export function runWorld(scenario: Scenario, seed: string, opts: RunOptions, drivers: (world: World) => Drivers): RunResult {
   const store = simStore(opts.store ?? 'memory');
   const world = new World({ scenario, seed, store, bugs: opts.bugs ?? NO_BUGS, keepTrace: opts.keepTrace ?? false });
-  const workload = new WorkloadDriver(world, world.streams.get('workload'), scenario.workload);
-  const faults = new FaultScheduler(world, world.streams.get('faults'), scenario.faults);
+  const { workload, faults } = drivers(world);
   const stopAt = opts.untilEvent ?? Infinity;
   let failure: RunFailure | undefined;
   let convergedAfterMs: number | undefined;

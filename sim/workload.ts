@@ -1,12 +1,21 @@
 // The simulated users: accounts and devices set up at the start, then sends,
 // group sends, bursts and remarks at Poisson times, all drawn from the
-// workload's own random stream.
+// workload's own random stream; or, given an explicit plan (a RunSpec's
+// accounts, groups and timed operations), exactly those and no draws.
 import type { ClientTransport } from '../client/client-core.ts';
 import type { Workload } from '../scenarios/scenario.ts';
 import { PATHS } from '../server/core/http-api.ts';
 import { Device } from './device.ts';
 import type { Rng } from './rng.ts';
-import type { World } from './world.ts';
+import type { RunSpecAccount, RunSpecGroup, UserOp } from './run-spec.ts';
+import { SIM_EPOCH_MS, type World } from './world.ts';
+
+/** An explicit workload: who exists and what each user does when. */
+export interface WorkloadPlan {
+  accounts: readonly RunSpecAccount[];
+  groups: readonly RunSpecGroup[];
+  ops: readonly UserOp[];
+}
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,!?\n"\\/';
 const WIDE = ['微', '信', '同', '步', 'é', 'ß', '😀', '🚀', '\u0000', '\t'];
@@ -19,34 +28,22 @@ export class WorkloadDriver {
     private readonly world: World,
     private readonly rng: Rng,
     private readonly w: Workload,
+    /** Play this plan instead of drawing the users' actions. */
+    private readonly plan?: WorkloadPlan,
   ) {}
 
   /** Register the accounts, create the groups, and place the devices (before any app starts). */
   setup(): void {
-    const world = this.world;
+    if (this.plan) return this.setupPlan(this.plan);
     const names: string[] = [];
     for (let i = 0; i < this.w.accounts; i++) {
       const name = `u${i}`;
       names.push(name);
-      const r = world.direct('POST', PATHS.register, { UserName: name, Password: `pw-${name}`, NickName: `User ${i}` });
-      if (r.BaseResponse.Ret !== 0) throw new Error(`setup: register ${name}: ${r.BaseResponse.ErrMsg}`);
+      this.register(name, i);
     }
     for (let g = 0; g < this.w.groups && names.length >= 2; g++) {
       const size = Math.min(this.w.groupSize, names.length);
-      const members = shuffle(names, this.rng).slice(0, size);
-      const owner = members[0]!;
-      const login = world.direct('POST', PATHS.manualauth, { UserName: owner, Password: `pw-${owner}`, DeviceID: 'setup' });
-      const base = { Uin: login.Uin, Sid: login.Sid, Skey: login.Skey, DeviceID: 'setup' };
-      const r = world.direct('POST', PATHS.webwxcreatechatroom, {
-        BaseRequest: base,
-        MemberCount: size - 1,
-        MemberList: members.slice(1).map((UserName) => ({ UserName })),
-        Topic: `group ${g}`,
-      });
-      if (r.BaseResponse.Ret !== 0) throw new Error(`setup: create group: ${r.BaseResponse.ErrMsg}`);
-      // The setup device leaves, so it holds back no retention.
-      world.direct('POST', PATHS.webwxlogout, { BaseRequest: base });
-      this.groups.push({ name: r.ChatRoomName, members });
+      this.createGroup(g, shuffle(names, this.rng).slice(0, size));
     }
     const mix: Array<[ClientTransport, number]> = [
       ['http', this.w.transports.http],
@@ -55,17 +52,51 @@ export class WorkloadDriver {
     ];
     for (const name of names) {
       const n = this.rng.int(this.w.devicesPerAccount[0], this.w.devicesPerAccount[1]);
-      for (let k = 0; k < n; k++) {
-        const transport = this.rng.weighted(mix);
-        const deviceId = transport === 'http' ? `e${String(100_000_000_000_000 + world.devices.length)}` : `${name}-d${k}`;
-        world.addDevice(new Device(`${name}.d${k}`, name, `pw-${name}`, deviceId, transport));
-      }
+      for (let k = 0; k < n; k++) this.placeDevice(name, k, this.rng.weighted(mix));
     }
+  }
+
+  private register(name: string, i: number): void {
+    const r = this.world.direct('POST', PATHS.register, { UserName: name, Password: `pw-${name}`, NickName: `User ${i}` });
+    if (r.BaseResponse.Ret !== 0) throw new Error(`setup: register ${name}: ${r.BaseResponse.ErrMsg}`);
+  }
+
+  /** A group made by its first member on a setup device that then logs out. */
+  private createGroup(g: number, members: string[]): void {
+    const world = this.world;
+    const owner = members[0]!;
+    const login = world.direct('POST', PATHS.manualauth, { UserName: owner, Password: `pw-${owner}`, DeviceID: 'setup' });
+    const base = { Uin: login.Uin, Sid: login.Sid, Skey: login.Skey, DeviceID: 'setup' };
+    const r = world.direct('POST', PATHS.webwxcreatechatroom, {
+      BaseRequest: base,
+      MemberCount: members.length - 1,
+      MemberList: members.slice(1).map((UserName) => ({ UserName })),
+      Topic: `group ${g}`,
+    });
+    if (r.BaseResponse.Ret !== 0) throw new Error(`setup: create group: ${r.BaseResponse.ErrMsg}`);
+    // The setup device leaves, so it holds back no retention.
+    world.direct('POST', PATHS.webwxlogout, { BaseRequest: base });
+    this.groups.push({ name: r.ChatRoomName, members });
+  }
+
+  private placeDevice(account: string, k: number, transport: ClientTransport): Device {
+    const world = this.world;
+    const deviceId = transport === 'http' ? `e${String(100_000_000_000_000 + world.devices.length)}` : `${account}-d${k}`;
+    const d = new Device(`${account}.d${k}`, account, `pw-${account}`, deviceId, transport);
+    world.addDevice(d);
+    return d;
+  }
+
+  private setupPlan(plan: WorkloadPlan): void {
+    plan.accounts.forEach((a, i) => this.register(a.name, i));
+    plan.groups.forEach((g, i) => this.createGroup(i, [...g.members]));
+    for (const a of plan.accounts) a.devices.forEach((d, k) => this.placeDevice(a.name, k, d.transport));
   }
 
   /** Start every app (staggered) and the users' actions. */
   start(): void {
     this.running = true;
+    if (this.plan) return this.startPlan(this.plan);
     for (const d of this.world.devices) {
       this.world.q.schedule(this.world.now + this.rng.between(0, 500), 'app-launch', d.name, () => {
         if (!d.current) this.world.startApp(d);
@@ -77,6 +108,45 @@ export class WorkloadDriver {
 
   stop(): void {
     this.running = false;
+  }
+
+  private startPlan(plan: WorkloadPlan): void {
+    const world = this.world;
+    const at = (ms: number): number => Math.max(world.now, SIM_EPOCH_MS + ms);
+    for (const a of plan.accounts) {
+      a.devices.forEach((spec, k) => {
+        const d = world.deviceByName(`${a.name}.d${k}`);
+        world.q.schedule(at(spec.startAt), 'app-launch', d.name, () => {
+          if (!d.current) world.startApp(d);
+        });
+      });
+    }
+    for (const op of plan.ops) {
+      world.q.schedule(at(op.at), op.kind === 'burst' ? 'burst' : 'user-action', 'workload', () => {
+        if (this.running) this.play(op);
+      });
+    }
+  }
+
+  /** One planned action, by a device whose app must be running. */
+  private play(op: UserOp): void {
+    const world = this.world;
+    const inst = world.deviceByName(op.from).current;
+    if (!inst) {
+      world.note('user-skip', op.from, `${op.kind}: app not running`);
+      return;
+    }
+    switch (op.kind) {
+      case 'send':
+        return world.userSend(inst, op.to, op.content);
+      case 'group-send':
+        return world.userSend(inst, this.groups[op.group]!.name, op.content);
+      case 'remark':
+        return world.userRemark(inst, op.to, op.remark);
+      case 'burst':
+        for (let i = 0; i < op.size; i++) world.userSend(inst, op.to, `${op.content}#${i}`);
+        return;
+    }
   }
 
   private scheduleNext(): void {

@@ -500,6 +500,17 @@ export class World {
     }
     if (all.length === 0) return;
     const [d, inst, clink] = all[pick(all.length)]!;
+    this.resetLink(d, inst, clink);
+  }
+
+  /** Reset every open long link of a device's running app. */
+  resetLinksOf(d: Device): void {
+    const inst = d.current;
+    if (!inst) return;
+    for (const clink of [...inst.links.keys()]) this.resetLink(d, inst, clink);
+  }
+
+  private resetLink(d: Device, inst: AppInstance, clink: number): void {
     const l = inst.links.get(clink)!;
     inst.links.delete(clink);
     this.slinks.delete(l.serverLink);

@@ -11,6 +11,8 @@ export class LongLink {
   sid = '';
   deviceId = '';
   lastRecvAt: number;
+  /** When a heartbeat last refreshed the session's last-seen time. */
+  lastTouchAt: number;
 
   constructor(
     readonly id: number,
@@ -20,6 +22,7 @@ export class LongLink {
   ) {
     this.decoder = new PacketDecoder({ maxBody });
     this.lastRecvAt = openedAt;
+    this.lastTouchAt = openedAt;
   }
 
   get closed(): boolean {

@@ -202,6 +202,13 @@ export class ProtocolCore {
     });
   }
 
+  /** A long link's heartbeat: the device is alive (its session neither expires nor stops holding retention). */
+  *heartbeat(caller: Caller, now: number): Step<Plan<{ BaseResponse: BaseResponse } | ErrorReply>> {
+    const auth = yield* this.authenticate(caller, now);
+    if ('BaseResponse' in auth) return { writes: [], effects: [], reply: auth };
+    return plan(this.touch(auth.device, now, auth.device.acked), { BaseResponse: OK });
+  }
+
   *logout(caller: Caller, now: number): Step<Plan<{ BaseResponse: BaseResponse } | ErrorReply>> {
     return yield* guard(this.logoutStep(caller, now));
   }
@@ -264,7 +271,7 @@ export class ProtocolCore {
     if ('BaseResponse' in auth) return { writes: [], effects: [], reply: auth };
     const key = parseKey(() => parseSyncKeyJson(syncKey));
     let { account, device } = auth;
-    const bad = checkKey(key, account);
+    const bad = checkKey(key, account, device);
     if (bad) return fail(bad.ret, bad.msg);
 
     const writes: Write[] = [];
@@ -337,7 +344,7 @@ export class ProtocolCore {
       return answer(Ret.BadRequest);
     }
     const { account, device } = auth;
-    const bad = checkKey(key, account);
+    const bad = checkKey(key, account, device);
     if (bad && bad.ret !== Ret.Resync) return answer(Ret.BadRequest);
     let selector = 0;
     if (bad) {
@@ -715,11 +722,16 @@ function maxPer(a: PerCategory, b: PerCategory): PerCategory {
   return { 1: Math.max(a[1], b[1]), 2: Math.max(a[2], b[2]) };
 }
 
-function checkKey(key: SyncKeyMap, account: Account): { ret: RetCode; msg: string } | undefined {
+function checkKey(key: SyncKeyMap, account: Account, device: Device): { ret: RetCode; msg: string } | undefined {
   for (const cat of CATEGORIES) {
     const v = key.get(cat) ?? 0;
     if (v > account.seq) return { ret: Ret.BadRequest, msg: `SyncKey ${cat}_${v} is ahead of the server` };
     if (v !== 0 && v < account.floor[cat]) return { ret: Ret.Resync, msg: 'resync: call webwxinit again' };
+    // Key 0 asks for everything retained; but from a device that has acknowledged
+    // nothing and existed when the account was pruned, it may hide a gap: say so.
+    if (v === 0 && account.floor[cat] > 0 && device.acked[cat] === 0 && device.createdAt < account.lastPrunedAt) {
+      return { ret: Ret.Resync, msg: 'resync: items were pruned since this device logged in; call webwxinit again' };
+    }
   }
   return undefined;
 }

@@ -202,6 +202,10 @@ export class ServerNode {
   private packet(link: LongLink, p: Packet, now: number): void {
     if (p.op === Op.Heartbeat) {
       this.write(link, encodePacket(Op.HeartbeatReply, p.seq));
+      if (link.state === 'open' && now - link.lastTouchAt >= this.core.config.lastSeenGranularityMs) {
+        link.lastTouchAt = now;
+        this.runner.submit(this.core.heartbeat({ kind: 'link', uin: link.uin, sid: link.sid, deviceId: link.deviceId }, now), () => {});
+      }
       return;
     }
     const known = p.op === Op.Auth || p.op === Op.Send || p.op === Op.Sync;
@@ -249,6 +253,7 @@ export class ServerNode {
         return this.disconnect(link, Ret.LimitExceeded, 'too many long links for this account');
       }
       link.state = 'open';
+      link.lastTouchAt = now;
       link.uin = uin;
       link.sid = reply.Sid!;
       link.deviceId = deviceId;

@@ -1,7 +1,9 @@
 // Login, init and session loss of the reference client against a real ServerNode.
 import { describe, expect, it } from 'vitest';
+import { forgetSession } from '../../client/client-state.ts';
 import { PATHS } from '../../server/core/http-api.ts';
-import { Op } from '../../server/wire/packet.ts';
+import { PacketDecoder } from '../../server/wire/packet-decoder.ts';
+import { Op, decodeJsonBody } from '../../server/wire/packet.ts';
 import { Loopback, assertKeyMonotonic, eventsOf, sentPackets, type Peer } from './loopback.ts';
 
 const LINKS = ['tcp', 'ws'] as const;
@@ -20,7 +22,7 @@ describe('login over HTTP', () => {
       ['POST', PATHS.webwxinit],
       ['GET', PATHS.synccheck],
     ]);
-    expect(JSON.parse(http[0]!.body)).toEqual({ UserName: 'alice', Password: 'pw-alice', DeviceID: 'dev-a' });
+    expect(JSON.parse(http[0]!.body)).toEqual({ UserName: 'alice', Password: 'pw-alice', DeviceID: 'dev-a', ClientLoginId: expect.stringMatching(/^dev-a-L[0-9]+$/) });
     const login = eventsOf(a, 'loggedIn');
     expect(login).toHaveLength(1);
     expect(login[0]!.uin).toBe(uin);
@@ -71,7 +73,7 @@ describe.each(LINKS)('login over the long link (%s)', (transport) => {
       [1, Op.Auth, 1],
       [1, Op.Sync, 2],
     ]);
-    expect(sent[0]!.body).toEqual({ UserName: 'alice', Password: 'pw-alice', DeviceID: 'dev-a' });
+    expect(sent[0]!.body).toEqual({ UserName: 'alice', Password: 'pw-alice', DeviceID: 'dev-a', ClientLoginId: expect.stringMatching(/^dev-a-L[0-9]+$/) });
     expect(sent[1]!.body).toEqual({ SyncKey: { Count: 2, List: [{ Key: 1, Val: 0 }, { Key: 2, Val: 0 }] } });
     expect(eventsOf(a, 'loggedIn').map((e) => e.uin)).toEqual([uin]);
     expect(a.core.state).toBe('ready');
@@ -91,13 +93,14 @@ describe.each(LINKS)('login over the long link (%s)', (transport) => {
 });
 
 describe.each(ALL)('sessions (%s)', (transport) => {
-  it('a second login of the same device replaces the session: the old core gets 1101 and stops', () => {
+  it('a second login of the same device replaces the session: the old core gets 1101 and stops at once', () => {
     const w = new Loopback();
     w.register('alice');
     w.register('bob');
     const old = w.startPeer('old', { userName: 'alice', deviceId: 'phone', transport });
     const b = w.startPeer('b', { userName: 'bob', deviceId: 'dev-b', transport: 'http' });
-    w.runFor(20_000); // well after the old core's own login (see the next test)
+    // Right after the old core's own login: no window in which a 1101 could be its own doing.
+    w.runFor(10);
     expect(old.core.state).toBe('ready');
 
     const t = w.now;
@@ -120,6 +123,24 @@ describe.each(ALL)('sessions (%s)', (transport) => {
     const logins = (p: Peer): number =>
       p.transport === 'http' ? w.requests(p, PATHS.manualauth).length : sentPackets(p).filter((x) => x.op === Op.Auth && 'Password' in (x.body as object)).length;
     expect([logins(old), logins(fresh)]).toEqual([1, 1]);
+  });
+
+  it('a reinstall from the old state without its session (forgetSession) is a new login too: the old core stops', () => {
+    const w = new Loopback();
+    w.register('alice');
+    const old = w.startPeer('old', { userName: 'alice', deviceId: 'phone', transport, random: () => 0.5 });
+    w.runFor(10);
+    const t = w.now;
+    const fresh = w.startPeer('new', { userName: 'alice', deviceId: 'phone', transport, persisted: forgetSession(old.core.persisted()) });
+    w.runFor(10_000);
+    // Over a long link the new link first closes the old one (1109, "a newer long link"), which the old core
+    // takes as a link failure: its reconnect after backoff(1) = 750 resumes by Sid and hears 1101.
+    expect(eventsOf(old, 'sessionLost').map((e) => [e.ret, e.at])).toEqual([[1101, transport === 'http' ? t : t + 750]]);
+    expect(fresh.core.state).toBe('ready');
+    expect(fresh.core.session()!.sid).not.toBe(eventsOf(old, 'loggedIn')[0]!.sid);
+    expect(loginIds(w, old)).toHaveLength(1);
+    expect(loginIds(w, fresh)).toHaveLength(1);
+    expect(loginIds(w, fresh)[0]).not.toBe(loginIds(w, old)[0]);
   });
 
   it('an expired session (1100) logs in again with the password and carries on', () => {
@@ -147,9 +168,14 @@ describe.each(ALL)('sessions (%s)', (transport) => {
     if (transport !== 'http') {
       // The link first tried its Sid, then the password.
       const auths = sentPackets(a).filter((p) => p.op === Op.Auth).map((p) => Object.keys(p.body as object).sort().join(','));
-      expect(auths[0]).toBe('DeviceID,Password,UserName');
-      expect(auths.slice(-2)).toEqual(['DeviceID,Sid,Uin', 'DeviceID,Password,UserName']);
+      expect(auths[0]).toBe('ClientLoginId,DeviceID,Password,UserName');
+      expect(auths.slice(-2)).toEqual(['DeviceID,Sid,Uin', 'ClientLoginId,DeviceID,Password,UserName']);
     }
+    // A new login, so a new ClientLoginId: the old one would get the old session back (were it live).
+    const ids = loginIds(w, a);
+    expect(ids).toHaveLength(2);
+    expect(ids[1]).not.toBe(ids[0]);
+    expect(a.core.persisted().loginId).toBeNull();
     assertKeyMonotonic(a);
   });
 
@@ -164,45 +190,156 @@ describe.each(ALL)('sessions (%s)', (transport) => {
 });
 
 describe('a manualauth the network delivered twice', () => {
-  // The server ran both copies: the second login replaced the session of the
-  // first, whose answer the client took. Nothing of it is the user's doing.
-  it('switches to the session of the copy whose answer came late, without a new login', () => {
+  // Both copies carry the same ClientLoginId: the server answers the second
+  // with the session the first made, instead of replacing it.
+  it.each([
+    ['both answers come', -1],
+    ['the first answer is lost', 0],
+    ['the second answer is lost', 1],
+  ])('leaves the client on one session, with no 1101 (%s)', (_name, lose) => {
     const w = new Loopback();
     w.register('alice');
     w.register('bob');
     let copies = 0;
-    w.httpFate = (_p, req) => (req.url === PATHS.manualauth && copies++ === 0 ? 'duplicate' : 'pass');
+    let answers = 0;
+    const sids: string[] = [];
+    w.httpFate = (p, req) => (p.name === 'a' && req.url === PATHS.manualauth && copies++ === 0 ? 'duplicate' : 'pass');
+    w.httpAnswer = (p, req, answer) => {
+      if (p.name !== 'a' || req.url !== PATHS.manualauth) return answer;
+      sids.push((JSON.parse(answer.body) as { Sid: string }).Sid);
+      return answers++ === lose ? null : answer;
+    };
     const a = w.startPeer('a', { userName: 'alice', deviceId: 'dev-a', transport: 'http' });
     const b = w.startPeer('b', { userName: 'bob', deviceId: 'dev-b', transport: 'http' });
-    w.runFor(100);
+    w.runFor(1);
+    expect(a.core.state).toBe('ready'); // nothing to wait for
+    b.core.send('alice', 'hello', w.now);
+    w.runFor(60_000);
+
+    expect(sids).toHaveLength(2);
+    expect(sids[1]).toBe(sids[0]);
+    expect(a.core.session()!.sid).toBe(sids[0]);
+    expect(w.requests(a, PATHS.manualauth)).toHaveLength(1);
+    expect(w.requests(a, PATHS.webwxinit)).toHaveLength(1);
+    expect(eventsOf(a, 'sessionLost')).toEqual([]);
+    expect(eventsOf(a, 'loggedIn').map((e) => e.sid)).toEqual([sids[0]]);
+    expect(w.store.read({ kind: 'session', sid: sids[0]! })?.state).toBe('active');
+    expect(a.core.inbox().map((m) => m.Content)).toEqual(['hello']);
+    // Every request after the login used that one session.
+    for (const r of a.actions) if (r.kind === 'http' && r.url !== PATHS.manualauth) expect(r.url + r.body).toContain(sids[0]!);
+  });
+});
+
+/** The ClientLoginId of each password login a peer sent (manualauth, or op 7 by password). */
+function loginIds(w: Loopback, p: Peer): string[] {
+  const bodies =
+    p.transport === 'http'
+      ? w.requests(p, PATHS.manualauth).map((r) => JSON.parse(r.body) as Record<string, unknown>)
+      : sentPackets(p)
+          .filter((x) => x.op === Op.Auth && 'Password' in (x.body as object))
+          .map((x) => x.body as Record<string, unknown>);
+  return bodies.map((b) => String(b['ClientLoginId']));
+}
+
+/**
+ * Makes the first `n` login answers to `who` go missing (the server carried
+ * the logins out), and returns the Sids they carried.
+ */
+function loseLoginAnswers(w: Loopback, who: string, n: number, how: 'lost' | 'Ret 1' = 'lost'): string[] {
+  const sids: string[] = [];
+  w.httpAnswer = (p, req, answer) => {
+    if (p.name !== who || req.url !== PATHS.manualauth || sids.length >= n) return answer;
+    sids.push((JSON.parse(answer.body) as { Sid: string }).Sid);
+    return how === 'lost' ? null : { ...answer, body: JSON.stringify({ BaseResponse: { Ret: 1, ErrMsg: 'try again' } }) };
+  };
+  w.linkDown = (p, bytes) => {
+    if (p.name !== who || sids.length >= n) return bytes;
+    const auth = new PacketDecoder().push(bytes).packets.find((x) => x.op === Op.AuthReply);
+    if (!auth) return bytes;
+    sids.push((decodeJsonBody(auth) as { Sid: string }).Sid);
+    return null;
+  };
+  return sids;
+}
+
+describe.each(ALL)('a login whose answer went missing (%s)', (transport) => {
+  it('is retried with the same ClientLoginId and gets the session it made', () => {
+    const w = new Loopback();
+    w.register('alice');
+    w.register('bob');
+    const lost = loseLoginAnswers(w, 'a', 2);
+    const a = w.startPeer('a', { userName: 'alice', deviceId: 'dev-a', transport, config: { replyTimeoutMs: 5_000 } });
+    const b = w.startPeer('b', { userName: 'bob', deviceId: 'dev-b', transport: 'http' });
+    w.runFor(60_000);
     b.core.send('alice', 'hello', w.now);
     w.runFor(1_000);
 
+    const ids = loginIds(w, a);
+    expect(ids).toHaveLength(3);
+    expect(new Set(ids).size).toBe(1);
+    expect(lost).toHaveLength(2);
+    expect(lost[1]).toBe(lost[0]);
+    expect(eventsOf(a, 'loggedIn').map((e) => e.sid)).toEqual([lost[0]]);
+    expect(a.core.session()!.sid).toBe(lost[0]);
     expect(eventsOf(a, 'sessionLost')).toEqual([]);
-    expect(a.core.state).toBe('ready');
-    expect(w.requests(a, PATHS.manualauth)).toHaveLength(1);
-    // The first init used the replaced session and got 1101; the second used the live one.
-    expect(w.requests(a, PATHS.webwxinit)).toHaveLength(2);
-    expect(eventsOf(a, 'loggedIn').map((e) => e.sid)).toEqual([a.core.session()!.sid]);
     expect(a.core.inbox().map((m) => m.Content)).toEqual(['hello']);
+    expect(a.core.persisted().loginId).toBeNull();
   });
 
-  it("without the copy's answer, waits replyTimeoutMs after the login for it, then stops", () => {
+  it('an app killed before the answer starts again with the same ClientLoginId, and a late copy of the old request changes nothing', () => {
     const w = new Loopback();
     w.register('alice');
-    let copies = 0;
-    let answers = 0;
-    w.httpFate = (_p, req) => (req.url === PATHS.manualauth && copies++ === 0 ? 'duplicate' : 'pass');
-    w.httpAnswer = (_p, req, answer) => (req.url === PATHS.manualauth && answers++ === 1 ? null : answer);
-    const t0 = w.now;
-    const a = w.startPeer('a', { userName: 'alice', deviceId: 'dev-a', transport: 'http', config: { replyTimeoutMs: 4_000 } });
+    w.register('bob');
+    const lost = loseLoginAnswers(w, 'a1', 1);
+    const a1 = w.startPeer('a1', { userName: 'alice', deviceId: 'dev-a', transport, config: { replyTimeoutMs: 5_000 } });
     w.runFor(1);
-    expect(a.core.state).toBe('loggingIn');
-    expect(a.core.nextWakeAt()).toBe(t0 + 4_000);
-    const quiet = a.actions.length;
+    const saved = JSON.parse(JSON.stringify(a1.core.persisted())) as ReturnType<typeof a1.core.persisted>;
+    expect(saved.session).toBeNull();
+    expect(saved.loginId).toBe(loginIds(w, a1)[0]);
+    w.kill(a1);
+    const a2 = w.startPeer('a2', { userName: 'alice', deviceId: 'dev-a', transport, persisted: saved });
+    const b = w.startPeer('b', { userName: 'bob', deviceId: 'dev-b', transport: 'http' });
+    w.runFor(100);
+    expect(loginIds(w, a2)).toEqual([saved.loginId]);
+    expect(a2.core.session()!.sid).toBe(lost[0]);
+
+    // The killed app's request, held up in the network, arrives now.
+    const late = JSON.stringify({ UserName: 'alice', Password: 'pw-alice', DeviceID: 'dev-a', ClientLoginId: saved.loginId });
+    w.node.httpRequest(1_000_000_000, 'POST', PATHS.manualauth, late, w.now);
+    w.settle();
+    b.core.send('alice', 'still here', w.now);
+    w.runFor(1_000);
+    expect(eventsOf(a2, 'sessionLost')).toEqual([]);
+    expect(a2.core.session()!.sid).toBe(lost[0]);
+    expect(a2.core.inbox().map((m) => m.Content)).toEqual(['still here']);
+  });
+});
+
+describe('a login answered with Ret 1 after the server carried it out (HTTP)', () => {
+  it('the retry carries the same ClientLoginId and gets that session', () => {
+    const w = new Loopback();
+    w.register('alice');
+    const made = loseLoginAnswers(w, 'a', 1, 'Ret 1');
+    const a = w.startPeer('a', { userName: 'alice', deviceId: 'dev-a', transport: 'http' });
     w.runFor(10_000);
-    expect(eventsOf(a, 'sessionLost').map((e) => [e.ret, e.at])).toEqual([[1101, t0 + 4_000]]);
-    expect(a.actions.length).toBe(quiet); // nothing sent while waiting
+    const ids = loginIds(w, a);
+    expect(ids).toHaveLength(2);
+    expect(ids[1]).toBe(ids[0]);
+    expect(a.core.session()!.sid).toBe(made[0]);
+    expect(eventsOf(a, 'sessionLost')).toEqual([]);
+  });
+
+  it('so does a retry after a refused connection', () => {
+    const w = new Loopback();
+    w.register('alice');
+    let n = 0;
+    w.httpFate = (_p, req) => (req.url === PATHS.manualauth && n++ < 2 ? 'fail' : 'pass');
+    const a = w.startPeer('a', { userName: 'alice', deviceId: 'dev-a', transport: 'http' });
+    w.runFor(10_000);
+    const ids = loginIds(w, a);
+    expect(ids).toHaveLength(3);
+    expect(new Set(ids).size).toBe(1);
+    expect(a.core.state).toBe('ready');
   });
 });
 

@@ -122,19 +122,38 @@ describe.each(STORES)('retention (%s)', (store) => {
     expect(h.items(phone.uin, 1)).toEqual([]);
   });
 
-  it('Count 0 asks for everything retained and never gets 1200', () => {
+  it('Count 0 asks for everything retained: a device that logs in after a prune gets it without 1200', () => {
     const h = harness({ store, core: SMALL });
     const a = h.user('alice');
-    const b = h.user('bob');
+    h.register('bob');
+    const phone = h.login('bob');
     h.sendOk(a, 'bob', 'old');
     h.advance(11_000);
     h.sendOk(a, 'bob', 'new');
-    h.drain(b);
+    h.drain(phone); // bob's sync prunes 'old' (past maxRetention)
+    const fresh = h.login('bob'); // a device that did not exist when 'old' went
     for (const key of [{ Count: 0, List: [] }, syncKey({ 1: 0, 2: 0 })]) {
-      const r = h.sync(b, key);
+      const r = h.sync(fresh, key);
       expect(r.BaseResponse).toEqual(OK);
       expect(r.AddMsgList.map((m: any) => m.Content)).toEqual(['new']);
     }
+  });
+
+  it('Count 0 from a device that existed when items were pruned, and acknowledged nothing, gets 1200: never a silent gap', () => {
+    const h = harness({ store, core: SMALL });
+    const a = h.user('alice');
+    h.register('bob');
+    const phone = h.login('bob');
+    const tablet = h.login('bob'); // logged in, never synced
+    h.sendOk(a, 'bob', 'old');
+    h.advance(11_000);
+    h.sendOk(a, 'bob', 'new');
+    h.drain(phone);
+    const r = h.sync(tablet, { Count: 0, List: [] });
+    expect(r.BaseResponse.Ret).toBe(1200);
+    const init = h.init(tablet);
+    expect(keyVal(init.SyncKey, 1)).toBeGreaterThan(0);
+    expect(h.drain(tablet).messages.map((m: any) => m.Content)).toEqual(['new']);
   });
 
   it('the bounded log: past maxLogItemsPerCategory the oldest go, and a device behind gets 1200', () => {

@@ -128,7 +128,7 @@ describe('report writers', () => {
     description: 'test',
     startedAt: '2024-01-01T00:00:00.000Z',
     durationMs: 5000,
-    env: { node: 'v20', platform: 'linux', cpus: 2, cpuModel: 'cpu', memoryBytes: 1e9, fdLimit: 1024 },
+    env: { node: 'v20', platform: 'linux', cpus: 2, cpuModel: 'cpu', memoryBytes: 1e9, fdLimit: 1024, loadAvg: [0.5, 1] },
     server: { where: 'child', db: 'tmp', synchronous: 'FULL', holdMs: 1, heartbeatSec: 1, scryptN: 2 },
     phases: [phase({}), phase({ kind: 'bare-tcp', name: 'bare tcp <peak> & co', startSec: 2, durablePerSec: 1000 })],
     thresholds: [{ what: 'x', ok: true, detail: 'y' }],
