@@ -5,7 +5,8 @@
 // randomness come in; nothing here touches a socket, a clock or a store.
 import { parseSyncKeyJson, parseSyncKeyQuery, toSyncKeyJson, type SyncKeyJson, type SyncKeyMap } from '../wire/synckey.ts';
 import { WireError } from '../wire/wire-error.ts';
-import { read, type Step, type Write } from '../store/store-ops.ts';
+// Reads are yielded inline, not through a helper generator: one generator object fewer per read on the hot path.
+import type { ReadResult, Step, Write } from '../store/store-ops.ts';
 import type { CoreConfig } from './config.ts';
 import type { PasswordHasher, RandomSource } from './deps.ts';
 import {
@@ -108,8 +109,8 @@ export class ProtocolCore {
     const userName = str(b, 'UserName', { max: 32, pattern: USER_NAME_RE, patternText: '[A-Za-z0-9_-]{1,32}' });
     const password = str(b, 'Password', { min: 1, max: 128 });
     const nickName = optStr(b, 'NickName', { min: 0, max: 64 }, userName);
-    if (yield* read({ kind: 'accountByName', userName })) return fail(Ret.UserNameTaken, 'that user name is taken');
-    const uin = (yield* read({ kind: 'meta', name: 'nextUin' })) + 1;
+    if (((yield { kind: 'accountByName', userName }) as ReadResult['accountByName'])) return fail(Ret.UserNameTaken, 'that user name is taken');
+    const uin = (((yield { kind: 'meta', name: 'nextUin' }) as ReadResult['meta'])) + 1;
     if (uin > 0xffffffff) return fail(Ret.LimitExceeded, 'no account numbers left');
     const account: Account = {
       uin,
@@ -139,19 +140,26 @@ export class ProtocolCore {
     const password = str(b, 'Password', { min: 1, max: 128 });
     const deviceId = str(b, 'DeviceID', { max: 64, pattern: DEVICE_ID_RE, patternText: '[A-Za-z0-9_-]{1,64}' });
     const loginId = idString(b, 'ClientLoginId', false) ?? '';
-    const account = yield* read({ kind: 'accountByName', userName });
+    const account = ((yield { kind: 'accountByName', userName }) as ReadResult['accountByName']);
     const ok = this.deps.hasher.verify(password, account?.passwordHash ?? this.dummyHash);
     if (!account || !ok) return fail(Ret.AuthFailed, 'wrong user name or password');
 
-    const devices = yield* read({ kind: 'devicesOf', uin: account.uin });
+    const devices = ((yield { kind: 'devicesOf', uin: account.uin }) as ReadResult['devicesOf']);
     const prev = devices.find((d) => d.deviceId === deviceId);
     if (loginId !== '' && prev && prev.sid !== '') {
       // A retried or duplicated login (same ClientLoginId) gets the session it already made,
       // instead of replacing it: otherwise the client would hold a replaced Sid.
-      const current = yield* read({ kind: 'session', sid: prev.sid });
+      const current = ((yield { kind: 'session', sid: prev.sid }) as ReadResult['session']);
       if (current && current.state === 'active' && current.loginId === loginId && this.isLive(prev, now)) {
         return plan([], { BaseResponse: OK, Uin: account.uin, Sid: current.sid, Skey: current.skey, SyncKey: toSyncKeyJson(initKey(account, prev)) });
       }
+    }
+    if (loginId !== '' && prev) {
+      // A late duplicate of a login whose session a newer login (or a logout) has since
+      // ended must not replace the newer session: it is told it was replaced.
+      const made = ((yield { kind: 'dedup', uin: account.uin, clientMsgId: loginDedupKey(deviceId, loginId) }) as ReadResult['dedup']);
+      const old = made && made.localId !== prev.sid ? ((yield { kind: 'session', sid: made.localId }) as ReadResult['session']) : undefined;
+      if (old && old.state !== 'active') return fail(Ret.SessionReplaced, 'this login was superseded by a newer login of this device');
     }
     const live = devices.filter((d) => d.deviceId !== deviceId && this.isLive(d, now));
     if (live.length >= this.config.maxDevicesPerAccount) {
@@ -160,7 +168,7 @@ export class ProtocolCore {
     const writes: Write[] = [];
     const effects: CoreEffect[] = [];
     if (prev && prev.sid !== '') {
-      const old = yield* read({ kind: 'session', sid: prev.sid });
+      const old = ((yield { kind: 'session', sid: prev.sid }) as ReadResult['session']);
       if (old && old.state === 'active') {
         writes.push({ kind: 'putSession', session: { ...old, state: 'replaced' } });
         effects.push({ kind: 'sessionEnded', sid: old.sid, uin: account.uin, ret: Ret.SessionReplaced });
@@ -173,6 +181,10 @@ export class ProtocolCore {
       ? { ...prev, sid, lastSeenAt: now }
       : { uin: account.uin, deviceId, sid, acked: perCategory(), createdAt: now, lastSeenAt: now };
     writes.push({ kind: 'putSession', session }, { kind: 'putDevice', device });
+    if (loginId !== '') {
+      // Which session this login made, for its late duplicates (kept as long as send dedup records).
+      writes.push({ kind: 'putDedup', dedup: { uin: account.uin, clientMsgId: loginDedupKey(deviceId, loginId), msgId: 0, localId: sid, createdAt: now } });
+    }
     return {
       writes,
       effects,
@@ -237,13 +249,13 @@ export class ProtocolCore {
     const auth = yield* this.authenticate(caller, now);
     if ('BaseResponse' in auth) return { writes: [], effects: [], reply: auth };
     const { account, device } = auth;
-    const groups = yield* read({ kind: 'groupsOf', uin: account.uin, limit: this.config.maxInitContacts });
-    const remarks = yield* read({ kind: 'remarksOf', uin: account.uin, limit: this.config.maxInitContacts });
+    const groups = ((yield { kind: 'groupsOf', uin: account.uin, limit: this.config.maxInitContacts }) as ReadResult['groupsOf']);
+    const remarks = ((yield { kind: 'remarksOf', uin: account.uin, limit: this.config.maxInitContacts }) as ReadResult['remarksOf']);
     const contacts: ContactItem[] = [];
     for (const g of groups) contacts.push(yield* this.groupContact(g, ''));
     for (const r of remarks) {
       if (contacts.length >= this.config.maxInitContacts) break;
-      const target = r.target.startsWith('@@') ? undefined : yield* read({ kind: 'accountByName', userName: r.target });
+      const target = r.target.startsWith('@@') ? undefined : ((yield { kind: 'accountByName', userName: r.target }) as ReadResult['accountByName']);
       const found = contacts.find((c) => c.UserName === r.target);
       if (found) found.RemarkName = r.remarkName;
       else contacts.push({ UserName: r.target, NickName: target?.nickName ?? '', RemarkName: r.remarkName, MemberList: [], MemberCount: 0 });
@@ -282,7 +294,7 @@ export class ProtocolCore {
     let more = false;
     for (const cat of CATEGORIES) {
       const from = Math.max(key.get(cat) ?? 0, account.floor[cat]);
-      const items = yield* read({ kind: 'items', uin: account.uin, category: cat, afterSeq: from, limit: remaining + 1 });
+      const items = ((yield { kind: 'items', uin: account.uin, category: cat, afterSeq: from, limit: remaining + 1 }) as ReadResult['items']);
       const taken = items.slice(0, remaining);
       if (items.length > taken.length) {
         more = true;
@@ -352,7 +364,7 @@ export class ProtocolCore {
     } else {
       for (const cat of CATEGORIES) {
         const from = Math.max(key.get(cat) ?? 0, account.floor[cat]);
-        const next = yield* read({ kind: 'items', uin: account.uin, category: cat, afterSeq: from, limit: 1 });
+        const next = ((yield { kind: 'items', uin: account.uin, category: cat, afterSeq: from, limit: 1 }) as ReadResult['items']);
         if (next.length > 0) selector |= cat === Category.Messages ? 2 : 4;
       }
     }
@@ -389,7 +401,7 @@ export class ProtocolCore {
     }
 
     if (!this.bugs.has('skip-dedup')) {
-      const seen = yield* read({ kind: 'dedup', uin: sender.uin, clientMsgId });
+      const seen = ((yield { kind: 'dedup', uin: sender.uin, clientMsgId }) as ReadResult['dedup']);
       if (seen) {
         const writes = this.touch(auth.device, now, auth.device.acked);
         return plan(writes, { BaseResponse: OK, MsgID: seen.msgId, LocalID: seen.localId });
@@ -399,17 +411,17 @@ export class ProtocolCore {
     let targets: number[];
     let group: Group | undefined;
     if (to.startsWith('@@')) {
-      group = yield* read({ kind: 'group', userName: to });
+      group = ((yield { kind: 'group', userName: to }) as ReadResult['group']);
       if (!group) return fail(Ret.UnknownRecipient, `no chat room named ${to}`);
       if (!group.members.includes(sender.uin)) return fail(Ret.NotGroupMember, `you are not a member of ${to}`);
       targets = group.members;
     } else {
-      const recipient = to === sender.userName ? sender : yield* read({ kind: 'accountByName', userName: to });
+      const recipient = to === sender.userName ? sender : ((yield { kind: 'accountByName', userName: to }) as ReadResult['accountByName']);
       if (!recipient) return fail(Ret.UnknownRecipient, `no user named ${to}`);
       targets = recipient.uin === sender.uin ? [sender.uin] : [sender.uin, recipient.uin];
     }
 
-    const msgId = (yield* read({ kind: 'meta', name: 'nextMsgId' })) + 1;
+    const msgId = (((yield { kind: 'meta', name: 'nextMsgId' }) as ReadResult['meta'])) + 1;
     const writes: Write[] = [{ kind: 'setMeta', name: 'nextMsgId', value: msgId }];
     let groupSeq = 0;
     if (group) {
@@ -476,12 +488,12 @@ export class ProtocolCore {
       if (!isObj(entry)) throw new InputError('MemberList entries must be {UserName}');
       const name = str(entry, 'UserName', { max: 32, pattern: USER_NAME_RE });
       if (members.some((a) => a.userName === name)) continue;
-      const a = yield* read({ kind: 'accountByName', userName: name });
+      const a = ((yield { kind: 'accountByName', userName: name }) as ReadResult['accountByName']);
       if (!a) return fail(Ret.UnknownRecipient, `no user named ${name}`);
       members.push(a);
     }
     if (members.length < 2) throw new InputError('MemberList must name at least one other user');
-    const id = (yield* read({ kind: 'meta', name: 'nextGroupId' })) + 1;
+    const id = (((yield { kind: 'meta', name: 'nextGroupId' }) as ReadResult['meta'])) + 1;
     const group: Group = {
       userName: `@@${id}`,
       topic,
@@ -524,11 +536,11 @@ export class ProtocolCore {
     const remarkName = str(b, 'RemarkName', { min: 0, max: REMARK_MAX });
     let contact: ContactItem;
     if (target.startsWith('@@')) {
-      const g = yield* read({ kind: 'group', userName: target });
+      const g = ((yield { kind: 'group', userName: target }) as ReadResult['group']);
       if (!g || !g.members.includes(auth.account.uin)) return fail(Ret.UnknownRecipient, `no chat room named ${target}`);
       contact = yield* this.groupContact(g, remarkName);
     } else {
-      const a = yield* read({ kind: 'accountByName', userName: target });
+      const a = ((yield { kind: 'accountByName', userName: target }) as ReadResult['accountByName']);
       if (!a) return fail(Ret.UnknownRecipient, `no user named ${target}`);
       contact = { UserName: a.userName, NickName: a.nickName, RemarkName: remarkName, MemberList: [], MemberCount: 0 };
     }
@@ -555,7 +567,7 @@ export class ProtocolCore {
   private *groupContact(g: Group, remarkName: string): Step<ContactItem> {
     const names: string[] = [];
     for (const uin of g.members) {
-      const a = yield* read({ kind: 'account', uin });
+      const a = ((yield { kind: 'account', uin }) as ReadResult['account']);
       names.push(a?.userName ?? '');
     }
     return { UserName: g.userName, NickName: g.topic, RemarkName: remarkName, MemberList: names, MemberCount: names.length };
@@ -583,14 +595,14 @@ export class ProtocolCore {
   private *authLink(uin: number, sid: string, deviceId: string, now: number): Step<Auth | ErrorReply> {
     const invalid = errorReply(Ret.SessionInvalid, 'unknown or expired session');
     if (sid.length === 0 || sid.length > 64) return invalid;
-    const session = yield* read({ kind: 'session', sid });
+    const session = ((yield { kind: 'session', sid }) as ReadResult['session']);
     // Another account's Sid answers exactly like an unknown one.
     if (!session || session.uin !== uin || session.deviceId !== deviceId) return invalid;
     if (session.state !== 'active') {
       return errorReply(Ret.SessionReplaced, session.state === 'replaced' ? 'session replaced by a newer login of this device' : 'logged out');
     }
-    const device = yield* read({ kind: 'device', uin, deviceId });
-    const account = yield* read({ kind: 'account', uin });
+    const device = ((yield { kind: 'device', uin, deviceId }) as ReadResult['device']);
+    const account = ((yield { kind: 'account', uin }) as ReadResult['account']);
     if (!device || !account || device.sid !== sid) return invalid;
     if (now - device.lastSeenAt > this.config.sessionTtlMs) return invalid;
     return { session, device, account };
@@ -620,13 +632,13 @@ export class ProtocolCore {
   /** Retention for one account: items every live device acknowledged and older than the minimum, or older than the maximum. */
   private *prune(account: Account, self: Device, now: number, writes: Write[]): Step<void> {
     if (now - account.lastPrunedAt < this.config.pruneIntervalMs) return;
-    const devices = (yield* read({ kind: 'devicesOf', uin: account.uin })).map((d) => (d.deviceId === self.deviceId ? self : d));
+    const devices = (((yield { kind: 'devicesOf', uin: account.uin }) as ReadResult['devicesOf'])).map((d) => (d.deviceId === self.deviceId ? self : d));
     const live = devices.filter((d) => this.isLive(d, now));
     const floor = { ...account.floor };
     const itemCount = { ...account.itemCount };
     for (const cat of CATEGORIES) {
       const ackBound = this.bugs.has('prune-unacked') ? Infinity : live.length ? Math.min(...live.map((d) => d.acked[cat])) : 0;
-      const items = yield* read({ kind: 'items', uin: account.uin, category: cat, afterSeq: floor[cat], limit: this.config.pruneBatch });
+      const items = ((yield { kind: 'items', uin: account.uin, category: cat, afterSeq: floor[cat], limit: this.config.pruneBatch }) as ReadResult['items']);
       let through = floor[cat];
       let n = 0;
       for (const it of items) {
@@ -674,7 +686,7 @@ class Appender {
   }
 
   *append(uin: number, category: CategoryId, data: MessageItem | ContactItem): Step<void> {
-    let a = this.accounts.get(uin) ?? (yield* read({ kind: 'account', uin }));
+    let a = this.accounts.get(uin) ?? (((yield { kind: 'account', uin }) as ReadResult['account']));
     if (!a) throw new Error(`account ${uin} vanished`);
     const seq = this.core.nextSeq(a);
     const item = { uin, category, seq, createdAt: this.now, data } as LogItem;
@@ -684,7 +696,7 @@ class Appender {
     let floor = a.floor;
     // Bounded log: over the limit, the oldest item goes (devices behind it get 1200).
     if (itemCount[category] > this.core.config.maxLogItemsPerCategory) {
-      const [oldest] = yield* read({ kind: 'items', uin, category, afterSeq: floor[category], limit: 1 });
+      const [oldest] = ((yield { kind: 'items', uin, category, afterSeq: floor[category], limit: 1 }) as ReadResult['items']);
       if (oldest) {
         this.writes.push({ kind: 'pruneItems', uin, category, throughSeq: oldest.seq });
         floor = category === 1 ? { 1: oldest.seq, 2: floor[2] } : { 1: floor[1], 2: oldest.seq };
@@ -716,6 +728,14 @@ function initKey(account: Account, device: Device): SyncKeyMap {
   const m: SyncKeyMap = new Map();
   for (const cat of CATEGORIES) m.set(cat, Math.max(device.acked[cat], account.floor[cat]));
   return m;
+}
+
+/**
+ * The dedup record of a login: keyed apart from every ClientMsgId (which
+ * cannot hold ':'), it names the session the login made in `localId`.
+ */
+function loginDedupKey(deviceId: string, loginId: string): string {
+  return `login:${deviceId}:${loginId}`;
 }
 
 function maxPer(a: PerCategory, b: PerCategory): PerCategory {

@@ -39,7 +39,8 @@ export class MemoryStore implements Store {
   private groups = new Map<string, Group>();
   private groupsByMember = new Map<number, string[]>();
   private remarks = new Map<number, Map<string, Remark>>();
-  private logs = new Map<string, ItemLog>();
+  /** Per account, its logs indexed by category. */
+  private logs = new Map<number, ItemLog[]>();
   private meta = new Map<MetaName, number>();
   private undo: Array<() => void> = [];
   /** Logs pruned in the open transaction: only they may need compacting. */
@@ -128,7 +129,7 @@ export class MemoryStore implements Store {
       case 'remarksOf':
         return [...(this.remarks.get(r.uin)?.values() ?? [])].slice(0, r.limit);
       case 'items':
-        return this.logs.get(logKey(r.uin, r.category))?.after(r.afterSeq, r.limit) ?? [];
+        return this.logs.get(r.uin)?.[r.category]?.after(r.afterSeq, r.limit) ?? [];
       case 'meta':
         return this.meta.get(r.name) ?? 0;
     }
@@ -200,9 +201,10 @@ export class MemoryStore implements Store {
         return;
       }
       case 'appendItem': {
-        const key = logKey(w.item.uin, w.item.category);
-        let log = this.logs.get(key);
-        if (!log) this.logs.set(key, (log = new ItemLog()));
+        let logs = this.logs.get(w.item.uin);
+        if (!logs) this.logs.set(w.item.uin, (logs = []));
+        let log = logs[w.item.category];
+        if (!log) logs[w.item.category] = log = new ItemLog();
         const last = log.items.length > log.start ? log.items[log.items.length - 1] : undefined;
         if (last && last.seq >= w.item.seq) {
           throw new Error(`MemoryStore: append out of order (${w.item.seq} after ${last.seq})`);
@@ -213,7 +215,7 @@ export class MemoryStore implements Store {
         return;
       }
       case 'pruneItems': {
-        const log = this.logs.get(logKey(w.uin, w.category));
+        const log = this.logs.get(w.uin)?.[w.category];
         if (!log) return;
         const before = log.start;
         while (log.start < log.items.length && log.items[log.start]!.seq <= w.throughSeq) log.start++;
@@ -270,10 +272,6 @@ export class MemoryStore implements Store {
     this.assertOpen();
     if (!this.inTx) throw new Error('MemoryStore: no transaction');
   }
-}
-
-function logKey(uin: number, category: number): string {
-  return `${uin}:${category}`;
 }
 
 function inner<K, K2, V>(outer: Map<K, Map<K2, V>>, key: K): Map<K2, V> {
