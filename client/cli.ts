@@ -368,6 +368,16 @@ async function main(): Promise<void> {
   const where = o.transport === 'tcp' ? o.tcp : o.server;
   t.say(`connecting to ${where} over ${o.transport} as ${o.user}${inbox ? ` (${inbox} messages kept in ${o.state})` : ''}…`);
   t.client.start();
+  // A server that is down or unreachable: the client keeps retrying; say so, with what to check.
+  const hint = setInterval(() => {
+    if (t.client.core.state === 'ready' || t.client.core.state === 'stopped') return clearInterval(hint);
+    const s = t.client.stats;
+    t.say(
+      `* still connecting to ${where} (${o.transport === 'http' ? `${s.httpFailures} failed requests` : `${s.linkConnects} connection attempts`}); ` +
+        `is the server running (npm start) and are --server/--tcp right? Retrying; /quit to stop`,
+    );
+  }, 5000);
+  hint.unref();
   const rl = readline.createInterface({ input: process.stdin, terminal: false });
   rl.on('line', (line) => t.command(line));
   rl.on('close', () => t.finish());

@@ -161,8 +161,14 @@ export class ClientCore {
   #attempts = new Map<string, Attempt>();
   #ops: PendingOp[] = [];
 
-  /** A 1200 came: the next init/auth key is taken as it is (see #adoptInitKey). */
-  #resyncPending = false;
+  /**
+   * A 1200 came, so the next init/auth key is taken in (see #adoptInitKey):
+   * 'retained' asks for what is retained where we are behind; 'adopt' takes
+   * the key as it is (that ask got a 1200 too).
+   */
+  #resyncPending: false | 'retained' | 'adopt' = false;
+  /** Data categories whose next sync presents 0, "everything retained" (see #adoptInitKey). */
+  #fromZero = new Set<number>();
   /** A resync event announced a gap before our first sync; not again until a sync reply. */
   #gapNoted = false;
   /** Consecutive network failures of the sync loop or the link; reset when the server answers. */
@@ -563,14 +569,14 @@ export class ClientCore {
       case 'check': {
         const q =
           `sid=${enc(s!.sid)}&uin=${s!.uin}&skey=${enc(s!.skey)}&deviceid=${enc(this.#o.deviceId)}` +
-          `&synckey=${enc(formatSyncKeyQuery(this.#key))}&r=${Math.floor(now)}&_=${++this.#polls}`;
+          `&synckey=${enc(formatSyncKeyQuery(this.#presentedKey()))}&r=${Math.floor(now)}&_=${++this.#polls}`;
         this.#loopReq = this.#httpOut('GET', `${PATHS.synccheck}?${q}`, '', call);
         break;
       }
       case 'sync':
         this.#loopReq = this.#post(
           `${PATHS.webwxsync}?sid=${enc(s!.sid)}&skey=${enc(s!.skey)}`,
-          { BaseRequest: this.#baseRequest(), SyncKey: toSyncKeyJson(this.#key), rr: Math.floor(now / 1000) },
+          { BaseRequest: this.#baseRequest(), SyncKey: toSyncKeyJson(this.#presentedKey()), rr: Math.floor(now / 1000) },
           call,
         );
         break;
@@ -618,13 +624,12 @@ export class ClientCore {
       for (const c of r.contacts) this.#setContact(c);
       this.#adoptInitKey(r.syncKey);
       this.#becomeReady();
-      return this.#schedule('check', now);
+      // After a resync, fetch what is retained at once: a poll could hold while our key is below the floor.
+      return this.#schedule(this.#fromZero.size > 0 ? 'sync' : 'check', now);
     }
     // sync
     if (base.ret === Ret.Resync) {
-      this.#failures = 0;
-      this.#emit({ kind: 'resync' });
-      this.#resyncPending = true;
+      this.#resyncNeeded();
       return this.#schedule('init', now + this.#setbackDelay());
     }
     const r = base.ret === Ret.Ok ? parseSyncReply(o) : undefined;
@@ -698,7 +703,7 @@ export class ClientCore {
       return;
     }
     l.syncAgain = false;
-    l.syncSeq = this.#request(l, Op.Sync, 'sync', { SyncKey: toSyncKeyJson(this.#key) }, now);
+    l.syncSeq = this.#request(l, Op.Sync, 'sync', { SyncKey: toSyncKeyJson(this.#presentedKey()) }, now);
   }
 
   #packet(l: Link, p: Packet, now: number): void {
@@ -758,7 +763,8 @@ export class ClientCore {
     }
     const r = ret === Ret.Ok ? parseLoginReply(o) : undefined;
     if (!r) return this.#linkFailure(now);
-    this.#failures = 0;
+    // Failures are forgiven by a good sync, not by auth: a link that fails after
+    // every auth (an answer it cannot read) must keep backing off.
     l.phase = 'open';
     l.authSid = r.sid;
     this.#session = { uin: r.uin, sid: r.sid, skey: r.skey };
@@ -776,10 +782,8 @@ export class ClientCore {
     if (ret === Ret.SessionReplaced) return this.#sessionEnded(l.authSid, ret);
     if (ret === Ret.SessionInvalid) return this.#relogin(l.authSid, now);
     if (ret === Ret.Resync) {
-      // Re-auth on a new link: its SyncKey is at least the server's floor.
-      this.#failures = 0;
-      this.#emit({ kind: 'resync' });
-      this.#resyncPending = true;
+      // Re-auth on a new link: its SyncKey tells where to go on (see #adoptInitKey).
+      this.#resyncNeeded();
       return this.#dropLink(now, this.#setbackDelay(), true);
     }
     const r = ret === Ret.Ok ? parseSyncReply(o) : undefined;
@@ -886,23 +890,56 @@ export class ClientCore {
 
   // ------------------------------------------------------------ applying
 
+  /** Ret 1200: announce the gap; the next init or auth key says where to go on. */
+  #resyncNeeded(): void {
+    this.#failures = 0;
+    this.#emit({ kind: 'resync' });
+    // Asking for everything retained got a 1200 as well: take the server's key as it is.
+    this.#resyncPending = this.#fromZero.size > 0 ? 'adopt' : 'retained';
+    this.#fromZero.clear();
+  }
+
+  /** The key a sync or synccheck presents: ours, with 0 for the categories that ask for everything retained. */
+  #presentedKey(): SyncKeyMap {
+    if (this.#fromZero.size === 0) return this.#key;
+    const k = new Map(this.#key);
+    for (const c of this.#fromZero) k.set(c, 0);
+    return k;
+  }
+
   /**
    * The key of manualauth, webwxinit or a link auth is max(what this device
    * acknowledged, the retention floor). Jumping to it could skip items still
    * retained (another instance of this device acknowledged them, or this is a
-   * fresh install of a known device) or pruned ones without a word. So a data
-   * category keeps our own position (0 when new: everything retained) and the
-   * server answers 1200 if it is below the floor; only right after that 1200
-   * do we take the server's key, a gap the resync event has announced. A
-   * position of 0 gets no 1200 (it asks for everything retained), so when the
-   * server's key is ahead of a 0 we announce the possible gap ourselves: what
-   * was pruned before this device first synced will not come. Keys of other
-   * categories are kept as given, to be echoed.
+   * restart from an older save or a fresh install of a known device) or
+   * pruned ones without a word. So a data category keeps our own position (0
+   * when new: everything retained) and the server answers 1200 if it is below
+   * the floor, a gap the resync event announces. After that 1200, a category
+   * where the server's key is ahead of our non-zero position asks for
+   * everything retained (presents 0 in the next sync, which answers from the
+   * floor: the retained items this instance lacks come, those it holds are
+   * dropped as duplicates by MsgId); a category at 0 takes the server's key
+   * (presenting 0 is what got the 1200), and so does every category if the
+   * ask for everything retained got a 1200 too. A position of 0 gets no 1200
+   * otherwise (it asks for everything retained), so when the server's key is
+   * ahead of a 0 we announce the possible gap ourselves: what was pruned
+   * before this device first synced will not come. Keys of other categories
+   * are kept as given, to be echoed.
    */
   #adoptInitKey(k: SyncKeyMap): boolean {
-    if (this.#resyncPending) {
+    if (this.#resyncPending === 'adopt') {
       this.#resyncPending = false;
       return this.#mergeKey(k);
+    }
+    if (this.#resyncPending === 'retained') {
+      this.#resyncPending = false;
+      const m: SyncKeyMap = new Map();
+      for (const [key, val] of k) {
+        const own = this.#key.get(key) ?? 0;
+        if ((CATEGORIES as readonly number[]).includes(key) && own > 0 && val > own) this.#fromZero.add(key);
+        else m.set(key, val);
+      }
+      return this.#mergeKey(m);
     }
     const m: SyncKeyMap = new Map();
     let behind = false;
@@ -935,6 +972,8 @@ export class ClientCore {
    */
   #applySync(r: SyncReply): boolean {
     this.#gapNoted = false;
+    // The reply's key is at least the floor where we asked for everything retained.
+    this.#fromZero.clear();
     let fresh = r.contacts.length > 0 || r.deleted.length > 0;
     for (const m of r.messages) {
       if (!this.#noDedup && this.#seen.has(m.MsgId)) continue;

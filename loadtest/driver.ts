@@ -167,9 +167,10 @@ export interface PhaseResult {
   /** Only when the server reports its counters. */
   serverCommits?: CommitStats;
   driverCpuPct: number;
-  /** Driver-side counters: HTTP failures and link drops across the population. */
+  /** Driver-side counters across the population: HTTP requests without an answer, links the network closed, and long-link connects beyond the first per device (a reconnect after any link failure). */
   httpFailures: number;
   linkDrops: number;
+  linkReconnects: number;
 }
 
 // ------------------------------------------------------------ measuring
@@ -758,6 +759,7 @@ export class Population {
       driverCpuPct: round1(((cpu.user + cpu.system) / 1000 / elapsedMs) * 100),
       httpFailures: stats1.httpFailures - stats0.httpFailures,
       linkDrops: stats1.linkDrops - stats0.linkDrops,
+      linkReconnects: stats1.linkConnects - stats0.linkConnects,
     };
     ph.rec.destroy();
     // What the phase sent is settled: forget the records (a late duplicate would count as foreign).
@@ -766,23 +768,26 @@ export class Population {
     return result;
   }
 
-  #clientStats(): { httpFailures: number; linkDrops: number } {
+  #clientStats(): { httpFailures: number; linkDrops: number; linkConnects: number } {
     let httpFailures = 0;
     let linkDrops = 0;
+    let linkConnects = 0;
     for (const d of this.devs) {
       httpFailures += d.client.stats.httpFailures;
       linkDrops += d.client.stats.linkDrops;
+      linkConnects += d.client.stats.linkConnects;
     }
-    return { httpFailures, linkDrops };
+    return { httpFailures, linkDrops, linkConnects };
   }
 
-  /** Holds the population idle for `ms` (heartbeats only), sampling the server; returns the samples and the link drops seen. */
+  /** Holds the population idle for `ms` (heartbeats only), sampling the server; returns the samples and the links dropped or reconnected meanwhile. */
   async idle(ms: number, sampleEveryMs = 1000): Promise<{ memory: MemoryPoint[]; linkDrops: number; ready: number }> {
     const s0 = this.#clientStats();
     const samples = sampler(this.#target, now(), sampleEveryMs);
     await new Promise((r) => setTimeout(r, ms));
     const memory = await samples.stop();
-    return { memory, linkDrops: this.#clientStats().linkDrops - s0.linkDrops, ready: this.devs.filter((d) => d.client.core.state === 'ready').length };
+    const s1 = this.#clientStats();
+    return { memory, linkDrops: s1.linkDrops - s0.linkDrops + (s1.linkConnects - s0.linkConnects), ready: this.devs.filter((d) => d.client.core.state === 'ready').length };
   }
 
   close(): void {
@@ -955,6 +960,7 @@ export async function runBarePhase(target: BareTarget, clients: number, spec: Ph
       driverCpuPct: round1(((cpu.user + cpu.system) / 1000 / elapsedMs) * 100),
       httpFailures: target.kind === 'http' ? failed : 0,
       linkDrops: 0,
+      linkReconnects: 0,
     };
     rec.destroy();
     return result;

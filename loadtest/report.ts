@@ -147,14 +147,15 @@ export function summaryMarkdown(r: Report): string {
   const withMem = r.phases.filter((p) => p.memory.length > 0);
   if (withMem.length > 0) {
     out.push('## Server memory and CPU', '');
-    out.push('| phase | server RSS max | server heap max | server CPU | msgs per commit | driver CPU |');
-    out.push('| --- | ---: | ---: | ---: | ---: | ---: |');
+    out.push('| phase | server RSS max | server heap max | server CPU | msgs per commit | driver CPU | link drops / reconnects | HTTP failures |');
+    out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const p of withMem) {
       const rss = Math.max(...p.memory.map((x) => x.rssBytes));
       const heaps = p.memory.map((x) => x.heapUsedBytes).filter((x): x is number => x !== undefined);
       out.push(
         `| ${p.name} | ${mb(rss)} | ${heaps.length ? mb(Math.max(...heaps)) : '–'} | ${p.serverCpuPct !== undefined ? `${p.serverCpuPct}%` : '–'} | ` +
-          `${p.serverCommits ? p.serverCommits.msgsPerCommit : '–'} | ${p.driverCpuPct}% |`,
+          `${p.serverCommits ? p.serverCommits.msgsPerCommit : '–'} | ${p.driverCpuPct}% | ` +
+          `${p.kind === 'synckey' ? `${p.linkDrops} / ${p.linkReconnects ?? 0}` : '–'} | ${p.kind === 'synckey' ? p.httpFailures : '–'} |`,
       );
     }
     out.push('', 'CPU is a share of one core over the phase; a server near 100% is the bottleneck, a driver near 100% means the figure is a floor.', '');
@@ -178,7 +179,7 @@ export function summaryMarkdown(r: Report): string {
       out.push(`| bare TCP server RSS (${n0(c.bare.sockets)} idle sockets) | ${mb(c.bare.rssBefore)} | ${mb(c.bare.rssAfter)} | ${kb(c.bareRssPerSocketBytes)} |`);
       out.push(`| bare TCP server heap | ${mb(c.bare.heapBefore)} | ${mb(c.bare.heapAfter)} | ${kb(c.bareHeapPerSocketBytes)} |`);
     }
-    out.push('', 'Measured after a full GC in the server process (run with --expose-gc); RSS per connection includes the kernel-independent user-space cost only.', '');
+    out.push('', 'Measured after a full GC in the server process (run with --expose-gc). RSS counts the process alone: the kernel socket buffers are not in it.', '');
   }
 
   if (r.k6) {

@@ -429,7 +429,9 @@ class Run {
     const c = this.o.profile.capacity!;
     const fdLimit = openFileLimit();
     // The driver and the server each hold one descriptor per link, plus their own (stdio, SQLite, listeners, IPC: a few dozen).
-    const reach = Math.max(1, Math.min(c.links, (fdLimit ?? c.links + 100) - 100));
+    // In-process, one process holds both ends of every link.
+    const budget = fdLimit === undefined ? c.links : Math.floor((fdLimit - 100) / (this.o.inProcess ? 2 : 1));
+    const reach = Math.max(1, Math.min(c.links, budget));
     this.log(`capacity: ${reach} idle TCP long links (wanted ${c.links}; open-files limit ${fdLimit ?? 'unknown'}), heartbeat ${c.heartbeatSec} s`);
     const srv = await this.startSyncKey();
     const memory: CapacityReport['memory'] = [];

@@ -35,6 +35,12 @@ export function checkThresholds(profile: Profile, phases: PhaseRecord[], capacit
       });
     }
   }
+  const reconnects = server.reduce((n, p) => n + (p.linkReconnects ?? 0) + p.linkDrops, 0);
+  checks.push({
+    what: 'long links stay up (no fault is injected)',
+    ok: reconnects === 0,
+    detail: reconnects === 0 ? 'no drop, no reconnect' : `${reconnects} drops or reconnects: the client gave up on a link (bad packet, disconnect, timeout) or the network closed it`,
+  });
   const failed = server.reduce((n, p) => n + p.failed, 0);
   checks.push({ what: 'no send failed', ok: failed === 0, detail: `${failed} sendFailed events` });
   if (capacity) {

@@ -5,6 +5,12 @@ export interface CoreConfig {
   syncLimit: number;
   /** Message Content, in UTF-8 bytes. */
   maxContentBytes: number;
+  /**
+   * A sync reply's items, JSON-encoded, in bytes at most: a reply must fit one
+   * long-link packet (64 KiB body by default), so pages are cut by size as well
+   * as by count, and a message whose encoded form could not fit is refused (1105).
+   */
+  maxSyncReplyBytes: number;
   /** Members of one group chat, the creator included. */
   maxGroupMembers: number;
   /** Logged-in devices of one account at once. */
@@ -37,6 +43,7 @@ const DAY = 24 * HOUR;
 export const DEFAULT_CORE_CONFIG: Readonly<CoreConfig> = Object.freeze({
   syncLimit: 100,
   maxContentBytes: 32 * 1024,
+  maxSyncReplyBytes: 60 * 1024,
   maxGroupMembers: 500,
   maxDevicesPerAccount: 8,
   sessionTtlMs: 30 * DAY,

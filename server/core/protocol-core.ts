@@ -78,6 +78,8 @@ export interface CoreDeps {
   bugs?: BugSet;
 }
 
+/** The fields of a stored message besides Content, JSON-encoded, with room to spare. */
+const MESSAGE_OVERHEAD_BYTES = 1024;
 const MSG_TYPES = new Set([1, 3, 34, 42, 43, 47, 49, 10000]);
 const TOPIC_MAX = 64;
 const REMARK_MAX = 64;
@@ -291,11 +293,20 @@ export class ProtocolCore {
     const messages: MessageItem[] = [];
     const contacts: ContactItem[] = [];
     let remaining = this.config.syncLimit;
+    let bytes = this.config.maxSyncReplyBytes;
     let more = false;
     for (const cat of CATEGORIES) {
       const from = Math.max(key.get(cat) ?? 0, account.floor[cat]);
       const items = ((yield { kind: 'items', uin: account.uin, category: cat, afterSeq: from, limit: remaining + 1 }) as ReadResult['items']);
-      const taken = items.slice(0, remaining);
+      // A page ends at syncLimit items or at maxSyncReplyBytes, whichever comes first (always at least one item).
+      let n = 0;
+      while (n < items.length && n < remaining) {
+        const size = utf8Length(JSON.stringify(items[n]!.data)) + 1;
+        if (size > bytes && (n > 0 || bytes < this.config.maxSyncReplyBytes)) break;
+        bytes -= size;
+        n++;
+      }
+      const taken = items.slice(0, n);
       if (items.length > taken.length) {
         more = true;
       }
@@ -398,6 +409,10 @@ export class ProtocolCore {
     const content = str(m, 'Content', { min: 0, max: Number.MAX_SAFE_INTEGER });
     if (utf8Length(content) > this.config.maxContentBytes) {
       return fail(Ret.ContentTooLarge, `Content is larger than ${this.config.maxContentBytes} bytes`);
+    }
+    // Escaping can grow Content up to sixfold: the stored message must still fit one sync reply.
+    if (utf8Length(JSON.stringify(content)) > this.config.maxSyncReplyBytes - MESSAGE_OVERHEAD_BYTES) {
+      return fail(Ret.ContentTooLarge, `Content is too large once JSON-encoded (more than ${this.config.maxSyncReplyBytes - MESSAGE_OVERHEAD_BYTES} bytes)`);
     }
 
     if (!this.bugs.has('skip-dedup')) {

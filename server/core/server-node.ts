@@ -59,7 +59,12 @@ export class ServerNode {
   constructor(o: ServerNodeOptions) {
     this.config = nodeConfig(o.node);
     this.bugs = o.bugs ?? NO_BUGS;
-    this.core = new ProtocolCore(coreConfig(o.core), { random: o.random, hasher: o.hasher, bugs: this.bugs });
+    const core = coreConfig(o.core);
+    // A sync reply (op 11) must fit one packet: its items plus the envelope (keys, SKey, counts).
+    if (core.maxSyncReplyBytes + 2048 > this.config.maxPacketBody) {
+      throw new RangeError(`core maxSyncReplyBytes (${core.maxSyncReplyBytes}) must be at least 2 KiB below node maxPacketBody (${this.config.maxPacketBody})`);
+    }
+    this.core = new ProtocolCore(core, { random: o.random, hasher: o.hasher, bugs: this.bugs });
     this.runner = new CommandRunner(o.store, this.bugs, this.config.maxBatch);
     this.polls = new PollRegistry(this.config.maxPollsPerAccount, this.config.maxPolls);
     this.out = o.out;

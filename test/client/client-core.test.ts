@@ -56,6 +56,10 @@ describe('ClientCore', () => {
       [1, PATHS.manualauth],
       [2, PATHS.manualauth],
     ]);
+    // One login, retried: the same ClientLoginId (from the time and the random source: 0 * 1000 + 500),
+    // persisted until a session is made.
+    expect(out.map((a) => a.kind === 'http' && (JSON.parse(a.body) as { ClientLoginId: string }).ClientLoginId)).toEqual(['dev-a-L500', 'dev-a-L500']);
+    expect(core.persisted().loginId).toBe('dev-a-L500');
     // Answers to unknown or finished requests are ignored.
     core.httpResponse(1, 200, '{}', 800);
     core.httpResponse(99, 200, '{}', 800);

@@ -95,3 +95,35 @@ describe.each(STORES)('ContinueFlag paging (%s)', (store) => {
     expect(got).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6']);
   });
 });
+
+describe.each(STORES)('paging by size (%s)', (store) => {
+  const harness = useHarness();
+
+  it('pages end before maxSyncReplyBytes, so every reply fits one long-link packet', () => {
+    const h = harness({ store });
+    const a = h.user('alice');
+    const b = h.user('bob');
+    const sent: number[] = [];
+    for (let i = 0; i < 100; i++) sent.push(h.sendOk(a, 'bob', `${i}:`.padEnd(1000, '"')));
+    const got: number[] = [];
+    let pages = 0;
+    for (;;) {
+      const r = h.sync(b);
+      pages++;
+      expect(Buffer.byteLength(JSON.stringify(r))).toBeLessThan(64 * 1024);
+      got.push(...r.AddMsgList.map((m: any) => m.MsgId));
+      if (r.ContinueFlag === 0) break;
+    }
+    expect(got).toEqual(sent);
+    expect(pages).toBeGreaterThan(2);
+  });
+
+  it('a message too large once JSON-encoded is refused with 1105 and nothing is written', () => {
+    const h = harness({ store });
+    const a = h.user('alice');
+    h.user('bob');
+    const r = h.send(a, 'bob', '"'.repeat(32 * 1024));
+    expect(r.BaseResponse.Ret).toBe(1105);
+    expect(r.BaseResponse.ErrMsg).toMatch(/JSON-encoded/);
+  });
+});

@@ -94,6 +94,7 @@ function phase(over: Partial<PhaseRecord>): PhaseRecord {
     driverCpuPct: 50,
     httpFailures: 0,
     linkDrops: 0,
+    linkReconnects: 0,
   };
   return { ...base, startSec: 0, transport: 'tcp', stage: 'peak', ...over };
 }
@@ -114,6 +115,7 @@ describe('thresholds', () => {
     expect(failed({ lost: 1 })).toEqual(['no acknowledged message lost']);
     expect(failed({ duplicated: 1 })).toEqual(['no message applied twice']);
     expect(failed({ quiesced: false })).toEqual(['every phase quiesced']);
+    expect(failed({ linkReconnects: 3 })).toEqual(['long links stay up (no fault is injected)']);
     expect(failed({ stage: 'half-peak', deliveryLatencyMs: { count: 1, p50: 1, p90: 1, p99: 99_999, p999: 1, max: 1, mean: 1 } })).toEqual([
       'TCP p99 delivery at half peak ≤ 2000 ms',
     ]);

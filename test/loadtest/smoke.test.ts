@@ -50,5 +50,5 @@ describe('the smoke load test', () => {
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg.trim().endsWith('</svg>')).toBe(true);
     expect(svg).toMatch(/<polyline /);
-  });
+  }, 90_000);
 });
