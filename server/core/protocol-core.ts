@@ -425,6 +425,7 @@ export class ProtocolCore {
 
     let targets: number[];
     let group: Group | undefined;
+    let recipientAccount: Account | undefined;
     if (to.startsWith('@@')) {
       group = ((yield { kind: 'group', userName: to }) as ReadResult['group']);
       if (!group) return fail(Ret.UnknownRecipient, `no chat room named ${to}`);
@@ -434,6 +435,7 @@ export class ProtocolCore {
       const recipient = to === sender.userName ? sender : ((yield { kind: 'accountByName', userName: to }) as ReadResult['accountByName']);
       if (!recipient) return fail(Ret.UnknownRecipient, `no user named ${to}`);
       targets = recipient.uin === sender.uin ? [sender.uin] : [sender.uin, recipient.uin];
+      recipientAccount = recipient;
     }
 
     const msgId = (((yield { kind: 'meta', name: 'nextMsgId' }) as ReadResult['meta'])) + 1;
@@ -457,6 +459,7 @@ export class ProtocolCore {
     };
     const appender = new Appender(this, now, writes);
     appender.seed(sender);
+    if (recipientAccount) appender.seed(recipientAccount);
     if (group && this.bugs.has('group-order-per-member')) {
       yield* this.buggyGroupFanout(group, targets, data, appender);
     } else {
