@@ -604,7 +604,8 @@ export class ClientCore {
     const o = parseJsonObject(body);
     const base = baseOf(o);
     if (!o || !base) return this.#loopFailed(step, now);
-    if (base.ret === Ret.SessionReplaced) return this.#sessionEnded(call.sid, base.ret);
+    // 1101 to a login: a newer login of this device superseded it; stop and say so.
+    if (base.ret === Ret.SessionReplaced) return step === 'login' ? this.#lose(base.ret) : this.#sessionEnded(call.sid, base.ret);
     if (step === 'login') {
       if (base.ret === Ret.AuthFailed) return this.#lose(base.ret);
       const r = base.ret === Ret.Ok ? parseLoginReply(o) : undefined;
@@ -756,7 +757,7 @@ export class ClientCore {
 
   #authReply(l: Link, o: Obj, ret: number, now: number): void {
     if (ret === Ret.AuthFailed) return this.#lose(ret);
-    if (ret === Ret.SessionReplaced) return this.#sessionEnded(l.authSid, ret);
+    if (ret === Ret.SessionReplaced) return l.authSid === '' ? this.#lose(ret) : this.#sessionEnded(l.authSid, ret);
     if (ret === Ret.SessionInvalid) {
       this.#failures = 0;
       return this.#relogin(l.authSid, now);

@@ -13,5 +13,7 @@ export const longOffline: Scenario = {
     partitionOneWayProbability: 0,
   },
   core: { minRetentionMs: 1_000, maxRetentionMs: 8_000, pruneIntervalMs: 500, sessionTtlMs: 20_000, lastSeenGranularityMs: 500 },
+  // The long poll must be shorter than the session lifetime, or every idle poll would expire its session.
+  node: { holdMs: 5_000 },
   livenessBoundMs: 120_000,
 };

@@ -159,6 +159,22 @@ export class Checkers {
   }
 
   /**
+   * Has the device's current instance applied every message whose send was
+   * acknowledged and that is addressed to its account (or was it told to
+   * resync, which excuses a gap)? What the final no-loss check will demand.
+   */
+  holdsEveryAcked(device: string, members: (group: string) => string[]): boolean {
+    const v = this.view(device);
+    if (v.resynced) return true;
+    for (const r of this.sent.values()) {
+      if (r.msgId === undefined || v.seen.has(r.msgId)) continue;
+      const to = r.to.startsWith('@@') ? members(r.to) : [r.fromUser, r.to];
+      if (to.includes(v.account)) return false;
+    }
+    return true;
+  }
+
+  /**
    * The end: every acknowledged message is on every device of every recipient
    * (and the sender's other devices), and each device holds its account's log
    * in the server's order. `log(account)` is the retained log, oldest first.

@@ -1,6 +1,7 @@
 // npm run sim -- [--scenario NAME] [--seed N] [--seeds K] [--swarm] [--store sqlite]
 //                [--trace FILE] [--check-determinism] [--until-event N] [--bug NAME]
 //                [--workers N] [--shard I/N]
+//                [--replay FILE [--trace FILE]]
 // With no arguments: every scenario over the default seeds, with a summary.
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -10,6 +11,7 @@ import type { Scenario } from '../scenarios/scenario.ts';
 import type { SimStoreKind } from './sim-store.ts';
 import { runJob, sweepJobs, type JobResult, type SweepSettings } from './sweep-job.ts';
 import { runPool } from './sweep-pool.ts';
+import { replayMain } from './replay.ts';
 
 const DEFAULT_SEEDS = 10;
 
@@ -18,6 +20,7 @@ const HELP = `synckey-harness simulation
   npm run sim                                   sweep every scenario over seeds 1..${DEFAULT_SEEDS}
   npm run sim -- --scenario NAME --seed N       replay one run exactly
   npm run sim -- --scenario NAME --seed N --seeds K     seeds N..N+K-1
+  npm run sim -- --replay FILE                  run a RunSpec replay file (.sim/failures/*.json) again
 
 Options:
   --scenario NAME       one of: ${SCENARIOS.map((s) => s.name).join(', ')} (default: all)
@@ -31,6 +34,8 @@ Options:
   --bug NAME            plant a bug (proves the checkers catch it): ${PLANTED_BUGS.join(', ')}
   --workers N           run seeds on N worker threads (a seed's result never depends on N)
   --shard I/N           run only slice I of N of the sweep (1-based), so many machines can share it
+  --replay FILE         run the RunSpec in FILE (what a failing property wrote) with its bugs and store;
+                        says whether the trace hash is the one recorded in the file
   --quiet               only the summary and failures
   --help                this text
 `;
@@ -48,6 +53,7 @@ interface Cli {
   quiet: boolean;
   workers: number;
   shard?: { index: number; of: number };
+  replay?: string;
 }
 
 function parse(argv: string[]): Cli {
@@ -67,6 +73,7 @@ function parse(argv: string[]): Cli {
       quiet: { type: 'boolean', default: false },
       workers: { type: 'string' },
       shard: { type: 'string' },
+      replay: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -98,8 +105,9 @@ function parse(argv: string[]): Cli {
     cli.shard = { index: Number(m[1]), of: Number(m[2]) };
   }
   if (values.trace !== undefined) cli.trace = values.trace;
+  if (values.replay !== undefined) cli.replay = values.replay;
   if (values['until-event'] !== undefined) cli.untilEvent = int('until-event', values['until-event'], 0, 1);
-  if (cli.trace && (cli.scenarios.length > 1 || cli.seeds > 1)) throw new Error('--trace records one run: give --scenario and --seed');
+  if (cli.trace && !cli.replay && (cli.scenarios.length > 1 || cli.seeds > 1)) throw new Error('--trace records one run: give --scenario and --seed');
   return cli;
 }
 
@@ -128,6 +136,9 @@ async function main(): Promise<number> {
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n\n${HELP}`);
     return 2;
+  }
+  if (cli.replay !== undefined) {
+    return replayMain({ file: cli.replay, bugs: cli.bugs, ...(cli.trace !== undefined ? { trace: cli.trace } : {}), ...(cli.untilEvent !== undefined ? { untilEvent: cli.untilEvent } : {}) });
   }
   const jobs = sweepJobs(
     cli.scenarios.map((x) => x.name),
@@ -248,4 +259,9 @@ class Progress {
   }
 }
 
+// Piped into head or less that quits early: stop quietly instead of crashing on EPIPE.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
 process.exitCode = await main();

@@ -47,7 +47,17 @@ export class SimNetwork {
     private readonly q: EventQueue,
     private readonly rng: Rng,
     public faults: NetFaults,
+    /**
+     * Draw each device's latencies, losses and chunking from its own stream
+     * (explicit runs: removing a device then leaves the others' draws alone,
+     * which is what lets a failing run shrink). Default: one stream for all.
+     */
+    private readonly rngOf?: (device: string) => Rng,
   ) {}
+
+  private r(device: string): Rng {
+    return this.rngOf ? this.rngOf(device) : this.rng;
+  }
 
   isBlocked(device: string, dir: Dir): boolean {
     const b = this.blocked.get(device);
@@ -66,24 +76,27 @@ export class SimNetwork {
     this.blocked.clear();
   }
 
-  latency(): number {
+  /** One way's latency, for a message of this device. */
+  latency(device: string): number {
     const f = this.faults;
-    let ms = this.rng.between(f.latencyMs[0], f.latencyMs[1]);
-    if (this.rng.chance(f.latencyTailProbability)) ms += f.latencyTailMs;
+    const rng = this.r(device);
+    let ms = rng.between(f.latencyMs[0], f.latencyMs[1]);
+    if (rng.chance(f.latencyTailProbability)) ms += f.latencyTailMs;
     return ms;
   }
 
   /** One half of an HTTP exchange. `arrive` runs once per copy that gets through. */
   datagram(device: string, dir: Dir, kind: string, arrive: () => void): void {
     this.stats.datagrams++;
-    if (this.isBlocked(device, dir) || this.rng.chance(this.faults.dropProbability)) {
+    const rng = this.r(device);
+    if (this.isBlocked(device, dir) || rng.chance(this.faults.dropProbability)) {
       this.stats.dropped++;
       return;
     }
-    const copies = this.rng.chance(this.faults.duplicateProbability) ? 2 : 1;
+    const copies = rng.chance(this.faults.duplicateProbability) ? 2 : 1;
     if (copies === 2) this.stats.duplicated++;
     for (let i = 0; i < copies; i++) {
-      this.q.schedule(this.q.now + this.latency(), kind, device, () => {
+      this.q.schedule(this.q.now + this.latency(device), kind, device, () => {
         // A partition that began while the message was in flight loses it.
         if (this.isBlocked(device, dir)) {
           this.stats.lostInFlight++;
@@ -96,7 +109,7 @@ export class SimNetwork {
 
   /** Open a stream: after a round trip `done(stream)`, or `done(undefined)` if the device is cut off. */
   connect(device: string, done: (s: SimStream | undefined) => void): void {
-    const rtt = this.latency() + this.latency();
+    const rtt = this.latency(device) + this.latency(device);
     const s = new SimStream(this.nextStreamId++, device);
     this.q.schedule(this.q.now + rtt, 'connect', device, () => {
       if (this.isBlocked(device, 'up') || this.isBlocked(device, 'down')) done(undefined);
@@ -107,11 +120,12 @@ export class SimNetwork {
   /** Bytes on a stream, in order, split into 1 to 3 chunks to exercise framing. */
   write(s: SimStream, dir: Dir, bytes: Uint8Array, arrive: (chunk: Uint8Array) => void): void {
     if (!s.open) return;
-    const at = Math.max(this.q.now + this.latency(), s.lastAt[dir]);
+    const at = Math.max(this.q.now + this.latency(s.device), s.lastAt[dir]);
     s.lastAt[dir] = at;
-    const pieces = bytes.length > 1 ? this.rng.int(1, Math.min(3, bytes.length)) : 1;
+    const rng = this.r(s.device);
+    const pieces = bytes.length > 1 ? rng.int(1, Math.min(3, bytes.length)) : 1;
     const cuts: number[] = [];
-    for (let i = 1; i < pieces; i++) cuts.push(this.rng.int(1, bytes.length - 1));
+    for (let i = 1; i < pieces; i++) cuts.push(rng.int(1, bytes.length - 1));
     cuts.sort((a, b) => a - b);
     let from = 0;
     for (const to of [...cuts, bytes.length]) {
@@ -135,7 +149,7 @@ export class SimNetwork {
    */
   finish(s: SimStream, from: Dir, farSide: () => void): void {
     if (!s.open) return;
-    const at = Math.max(this.q.now + this.latency(), s.lastAt[from]);
+    const at = Math.max(this.q.now + this.latency(s.device), s.lastAt[from]);
     s.lastAt[from] = at;
     this.q.schedule(at, from === 'down' ? 'close-client' : 'close-server', s.device, () => {
       if (!s.open) return;
@@ -149,7 +163,7 @@ export class SimNetwork {
     if (!s.open) return;
     s.open = false;
     this.stats.cuts++;
-    this.q.schedule(this.q.now + this.latency(), 'cut-client', s.device, clientSide);
-    this.q.schedule(this.q.now + this.latency(), 'cut-server', s.device, serverSide);
+    this.q.schedule(this.q.now + this.latency(s.device), 'cut-client', s.device, clientSide);
+    this.q.schedule(this.q.now + this.latency(s.device), 'cut-server', s.device, serverSide);
   }
 }

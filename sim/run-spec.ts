@@ -79,6 +79,8 @@ export interface RunSpec {
   net: NetSpec;
   /** Length of the safety phase in ms; then everything heals and the devices must converge. */
   durationMs: number;
+  /** After healing, every device must converge within this many ms (default: the scenario's). */
+  livenessBoundMs?: number;
   /** Where nothing goes wrong: every message on every recipient device within this bound (ms). */
   maxDeliveryMs?: number;
 }
@@ -104,6 +106,7 @@ export function scenarioForSpec(spec: RunSpec): Scenario {
     workload: { ...base.workload, accounts: spec.accounts.length, durationMs: spec.durationMs },
     faults: { ...CALM_FAULTS, ...net, latencyMs: [...net.latencyMs], commitDelayMs: [...commitDelayMs] },
   };
+  if (spec.livenessBoundMs !== undefined) s.livenessBoundMs = spec.livenessBoundMs;
   delete s.maxDeliveryMs;
   if (spec.maxDeliveryMs !== undefined) s.maxDeliveryMs = spec.maxDeliveryMs;
   return s;
@@ -113,10 +116,17 @@ export function scenarioForSpec(spec: RunSpec): Scenario {
 export function runSpec(spec: RunSpec, opts: RunOptions = {}): RunResult {
   checkRunSpec(spec);
   const scenario = scenarioForSpec(spec);
-  return runWorld(scenario, spec.seed, opts, (world) => ({
-    workload: new WorkloadDriver(world, world.streams.get('workload'), scenario.workload, spec),
-    faults: new FaultScheduler(world, world.streams.get('faults'), scenario.faults, spec.faults),
-  }));
+  return runWorld(
+    scenario,
+    spec.seed,
+    opts,
+    (world) => ({
+      workload: new WorkloadDriver(world, world.streams.get('workload'), scenario.workload, spec),
+      faults: new FaultScheduler(world, world.streams.get('faults'), scenario.faults, spec.faults),
+    }),
+    // Each device's network draws are its own: dropping a device from a spec leaves the rest alone.
+    { netStreamPerDevice: true },
+  );
 }
 
 // ---------------------------------------------------------------- validation
@@ -151,6 +161,7 @@ export function checkRunSpec(spec: RunSpec): void {
   };
   time('durationMs', spec.durationMs);
   if (spec.maxDeliveryMs !== undefined) time('maxDeliveryMs', spec.maxDeliveryMs);
+  if (spec.livenessBoundMs !== undefined) time('livenessBoundMs', spec.livenessBoundMs);
   if (!Array.isArray(spec.accounts) || spec.accounts.length < 1) bad('accounts', 'must list at least one account');
   const accounts = new Set<string>();
   const devices = new Set<string>();
@@ -283,14 +294,14 @@ export function readReplayFile(file: string): ReplayFile {
   const o = json as Partial<ReplayFile>;
   const r: ReplayFile =
     o.format === 'synckey-replay/1'
-      ? { ...(o as ReplayFile) }
+      ? { ...(o as ReplayFile), bugs: o.bugs ?? [], store: o.store ?? 'memory' }
       : { format: 'synckey-replay/1', bugs: [], store: 'memory', spec: json as RunSpec };
   try {
     parseRunSpec(r.spec);
   } catch (e) {
     throw new Error(`--replay ${file}: ${(e as Error).message}`);
   }
-  for (const b of r.bugs ?? []) if (!PLANTED_BUGS.includes(b)) throw new Error(`--replay ${file}: unknown planted bug '${b}'`);
+  for (const b of r.bugs) if (!PLANTED_BUGS.includes(b)) throw new Error(`--replay ${file}: unknown planted bug '${b}'`);
   if (r.store !== 'memory' && r.store !== 'sqlite') throw new Error(`--replay ${file}: store must be memory or sqlite`);
   return r;
 }

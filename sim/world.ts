@@ -7,6 +7,7 @@ import type { ServerAction } from '../server/core/server-node.ts';
 import type { BugSet } from '../server/core/planted-bugs.ts';
 import { PATHS } from '../server/core/http-api.ts';
 import { CATEGORIES } from '../server/core/model.ts';
+import { Op } from '../server/wire/packet.ts';
 import { coreConfig } from '../server/core/config.ts';
 import type { Scenario } from '../scenarios/scenario.ts';
 import { AppInstance } from './app-instance.ts';
@@ -29,6 +30,8 @@ export interface WorldOptions {
   store: SimStore;
   bugs: BugSet;
   keepTrace: boolean;
+  /** Each device's network draws from its own stream (explicit runs; see SimNetwork). */
+  netStreamPerDevice?: boolean;
 }
 
 interface PendingReq {
@@ -76,7 +79,8 @@ export class World {
     this.q.now = SIM_EPOCH_MS;
     this.streams = new Streams(o.seed);
     this.trace = new Trace(o.keepTrace);
-    this.net = new SimNetwork(this.q, this.streams.get('net'), netFaults(o.scenario));
+    const perDevice = o.netStreamPerDevice ? (device: string) => this.streams.get(`net:${device}`) : undefined;
+    this.net = new SimNetwork(this.q, this.streams.get('net'), netFaults(o.scenario), perDevice);
     this.server = new ServerHost(this.q, this.streams.get('server'), o.store, o.scenario, o.bugs, (a) => this.serverOut(a));
     const core = coreConfig(o.scenario.core);
     const runMs = o.scenario.workload.durationMs + o.scenario.livenessBoundMs;
@@ -167,6 +171,12 @@ export class World {
       head.set(cat, at);
     }
     return head;
+  }
+
+  /** Per category, the retention floor: the highest pruned sequence value. */
+  floor(account: string): Map<number, number> {
+    const a = this.server.store.read({ kind: 'accountByName', userName: account });
+    return new Map(CATEGORIES.map((cat) => [cat, a?.floor[cat] ?? 0]));
   }
 
   /** The account's retained message log in server order (MsgIds). */
@@ -274,11 +284,12 @@ export class World {
     const dev = this.deviceByName(inst.device);
     switch (a.kind) {
       case 'http': {
+        if (inst.ghost && a.url.split('?')[0] === PATHS.manualauth) return this.retireGhost(inst);
         this.net.datagram(dev.name, 'up', 'http-req', () => {
           const node = this.server.node;
           if (!node) {
             // Connection refused: the client hears it after a round trip.
-            this.q.schedule(this.now + this.net.latency(), 'http-refused', dev.name, () => this.toClient(inst, (c) => c.httpFailed(a.req, this.now)));
+            this.q.schedule(this.now + this.net.latency(dev.name), 'http-refused', dev.name, () => this.toClient(inst, (c) => c.httpFailed(a.req, this.now)));
             return;
           }
           const id = this.nextServerId++;
@@ -307,6 +318,7 @@ export class World {
       case 'linkWrite': {
         const l = inst.links.get(a.link);
         if (!l) return;
+        if (inst.ghost && isPasswordAuth(a.bytes)) return this.retireGhost(inst);
         const bytes = Uint8Array.from(a.bytes);
         this.net.write(l.stream, 'up', bytes, (chunk) => {
           const node = this.server.node;
@@ -324,6 +336,19 @@ export class World {
         return;
       }
     }
+  }
+
+  /**
+   * A replaced instance whose session ended unseen (it expired before the
+   * replacement reached it) would log in again and replace its replacer: it
+   * is gone instead. The replacement took its credentials, as a reinstall does.
+   */
+  private retireGhost(inst: AppInstance): void {
+    const d = this.deviceByName(inst.device);
+    const i = d.ghosts.indexOf(inst);
+    if (i >= 0) d.ghosts.splice(i, 1);
+    this.note('ghost-gone', d.name, `#${inst.id} would log in again`);
+    this.bury(inst);
   }
 
   private serverLinkClosed(sid: number): void {
@@ -450,7 +475,7 @@ export class World {
     for (const [id, p] of this.sreqs) {
       this.sreqs.delete(id);
       if (typeof p === 'function') continue;
-      this.q.schedule(this.now + this.net.latency(), 'http-reset', p.inst.device, () => this.toClient(p.inst, (c) => c.httpFailed(p.creq, this.now)));
+      this.q.schedule(this.now + this.net.latency(p.inst.device), 'http-reset', p.inst.device, () => this.toClient(p.inst, (c) => c.httpFailed(p.creq, this.now)));
     }
   }
 
@@ -581,3 +606,16 @@ function netFaults(s: Scenario): NetFaults {
 }
 
 export { PATHS };
+
+/** A long-link auth (op 7) by password, which makes a new session (a resume names a Sid instead). */
+function isPasswordAuth(bytes: Uint8Array): boolean {
+  if (bytes.length < 16) return false;
+  const op = ((bytes[8]! << 24) | (bytes[9]! << 16) | (bytes[10]! << 8) | bytes[11]!) >>> 0;
+  if (op !== Op.Auth) return false;
+  try {
+    const body: unknown = JSON.parse(Buffer.from(bytes.subarray(16)).toString('utf8'));
+    return typeof body === 'object' && body !== null && 'Password' in body;
+  } catch {
+    return false;
+  }
+}

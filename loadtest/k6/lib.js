@@ -16,7 +16,11 @@ export const SEND_RATE = Math.max(0.01, Number(__ENV.SEND_RATE || 1));
 /** After the senders stop, receivers wait this long for the last messages (s). */
 export const DRAIN_S = Number(__ENV.DRAIN || 15);
 export const PASSWORD = __ENV.PASSWORD || 'k6-load-password';
-/** Prefix of account names, so that reruns against one server use fresh accounts. */
+/**
+ * Prefix of account names, so that reruns against one server use fresh accounts.
+ * The default is drawn in each init context (setup's and every VU's differ), so
+ * VUs take account names from setup()'s data, never from accountName().
+ */
 export const RUN_TAG = (__ENV.RUN_TAG || String(Date.now() % 1e8)).replace(/[^A-Za-z0-9]/g, '').slice(0, 10);
 export const CONTENT_BYTES = Math.max(48, Number(__ENV.CONTENT_BYTES || 100));
 
@@ -145,6 +149,7 @@ export class Audit {
     this.fins = new Map();
     /** @type {Set<number>} */
     this.msgIds = new Set();
+    this.settled = false;
   }
 
   /**
@@ -180,9 +185,12 @@ export class Audit {
   /**
    * Counts what never came: messages below each sender's total meant for this
    * account (or sent by it), and a sender whose fin never came as one.
+   * Counts once: later calls return 0.
    * @returns {number}
    */
   settle() {
+    if (this.settled) return 0;
+    this.settled = true;
     let lost = 0;
     for (let i = 0; i < this.accounts; i++) {
       const total = this.fins.get(i);
@@ -328,6 +336,7 @@ export function summaryFiles(script, data) {
     for (const [t, r] of Object.entries(/** @type {Record<string, {ok: boolean}>} */ (m.thresholds || {}))) if (!r.ok) failed.push(`${name} ${t}`);
   }
   const lines = [
+    `${script}: checks ${metric('checks', 'passes')} passed, ${metric('checks', 'fails')} failed`,
     `${script}: acked ${metric('messages_acked', 'count')}, delivered ${metric('messages_delivered', 'count')}, ` +
       `duplicated ${metric('messages_duplicated', 'count')}, missing ${metric('messages_missing', 'count')}, ` +
       `send failed ${metric('messages_send_failed', 'count')}`,

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { forgetSession } from '../../client/client-state.ts';
 import { PATHS } from '../../server/core/http-api.ts';
 import { PacketDecoder } from '../../server/wire/packet-decoder.ts';
-import { Op, decodeJsonBody } from '../../server/wire/packet.ts';
+import { ClientCore } from '../../client/client-core.ts';
+import { Op, decodeJsonBody, encodeJsonPacket } from '../../server/wire/packet.ts';
 import { Loopback, assertKeyMonotonic, eventsOf, sentPackets, type Peer } from './loopback.ts';
 
 const LINKS = ['tcp', 'ws'] as const;
@@ -453,4 +454,38 @@ describe.each(ALL)('the init/auth SyncKey (%s)', (transport) => {
     expect(eventsOf(b, 'resync')).toHaveLength(1);
     expect(b.core.inbox().map((m) => m.Content)).toEqual(['m3', 'm4']);
   });
+});
+
+describe('a login answered 1101 (superseded by a newer login of this device)', () => {
+  for (const transport of ALL) {
+    it(`${transport}: the core stops and reports sessionLost`, () => {
+      const actions: any[] = [];
+      const events: any[] = [];
+      const core = new ClientCore({
+        userName: 'alice',
+        password: 'pw',
+        deviceId: 'dev-a',
+        transport,
+        random: () => 0.5,
+        out: (a) => actions.push(a),
+        emit: (e) => events.push(e),
+      });
+      core.start(0);
+      const superseded = { BaseResponse: { Ret: 1101, ErrMsg: 'this login was superseded by a newer login of this device' } };
+      if (transport === 'http') {
+        const login = actions.find((a) => a.kind === 'http' && a.url.startsWith(PATHS.manualauth));
+        core.httpResponse(login.req, 200, JSON.stringify(superseded), 5);
+      } else {
+        const open = actions.find((a) => a.kind === 'linkOpen');
+        core.linkOpened(open.link, 1);
+        const write = actions.find((a) => a.kind === 'linkWrite');
+        const [auth] = new PacketDecoder().push(write.bytes).packets;
+        expect(auth!.op).toBe(Op.Auth);
+        expect((decodeJsonBody(auth!) as Record<string, unknown>)['ClientLoginId']).toMatch(/^dev-a-L/);
+        core.linkData(open.link, encodeJsonPacket(Op.AuthReply, auth!.seq, superseded), 5);
+      }
+      expect(events.filter((e) => e.kind === 'sessionLost').map((e) => e.ret)).toEqual([1101]);
+      expect(core.state).toBe('stopped');
+    });
+  }
 });
