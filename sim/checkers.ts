@@ -180,9 +180,11 @@ export class Checkers {
    * in the server's order. `log(account)` is the retained log, oldest first.
    */
   final(accountDevices: ReadonlyMap<string, string[]>, log: (account: string) => number[], members: (group: string) => string[]): void {
+    const retainedOf = new Map<string, Set<number>>();
     for (const [account, devices] of accountDevices) {
       const retained = log(account);
       const retainedSet = new Set(retained);
+      retainedOf.set(account, retainedSet);
       const first = retained.length ? retained[0]! : Infinity;
       for (const d of devices) {
         const v = this.view(d);
@@ -199,7 +201,7 @@ export class Checkers {
       if (r.msgId === undefined) continue;
       const recipients = r.to.startsWith('@@') ? members(r.to) : [r.fromUser, r.to];
       for (const account of new Set(recipients)) {
-        const retained = new Set(log(account));
+        const retained = retainedOf.get(account) ?? new Set(log(account));
         for (const d of accountDevices.get(account) ?? []) {
           const v = this.view(d);
           if (v.seen.has(r.msgId)) continue;

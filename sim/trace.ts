@@ -23,8 +23,10 @@ export class Trace {
   }
 
   /** One event: numbered, timed (ms since the run began), and who it touched. */
-  event(n: number, t: number, kind: string, who: string, detail?: string): void {
+  event(n: number, tExact: number, kind: string, who: string, detail?: string): void {
     this.count++;
+    // Microsecond resolution reads better than a double's full digits, and hashes the same every run.
+    const t = Math.round(tExact * 1000) / 1000;
     const text = detail === undefined ? `${n} ${t} ${kind} ${who}` : `${n} ${t} ${kind} ${who} ${detail}`;
     this.hash.update(text);
     this.hash.update('\n');

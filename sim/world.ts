@@ -489,19 +489,24 @@ export class World {
   cutLinks(d: Device): void {
     for (const inst of [d.current, ...d.ghosts]) {
       if (!inst) continue;
-      for (const [clink, l] of inst.links) {
-        inst.links.delete(clink);
-        this.slinks.delete(l.serverLink);
-        this.net.cut(
-          l.stream,
-          () => this.toClient(inst, (c) => c.linkClosed(clink, this.now)),
-          () => {
-            this.server.node?.linkClosed(l.serverLink);
-            this.server.settle();
-          },
-        );
-      }
+      for (const clink of [...inst.links.keys()]) this.cutLink(inst, clink);
     }
+  }
+
+  /** A link breaks: what is in flight is lost, and each end hears of it after a latency. */
+  private cutLink(inst: AppInstance, clink: number): void {
+    const l = inst.links.get(clink);
+    if (!l) return;
+    inst.links.delete(clink);
+    this.slinks.delete(l.serverLink);
+    this.net.cut(
+      l.stream,
+      () => this.toClient(inst, (c) => c.linkClosed(clink, this.now)),
+      () => {
+        this.server.node?.linkClosed(l.serverLink);
+        this.server.settle();
+      },
+    );
   }
 
   partition(d: Device, up: boolean, down: boolean): void {
@@ -536,19 +541,9 @@ export class World {
   }
 
   private resetLink(d: Device, inst: AppInstance, clink: number): void {
-    const l = inst.links.get(clink)!;
-    inst.links.delete(clink);
-    this.slinks.delete(l.serverLink);
     this.counters.resets++;
     this.note('link-reset', d.name);
-    this.net.cut(
-      l.stream,
-      () => this.toClient(inst, (c) => c.linkClosed(clink, this.now)),
-      () => {
-        this.server.node?.linkClosed(l.serverLink);
-        this.server.settle();
-      },
-    );
+    this.cutLink(inst, clink);
   }
 
   /** The liveness phase: every fault healed, the network calm, every app running. */

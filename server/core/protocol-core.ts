@@ -293,7 +293,7 @@ export class ProtocolCore {
     const messages: MessageItem[] = [];
     const contacts: ContactItem[] = [];
     let remaining = this.config.syncLimit;
-    let bytes = this.config.maxSyncReplyBytes;
+    const page = new PageBudget(this.config.maxSyncReplyBytes);
     let more = false;
     for (const cat of CATEGORIES) {
       const from = Math.max(key.get(cat) ?? 0, account.floor[cat]);
@@ -301,9 +301,7 @@ export class ProtocolCore {
       // A page ends at syncLimit items or at maxSyncReplyBytes, whichever comes first (always at least one item).
       let n = 0;
       while (n < items.length && n < remaining) {
-        const size = utf8Length(JSON.stringify(items[n]!.data)) + 1;
-        if (size > bytes && (n > 0 || bytes < this.config.maxSyncReplyBytes)) break;
-        bytes -= size;
+        if (!page.fits(items[n]!.data)) break;
         n++;
       }
       const taken = items.slice(0, n);
@@ -736,6 +734,47 @@ class Appender {
     }
     return out;
   }
+}
+
+/**
+ * The bytes of one sync page. Items are counted by a cheap upper bound of
+ * their encoded size until the bounds near the budget; from then on by their
+ * exact JSON size, so the common small page costs no extra encoding.
+ */
+class PageBudget {
+  private bound = 0;
+  private exact = -1;
+  private readonly taken: Array<MessageItem | ContactItem> = [];
+
+  constructor(private readonly max: number) {}
+
+  /** Take the item if it fits (the first item always does). */
+  fits(data: MessageItem | ContactItem): boolean {
+    const b = sizeBound(data);
+    if (this.exact < 0 && this.bound + b <= this.max) {
+      this.bound += b;
+      this.taken.push(data);
+      return true;
+    }
+    if (this.exact < 0) this.exact = this.taken.reduce((sum, d) => sum + encodedSize(d), 0);
+    const size = encodedSize(data);
+    if (this.exact + size > this.max && this.taken.length > 0) return false;
+    this.exact += size;
+    this.taken.push(data);
+    return true;
+  }
+}
+
+function encodedSize(data: MessageItem | ContactItem): number {
+  return utf8Length(JSON.stringify(data)) + 1;
+}
+
+/** At least the encoded size: JSON escaping grows a character to at most 6 bytes. */
+function sizeBound(data: MessageItem | ContactItem): number {
+  if ('Content' in data) return 6 * (data.Content.length + data.FromUserName.length + data.ToUserName.length + data.ClientMsgId.length) + 256;
+  let n = 6 * (data.UserName.length + data.NickName.length + data.RemarkName.length) + 256;
+  for (const m of data.MemberList) n += 6 * m.length + 3;
+  return n;
 }
 
 function withAccount(a: Account, seq: number, floor: PerCategory, itemCount: PerCategory, lastPrunedAt: number): Account {
