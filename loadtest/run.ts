@@ -573,13 +573,16 @@ class Run {
             `SEND_RATE=${k.sendRate}`,
             '-e',
             `SUMMARY_OUT=${summary}`,
+            // Seconds the scripts wait for the last deliveries: short, so a loss fails the thresholds, not the time bound.
+            '-e',
+            'DRAIN=5',
             '-e',
             `RUN_TAG=${this.tag}${script[0]}`,
             path.join(ROOT, 'loadtest/k6', script),
           ],
           { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] },
         );
-        const timer = setTimeout(() => child.kill('SIGKILL'), 10 * 60_000);
+        const timer = setTimeout(() => child.kill('SIGKILL'), 3 * 60_000);
         child.on('exit', (c) => {
           clearTimeout(timer);
           resolve(c);
