@@ -11,6 +11,7 @@ import type { Scenario } from '../scenarios/scenario.ts';
 import type { SimStoreKind } from './sim-store.ts';
 import { runJob, sweepJobs, type JobResult, type SweepSettings } from './sweep-job.ts';
 import { runPool } from './sweep-pool.ts';
+import { wholeNumber } from './cli-args.ts';
 import { replayMain } from './replay.ts';
 
 const DEFAULT_SEEDS = 10;
@@ -81,11 +82,7 @@ function parse(argv: string[]): Cli {
     process.stdout.write(HELP);
     process.exit(0);
   }
-  const int = (name: string, v: string | undefined, dflt: number, min: number): number => {
-    if (v === undefined) return dflt;
-    if (!/^[0-9]+$/.test(v) || Number(v) < min) throw new Error(`--${name} takes a whole number >= ${min}, got '${v}'`);
-    return Number(v);
-  };
+  const int = wholeNumber;
   if (values.store !== 'memory' && values.store !== 'sqlite') throw new Error(`--store takes memory or sqlite, got '${values.store}'`);
   const seed = int('seed', values.seed, 1, 0);
   const cli: Cli = {
@@ -138,7 +135,7 @@ async function main(): Promise<number> {
     return 2;
   }
   if (cli.replay !== undefined) {
-    return replayMain({ file: cli.replay, bugs: cli.bugs, ...(cli.trace !== undefined ? { trace: cli.trace } : {}), ...(cli.untilEvent !== undefined ? { untilEvent: cli.untilEvent } : {}) });
+    return replayMain({ file: cli.replay, bugs: cli.bugs, ...(cli.trace !== undefined ? { trace: cli.trace } : {}), ...(cli.untilEvent !== undefined ? { untilEvent: cli.untilEvent } : {}) }, () => performance.now());
   }
   const jobs = sweepJobs(
     cli.scenarios.map((x) => x.name),

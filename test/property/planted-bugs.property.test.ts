@@ -9,8 +9,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { PlantedBug } from '../../server/core/planted-bugs.ts';
 import { readReplayFile, runReplay, runSpec, type RunSpec } from '../../sim/run-spec.ts';
-import { runSpecArb } from './arbitraries.ts';
-import { checkSpecs, type SpecOutcome } from './spec-property.ts';
+import { runSpecArb } from '../../sim/property/arbitraries.ts';
+import { checkSpecs, type SpecOutcome } from '../../sim/property/spec-property.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const SEED = 20_261_126;

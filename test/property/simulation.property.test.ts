@@ -4,8 +4,8 @@
 // parameters and writes the shrunk run to .sim/failures/<name>.json, which
 // `npm run sim -- --replay <file>` runs again event for event.
 import { describe, expect, it } from 'vitest';
-import { runSpecArb } from './arbitraries.ts';
-import { checkSpecs } from './spec-property.ts';
+import { runSpecArb } from '../../sim/property/arbitraries.ts';
+import { checkSpecs } from '../../sim/property/spec-property.ts';
 
 /** The seed of the reproducible property; the second one draws a fresh seed each time. */
 const FIXED_SEED = 20_261_126;

@@ -7,11 +7,12 @@
 //      shrinking; the shrunk spec is written to .sim/failures/mutant-<bug>.json
 //      and replays with `npm run sim -- --replay <file>`.
 // Prints a table; exits 1 if a bug escaped either search.
+import { wholeNumber } from './cli-args.ts';
 import { parseArgs } from 'node:util';
 import { PLANTED_BUGS, parseBug, type PlantedBug } from '../server/core/planted-bugs.ts';
 import { SCENARIOS } from '../scenarios/index.ts';
-import { runSpecArb } from '../test/property/arbitraries.ts';
-import { checkSpecs, type SpecFailure } from '../test/property/spec-property.ts';
+import { runSpecArb } from './property/arbitraries.ts';
+import { checkSpecs, type SpecFailure } from './property/spec-property.ts';
 import { replayCommand } from './run-spec.ts';
 import { runScenario } from './run.ts';
 
@@ -63,11 +64,7 @@ function parse(argv: string[]): Options {
     process.stdout.write(HELP);
     process.exit(0);
   }
-  const int = (name: string, v: string | undefined, dflt: number, min: number): number => {
-    if (v === undefined) return dflt;
-    if (!/^[0-9]+$/.test(v) || Number(v) < min) throw new Error(`--${name} takes a whole number >= ${min}, got '${v}'`);
-    return Number(v);
-  };
+  const int = wholeNumber;
   return {
     bugs: values.bug ? values.bug.map(parseBug) : [...PLANTED_BUGS],
     seeds: int('seeds', values.seeds, 10, 1),

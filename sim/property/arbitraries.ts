@@ -12,7 +12,7 @@
 import fc from 'fast-check';
 import type { ClientTransport } from '../../client/client-core.ts';
 import { SCENARIOS, scenarioByName } from '../../scenarios/index.ts';
-import { deviceName, type FaultSpec, type RunSpec, type RunSpecGroup, type UserOp } from '../../sim/run-spec.ts';
+import { deviceName, type FaultSpec, type RunSpec, type RunSpecGroup, type UserOp } from '../run-spec.ts';
 
 export interface SpecLimits {
   /** Scenarios whose server config a spec may take (default: all). */

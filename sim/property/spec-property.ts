@@ -5,9 +5,9 @@
 import path from 'node:path';
 import fc from 'fast-check';
 import type { PlantedBug } from '../../server/core/planted-bugs.ts';
-import { replayCommand, replayOf, runSpec, specSize, writeReplayFile, type RunSpec } from '../../sim/run-spec.ts';
-import type { RunResult } from '../../sim/run.ts';
-import type { SimStoreKind } from '../../sim/sim-store.ts';
+import { replayCommand, replayOf, runSpec, specSize, writeReplayFile, type RunSpec } from '../run-spec.ts';
+import type { RunResult } from '../run.ts';
+import type { SimStoreKind } from '../sim-store.ts';
 
 /** Where failing specs go (gitignored). */
 export const FAILURE_DIR = '.sim/failures';
