@@ -3,7 +3,7 @@
 //   1. a seed sweep over the default scenarios (seed 1 of every scenario, then
 //      seed 2, ...) until the first failing run, bounded;
 //   2. the simulation property over generated RunSpecs with the bug on
-//      (test/property/) until its first failure, bounded, then fast-check's
+//      (sim/property/) until its first failure, bounded, then fast-check's
 //      shrinking; the shrunk spec is written to .sim/failures/mutant-<bug>.json
 //      and replays with `npm run sim -- --replay <file>`.
 // Prints a table; exits 1 if a bug escaped either search.

@@ -65,6 +65,12 @@ export class TcpTransport {
   write(id: number, bytes: Uint8Array): void {
     const c = this.conns.get(id);
     if (!c || c.closing) return;
+    // A flush answers and notifies many links at once: cork so that a link's
+    // packets of one tick leave in one writev instead of one syscall each.
+    if (c.socket.writableCorked === 0) {
+      c.socket.cork();
+      process.nextTick(() => c.socket.uncork());
+    }
     c.socket.write(bytes);
     if (c.socket.writableLength > this.o.writeLimit) {
       this.stats.overflowClosed++;
