@@ -8,6 +8,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Account, DedupRecord, Device, Group, LogItem, Remark, Session, SessionState } from '../core/model.ts';
 import type { Store } from './store.ts';
+import { RecordCache } from './record-cache.ts';
 import type { Read, ReadResult, Write } from './store-ops.ts';
 
 /** The schema this code writes, kept in `PRAGMA user_version`. */
@@ -156,6 +157,8 @@ export class SqliteStore implements Store {
   readonly path: string;
   private readonly db: Database.Database;
 
+  /** The hot records, written through; emptied by a rollback. */
+  private readonly cache: RecordCache;
   private readonly sBegin: Database.Statement<[]>;
   private readonly sCommit: Database.Statement<[]>;
   private readonly sRollback: Database.Statement<[]>;
@@ -212,6 +215,7 @@ export class SqliteStore implements Store {
 
   private constructor(db: Database.Database, file: string) {
     this.db = db;
+    this.cache = new RecordCache();
     this.path = file;
 
     this.sBegin = db.prepare('BEGIN IMMEDIATE');
@@ -326,6 +330,7 @@ export class SqliteStore implements Store {
   rollback(): void {
     this.assertTx();
     this.sRollback.run();
+    this.cache.clear();
   }
 
   close(): void {
@@ -339,22 +344,39 @@ export class SqliteStore implements Store {
   }
 
   private readAny(r: Read): ReadResult[Read['kind']] {
+    const c = this.cache;
     switch (r.kind) {
       case 'account': {
+        const hit = c.account(r.uin);
+        if (hit) return hit;
         const row = this.sAccount.get(r.uin);
-        return row && toAccount(row);
+        const a = row && toAccount(row);
+        if (a) c.putAccount(a);
+        return a;
       }
       case 'accountByName': {
+        const hit = c.accountByName(r.userName);
+        if (hit) return hit;
         const row = this.sAccountByName.get(r.userName);
-        return row && toAccount(row);
+        const a = row && toAccount(row);
+        if (a) c.putAccount(a);
+        return a;
       }
       case 'session': {
+        const hit = c.session(r.sid);
+        if (hit) return hit;
         const row = this.sSession.get(r.sid);
-        return row && toSession(row);
+        const s = row && toSession(row);
+        if (s) c.putSession(s);
+        return s;
       }
       case 'device': {
+        const hit = c.device(r.uin, r.deviceId);
+        if (hit) return hit;
         const row = this.sDevice.get(r.uin, r.deviceId);
-        return row && toDevice(row);
+        const d = row && toDevice(row);
+        if (d) c.putDevice(d);
+        return d;
       }
       case 'devicesOf':
         return this.sDevicesOf.all(r.uin).map(toDevice);
@@ -376,8 +398,13 @@ export class SqliteStore implements Store {
           .all(uin, category, r.afterSeq, r.limit)
           .map((row) => ({ uin, category, seq: row[0], createdAt: row[1], data: JSON.parse(row[2]) }) as LogItem);
       }
-      case 'meta':
-        return this.sMeta.get(r.name) ?? 0;
+      case 'meta': {
+        const hit = c.metaValue(r.name);
+        if (hit !== undefined) return hit;
+        const v = this.sMeta.get(r.name) ?? 0;
+        c.putMeta(r.name, v);
+        return v;
+      }
     }
   }
 
@@ -403,16 +430,19 @@ export class SqliteStore implements Store {
           a.itemCount[2],
           a.lastPrunedAt,
         );
+        this.cache.putAccount(a);
         return;
       }
       case 'putSession': {
         const s = w.session;
         this.sPutSession.run(s.sid, s.uin, s.deviceId, s.state, s.skey, s.prevSkey, s.skeyAt, s.createdAt, s.loginId);
+        this.cache.putSession(s);
         return;
       }
       case 'putDevice': {
         const d = w.device;
         this.sPutDevice.run(d.uin, d.deviceId, d.sid, d.acked[1], d.acked[2], d.createdAt, d.lastSeenAt);
+        this.cache.putDevice(d);
         return;
       }
       case 'putDedup': {
@@ -458,6 +488,7 @@ export class SqliteStore implements Store {
         return;
       case 'setMeta':
         this.sSetMeta.run(w.name, w.value);
+        this.cache.putMeta(w.name, w.value);
         return;
     }
   }
