@@ -50,6 +50,42 @@ interface Auth {
   account: Account;
 }
 
+export interface OkReply {
+  BaseResponse: BaseResponse;
+}
+
+/** manualauth, and long-link auth (op 8 adds HeartbeatSec). */
+export interface LoginReply {
+  BaseResponse: BaseResponse;
+  Uin: number;
+  Sid: string;
+  Skey: string;
+  SyncKey: SyncKeyJson;
+}
+
+export interface InitReply {
+  BaseResponse: BaseResponse;
+  User: { Uin: number; UserName: string; NickName: string };
+  Count: number;
+  ContactList: ContactItem[];
+  SyncKey: SyncKeyJson;
+  SKey: string;
+  SystemTime: number;
+}
+
+export interface SendReply {
+  BaseResponse: BaseResponse;
+  MsgID: number;
+  LocalID: string;
+}
+
+export interface ChatRoomReply {
+  BaseResponse: BaseResponse;
+  ChatRoomName: string;
+  MemberCount: number;
+  MemberList: Array<{ UserName: string; NickName: string }>;
+}
+
 export interface SyncReply {
   BaseResponse: BaseResponse;
   AddMsgCount: number;
@@ -129,14 +165,11 @@ export class ProtocolCore {
   }
 
   /** manualauth, and long-link auth by password: a device login. */
-  *login(
-    body: unknown,
-    now: number,
-  ): Step<Plan<{ BaseResponse: BaseResponse; Uin: number; Sid: string; Skey: string; SyncKey: SyncKeyJson } | ErrorReply>> {
+  *login(body: unknown, now: number): Step<Plan<LoginReply | ErrorReply>> {
     return yield* guard(this.loginStep(body, now));
   }
 
-  private *loginStep(body: unknown, now: number): Step<Plan<any>> {
+  private *loginStep(body: unknown, now: number): Step<Plan<LoginReply | ErrorReply>> {
     const b = obj(body, 'request body');
     const userName = str(b, 'UserName', { max: 32, pattern: USER_NAME_RE, patternText: '[A-Za-z0-9_-]{1,32}' });
     const password = str(b, 'Password', { min: 1, max: 128 });
@@ -195,11 +228,11 @@ export class ProtocolCore {
   }
 
   /** Long-link auth by an existing session: `{Uin, Sid, DeviceID}`. */
-  *resume(body: unknown, now: number): Step<Plan<any>> {
+  *resume(body: unknown, now: number): Step<Plan<LoginReply | ErrorReply>> {
     return yield* guard(this.resumeStep(body, now));
   }
 
-  private *resumeStep(body: unknown, now: number): Step<Plan<any>> {
+  private *resumeStep(body: unknown, now: number): Step<Plan<LoginReply | ErrorReply>> {
     const b = obj(body, 'request body');
     const uin = int(b, 'Uin', 1, 0xffffffff);
     const sid = str(b, 'Sid', { max: 64 });
@@ -217,17 +250,17 @@ export class ProtocolCore {
   }
 
   /** A long link's heartbeat: the device is alive (its session neither expires nor stops holding retention). */
-  *heartbeat(caller: Caller, now: number): Step<Plan<{ BaseResponse: BaseResponse } | ErrorReply>> {
+  *heartbeat(caller: Caller, now: number): Step<Plan<OkReply | ErrorReply>> {
     const auth = yield* this.authenticate(caller, now);
     if ('BaseResponse' in auth) return { writes: [], effects: [], reply: auth };
     return plan(this.touch(auth.device, now, auth.device.acked), { BaseResponse: OK });
   }
 
-  *logout(caller: Caller, now: number): Step<Plan<{ BaseResponse: BaseResponse } | ErrorReply>> {
+  *logout(caller: Caller, now: number): Step<Plan<OkReply | ErrorReply>> {
     return yield* guard(this.logoutStep(caller, now));
   }
 
-  private *logoutStep(caller: Caller, now: number): Step<Plan<any>> {
+  private *logoutStep(caller: Caller, now: number): Step<Plan<OkReply | ErrorReply>> {
     const auth = yield* this.authenticate(caller, now);
     if ('BaseResponse' in auth) return { writes: [], effects: [], reply: auth };
     const { session, device } = auth;
@@ -243,11 +276,11 @@ export class ProtocolCore {
 
   // ---- init and sync ----
 
-  *init(caller: Caller, now: number): Step<Plan<any>> {
+  *init(caller: Caller, now: number): Step<Plan<InitReply | ErrorReply>> {
     return yield* guard(this.initStep(caller, now));
   }
 
-  private *initStep(caller: Caller, now: number): Step<Plan<any>> {
+  private *initStep(caller: Caller, now: number): Step<Plan<InitReply | ErrorReply>> {
     const auth = yield* this.authenticate(caller, now);
     if ('BaseResponse' in auth) return { writes: [], effects: [], reply: auth };
     const { account, device } = auth;
@@ -386,11 +419,11 @@ export class ProtocolCore {
   // ---- sending ----
 
   /** webwxsendmsg `{BaseRequest, Msg}`, or the long link's send `Msg`. */
-  *send(caller: Caller, msg: unknown, now: number): Step<Plan<{ BaseResponse: BaseResponse; MsgID: number; LocalID: string } | ErrorReply>> {
+  *send(caller: Caller, msg: unknown, now: number): Step<Plan<SendReply | ErrorReply>> {
     return yield* guard(this.sendStep(caller, msg, now));
   }
 
-  private *sendStep(caller: Caller, msgIn: unknown, now: number): Step<Plan<any>> {
+  private *sendStep(caller: Caller, msgIn: unknown, now: number): Step<Plan<SendReply | ErrorReply>> {
     const auth = yield* this.authenticate(caller, now);
     if ('BaseResponse' in auth) return { writes: [], effects: [], reply: auth };
     const m = obj(msgIn, 'Msg');
@@ -483,11 +516,11 @@ export class ProtocolCore {
 
   // ---- groups and contacts ----
 
-  *createChatRoom(caller: Caller, body: unknown, now: number): Step<Plan<any>> {
+  *createChatRoom(caller: Caller, body: unknown, now: number): Step<Plan<ChatRoomReply | ErrorReply>> {
     return yield* guard(this.createChatRoomStep(caller, body, now));
   }
 
-  private *createChatRoomStep(caller: Caller, body: unknown, now: number): Step<Plan<any>> {
+  private *createChatRoomStep(caller: Caller, body: unknown, now: number): Step<Plan<ChatRoomReply | ErrorReply>> {
     const auth = yield* this.authenticate(caller, now);
     if ('BaseResponse' in auth) return { writes: [], effects: [], reply: auth };
     const b = obj(body, 'request body');
@@ -538,11 +571,11 @@ export class ProtocolCore {
   }
 
   /** webwxoplog CmdId 2: a remark that syncs to the user's other devices (key 2). */
-  *oplog(caller: Caller, body: unknown, now: number): Step<Plan<any>> {
+  *oplog(caller: Caller, body: unknown, now: number): Step<Plan<OkReply | ErrorReply>> {
     return yield* guard(this.oplogStep(caller, body, now));
   }
 
-  private *oplogStep(caller: Caller, body: unknown, now: number): Step<Plan<any>> {
+  private *oplogStep(caller: Caller, body: unknown, now: number): Step<Plan<OkReply | ErrorReply>> {
     const auth = yield* this.authenticate(caller, now);
     if ('BaseResponse' in auth) return { writes: [], effects: [], reply: auth };
     const b = obj(body, 'request body');

@@ -239,14 +239,13 @@ export class ServerNode {
     link.state = 'authing';
     const bySid = isObj(body) && body['Sid'] !== undefined;
     const step = bySid ? this.core.resume(body, now) : this.core.login(body, now);
-    this.runner.submit(step, (r) => {
+    this.runner.submit(step, (reply) => {
       if (link.state !== 'authing') return;
-      const reply = r as { BaseResponse: { Ret: number; ErrMsg: string }; Uin?: number; Sid?: string };
-      if (reply.BaseResponse.Ret !== Ret.Ok) {
+      if (!('Sid' in reply)) {
         this.write(link, encodeJsonPacket(Op.AuthReply, seq, reply));
         return this.disconnect(link, reply.BaseResponse.Ret, reply.BaseResponse.ErrMsg);
       }
-      const uin = reply.Uin!;
+      const uin = reply.Uin;
       const mine = this.linksByUin.get(uin);
       // A device has one link: its newer one closes the old.
       const deviceId = (body as Record<string, unknown>)['DeviceID'] as string;
@@ -260,7 +259,7 @@ export class ServerNode {
       link.state = 'open';
       link.lastTouchAt = now;
       link.uin = uin;
-      link.sid = reply.Sid!;
+      link.sid = reply.Sid;
       link.deviceId = deviceId;
       let set = this.linksByUin.get(uin);
       if (!set) this.linksByUin.set(uin, (set = new Set()));
