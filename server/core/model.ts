@@ -52,6 +52,11 @@ export interface Device {
   deviceId: string;
   /** The current session of this device ('' once logged out). */
   sid: string;
+  /**
+   * The session before it, kept so that its requests hear 1101 (replaced);
+   * the one before that is deleted, so a device holds at most two sessions.
+   */
+  prevSid: string;
   /** Acknowledged position per category: what the device last presented. */
   acked: PerCategory;
   createdAt: number;

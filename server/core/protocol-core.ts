@@ -192,9 +192,9 @@ export class ProtocolCore {
     if (loginId !== '' && prev) {
       // A late duplicate of a login whose session a newer login (or a logout) has since
       // ended must not replace the newer session: it is told it was replaced.
+      // This login already made a session that is no longer the device's: a newer login superseded it.
       const made = ((yield { kind: 'dedup', uin: account.uin, clientMsgId: loginDedupKey(deviceId, loginId) }) as ReadResult['dedup']);
-      const old = made && made.localId !== prev.sid ? ((yield { kind: 'session', sid: made.localId }) as ReadResult['session']) : undefined;
-      if (old && old.state !== 'active') return fail(Ret.SessionReplaced, 'this login was superseded by a newer login of this device');
+      if (made && made.localId !== prev.sid) return fail(Ret.SessionReplaced, 'this login was superseded by a newer login of this device');
     }
     const live = devices.filter((d) => d.deviceId !== deviceId && this.isLive(d, now));
     if (live.length >= this.config.maxDevicesPerAccount) {
@@ -212,9 +212,11 @@ export class ProtocolCore {
     const sid = this.newSid();
     const skey = this.newSkey();
     const session: Session = { sid, uin: account.uin, deviceId, state: 'active', skey, prevSkey: '', skeyAt: now, createdAt: now, loginId };
+    // A device keeps its current session and the one before (whose requests hear 1101); older ones go.
     const device: Device = prev
-      ? { ...prev, sid, lastSeenAt: now }
-      : { uin: account.uin, deviceId, sid, acked: perCategory(), createdAt: now, lastSeenAt: now };
+      ? { ...prev, sid, prevSid: prev.sid !== '' ? prev.sid : prev.prevSid, lastSeenAt: now }
+      : { uin: account.uin, deviceId, sid, prevSid: '', acked: perCategory(), createdAt: now, lastSeenAt: now };
+    if (prev && prev.sid !== '' && prev.prevSid !== '') writes.push({ kind: 'deleteSession', sid: prev.prevSid });
     writes.push({ kind: 'putSession', session }, { kind: 'putDevice', device });
     if (loginId !== '') {
       // Which session this login made, for its late duplicates (kept as long as send dedup records).
@@ -267,7 +269,8 @@ export class ProtocolCore {
     return {
       writes: [
         { kind: 'putSession', session: { ...session, state: 'loggedout' } },
-        { kind: 'putDevice', device: { ...device, sid: '', lastSeenAt: now } },
+        { kind: 'putDevice', device: { ...device, sid: '', prevSid: session.sid, lastSeenAt: now } },
+        ...(device.prevSid !== '' ? [{ kind: 'deleteSession' as const, sid: device.prevSid }] : []),
       ],
       effects: [{ kind: 'sessionEnded', sid: session.sid, uin: session.uin, ret: Ret.SessionReplaced }],
       reply: { BaseResponse: OK },
@@ -667,7 +670,7 @@ export class ProtocolCore {
     const ackMoved = acked[1] !== device.acked[1] || acked[2] !== device.acked[2];
     const stale = now - device.lastSeenAt >= this.config.lastSeenGranularityMs;
     if (!ackMoved && !stale) return [];
-    const d: Device = { uin: device.uin, deviceId: device.deviceId, sid: device.sid, acked, createdAt: device.createdAt, lastSeenAt: stale ? now : device.lastSeenAt };
+    const d: Device = { uin: device.uin, deviceId: device.deviceId, sid: device.sid, prevSid: device.prevSid, acked, createdAt: device.createdAt, lastSeenAt: stale ? now : device.lastSeenAt };
     return [{ kind: 'putDevice', device: d }];
   }
 

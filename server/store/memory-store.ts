@@ -164,6 +164,13 @@ export class MemoryStore implements Store {
         this.undoableSet(this.sessions, s.sid, s);
         return;
       }
+      case 'deleteSession': {
+        const prev = this.sessions.get(w.sid);
+        if (!prev) return;
+        this.sessions.delete(w.sid);
+        this.undo.push(() => void this.sessions.set(w.sid, prev));
+        return;
+      }
       case 'putDevice': {
         const d = this.frozen(w.device);
         this.undoableSet(inner(this.devices, d.uin), d.deviceId, d);

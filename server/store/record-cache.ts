@@ -46,6 +46,10 @@ export class RecordCache {
     this.sessions.set(s.sid, s);
   }
 
+  deleteSession(sid: string): void {
+    this.sessions.delete(sid);
+  }
+
   device(uin: number, deviceId: string): Device | undefined {
     return this.count(this.devices.get(deviceKey(uin, deviceId)));
   }

@@ -56,6 +56,7 @@ CREATE TABLE devices (
   acked2 INTEGER NOT NULL,
   created_at INTEGER NOT NULL,
   last_seen_at INTEGER NOT NULL,
+  prev_sid TEXT NOT NULL,
   PRIMARY KEY (uin, device_id)
 );
 CREATE TABLE dedup (
@@ -138,6 +139,7 @@ type DeviceRow = [
   acked2: number,
   createdAt: number,
   lastSeenAt: number,
+  prevSid: string,
 ];
 type DedupRow = [uin: number, clientMsgId: string, msgId: number, localId: string, createdAt: number];
 type GroupRow = [userName: string, topic: string, ownerUin: number, members: string, seq: number, createdAt: number];
@@ -147,7 +149,7 @@ type ItemRow = [seq: number, createdAt: number, data: string];
 const ACCOUNT_COLS =
   'uin, user_name, nick_name, password_hash, created_at, seq, floor1, floor2, count1, count2, last_pruned_at';
 const SESSION_COLS = 'sid, uin, device_id, state, skey, prev_skey, skey_at, created_at, login_id';
-const DEVICE_COLS = 'uin, device_id, sid, acked1, acked2, created_at, last_seen_at';
+const DEVICE_COLS = 'uin, device_id, sid, acked1, acked2, created_at, last_seen_at, prev_sid';
 const GROUP_COLS = 'user_name, topic, owner_uin, members, seq, created_at';
 
 export class SqliteStore implements Store {
@@ -189,6 +191,7 @@ export class SqliteStore implements Store {
   private readonly sPruneItems: Database.Statement<[number, number, number]>;
   private readonly sPruneDedup: Database.Statement<[number, number]>;
   private readonly sSetMeta: Database.Statement<[string, number]>;
+  private readonly sDeleteSession: Database.Statement<[string]>;
 
   /** Opens (and creates, or migrates) the store at `file`; ':memory:' for a throwaway one. */
   static open(file: string, opts: SqliteStoreOptions = {}): SqliteStore {
@@ -269,9 +272,10 @@ export class SqliteStore implements Store {
          created_at = excluded.created_at, login_id = excluded.login_id`,
     );
     this.sPutDevice = db.prepare(
-      `INSERT INTO devices (${DEVICE_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO devices (${DEVICE_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (uin, device_id) DO UPDATE SET sid = excluded.sid, acked1 = excluded.acked1,
-         acked2 = excluded.acked2, created_at = excluded.created_at, last_seen_at = excluded.last_seen_at`,
+         acked2 = excluded.acked2, created_at = excluded.created_at, last_seen_at = excluded.last_seen_at,
+         prev_sid = excluded.prev_sid`,
     );
     this.sPutDedup = db.prepare(
       `INSERT INTO dedup (uin, client_msg_id, msg_id, local_id, created_at) VALUES (?, ?, ?, ?, ?)
@@ -301,6 +305,7 @@ export class SqliteStore implements Store {
     );
     this.sPruneItems = db.prepare('DELETE FROM items WHERE uin = ? AND category = ? AND seq <= ?');
     this.sPruneDedup = db.prepare('DELETE FROM dedup WHERE uin = ? AND created_at < ?');
+    this.sDeleteSession = db.prepare('DELETE FROM sessions WHERE sid = ?');
     this.sSetMeta = db.prepare(
       'INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
     );
@@ -441,7 +446,7 @@ export class SqliteStore implements Store {
       }
       case 'putDevice': {
         const d = w.device;
-        this.sPutDevice.run(d.uin, d.deviceId, d.sid, d.acked[1], d.acked[2], d.createdAt, d.lastSeenAt);
+        this.sPutDevice.run(d.uin, d.deviceId, d.sid, d.acked[1], d.acked[2], d.createdAt, d.lastSeenAt, d.prevSid);
         this.cache.putDevice(d);
         return;
       }
@@ -485,6 +490,10 @@ export class SqliteStore implements Store {
         return;
       case 'pruneDedup':
         this.sPruneDedup.run(w.uin, w.before);
+        return;
+      case 'deleteSession':
+        this.sDeleteSession.run(w.sid);
+        this.cache.deleteSession(w.sid);
         return;
       case 'setMeta':
         this.sSetMeta.run(w.name, w.value);
@@ -554,7 +563,7 @@ function toSession(r: SessionRow): Session {
 }
 
 function toDevice(r: DeviceRow): Device {
-  return { uin: r[0], deviceId: r[1], sid: r[2], acked: { 1: r[3], 2: r[4] }, createdAt: r[5], lastSeenAt: r[6] };
+  return { uin: r[0], deviceId: r[1], sid: r[2], acked: { 1: r[3], 2: r[4] }, createdAt: r[5], lastSeenAt: r[6], prevSid: r[7] };
 }
 
 function toDedup(r: DedupRow): DedupRecord {

@@ -46,6 +46,8 @@ export interface ReadResult {
 export type Write =
   | { kind: 'putAccount'; account: Account }
   | { kind: 'putSession'; session: Session }
+  /** Forget a session that ended two logins ago (its Sid then answers 1100, unknown). */
+  | { kind: 'deleteSession'; sid: string }
   | { kind: 'putDevice'; device: Device }
   | { kind: 'putDedup'; dedup: DedupRecord }
   | { kind: 'putGroup'; group: Group }

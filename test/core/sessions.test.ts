@@ -172,3 +172,26 @@ describe.each(STORES)('sessions (%s)', (store) => {
     expect(h.login('alice', a.deviceId).sid).toBeTruthy();
   });
 });
+
+describe.each(STORES)('session records are bounded (%s)', (store) => {
+  const harness = useHarness();
+
+  it('a device keeps its current and previous session; older ones are deleted (their Sid is then unknown, 1100)', () => {
+    const h = harness({ store });
+    h.register('dora');
+    const first = h.login('dora', 'dora-phone');
+    const second = h.login('dora', 'dora-phone');
+    const third = h.login('dora', 'dora-phone');
+    expect(h.sync(third).BaseResponse.Ret).toBe(0);
+    expect(h.sync(second).BaseResponse.Ret).toBe(1101);
+    expect(h.sync(first).BaseResponse.Ret).toBe(1100);
+    expect(h.store.read({ kind: 'session', sid: first.sid })).toBeUndefined();
+    expect(h.store.read({ kind: 'session', sid: second.sid })?.state).toBe('replaced');
+    expect(h.deviceRecord(third)).toMatchObject({ sid: third.sid, prevSid: second.sid });
+    // Logout keeps the logged-out session as the previous one and drops the one before.
+    expect(h.logout(third).BaseResponse.Ret).toBe(0);
+    expect(h.store.read({ kind: 'session', sid: second.sid })).toBeUndefined();
+    expect(h.sync(third).BaseResponse.Ret).toBe(1101);
+    expect(h.deviceRecord(third)).toMatchObject({ sid: '', prevSid: third.sid });
+  });
+});

@@ -35,9 +35,12 @@ interface ServerModel {
   /** Chat room name → member names in join order. */
   groups: Map<string, string[]>;
   /** Device (account#slot) → its current session (a login number) and acknowledged position. */
-  devices: Map<string, { session: number; acked: Key }>;
-  /** Login number → whether that session is still the device's active one. */
-  sessions: Map<number, 'active' | 'replaced'>;
+  devices: Map<string, { session: number; prev?: number; acked: Key }>;
+  /**
+   * Login number → the device's active session, the one before it (replaced:
+   * 1101), or an older one the server deleted (unknown: 1100).
+   */
+  sessions: Map<number, 'active' | 'replaced' | 'deleted'>;
   /** (account, ClientMsgId) → MsgID. */
   dedup: Map<string, number>;
   /** (device, ClientLoginId) → the login number it made. */
@@ -52,7 +55,7 @@ interface ClientDev {
   key: Key;
   olderKeys: Key[];
   /** Sessions of this device that a newer login replaced. */
-  stale: Array<{ sid: string; skey: string }>;
+  stale: Array<{ n: number; sid: string; skey: string }>;
   /** The ClientLoginIds of its login attempts, oldest first (a retry repeats one). */
   loginIds: string[];
 }
@@ -146,9 +149,10 @@ function expectRet(body: any, ret: number, what: string): void {
   expect(body.BaseResponse?.Ret, `${what}: Ret (${body.BaseResponse?.ErrMsg ?? ''})`).toBe(ret);
 }
 
-/** An authenticated command's session: 1101 if a newer login replaced it, else undefined. */
-function sessionRet(m: Model, c: ClientDev): number | undefined {
-  return m.server.sessions.get(c.session!.n) === 'active' ? undefined : 1101;
+/** An authenticated command's session: 1101 if a newer login replaced it, 1100 once deleted, else undefined. */
+function sessionRet(m: Model, c: ClientDev, n = c.session!.n): number | undefined {
+  const state = m.server.sessions.get(n);
+  return state === 'active' ? undefined : state === 'replaced' ? 1101 : 1100;
 }
 
 function base(c: ClientDev, s = c.session!): Record<string, unknown> {
@@ -227,10 +231,11 @@ class Login implements Cmd {
       } else {
         const n = ++m.logins;
         if (dev) s.sessions.set(dev.session, 'replaced');
+        if (dev?.prev !== undefined) s.sessions.set(dev.prev, 'deleted');
         s.sessions.set(n, 'active');
         s.logins.set(`${key}\u0000${loginId}`, n);
         const acked = dev ? dev.acked : { 1: 0, 2: 0 };
-        s.devices.set(key, { session: n, acked });
+        s.devices.set(key, dev ? { session: n, prev: dev.session, acked } : { session: n, acked });
         expected = { ret: 0, n, acked: { ...acked }, uin: account.uin };
       }
     }
@@ -248,7 +253,7 @@ class Login implements Cmd {
           expect(b.Sid, `${this} gets the session that login made`).toBe(client.session.sid);
           return;
         }
-        if (client.session) client.stale.push({ sid: client.session.sid, skey: client.session.skey });
+        if (client.session) client.stale.push({ n: client.session.n, sid: client.session.sid, skey: client.session.skey });
         client.session = { n: expected.n!, sid: b.Sid, skey: b.Skey };
         // A new session starts from the answered key, as a client that merges by maximum does.
         client.key = { 1: Math.max(client.key[1], expected.acked![1]), 2: Math.max(client.key[2], expected.acked![2]) };
@@ -425,7 +430,7 @@ class Sync implements Cmd {
     const session = 'staleSession' in p ? c.stale[p.staleSession % c.stale.length]! : c.session!;
     const s = m.server;
     let expected: { ret: number; msgIds?: number[]; contacts?: number; key?: Key; more?: boolean };
-    const replaced = 'staleSession' in p ? 1101 : sessionRet(m, c);
+    const replaced = sessionRet(m, c, session.n);
     if (replaced) expected = { ret: replaced };
     else {
       const a = s.accounts.get(this.name)!;
@@ -447,7 +452,7 @@ class Sync implements Cmd {
       dev.acked = { 1: Math.max(dev.acked[1], key[1]), 2: Math.max(dev.acked[2], key[2]) };
       expected = { ret: 0, msgIds, contacts, key: newKey, more };
     }
-    const req = h.post('webwxsync', { BaseRequest: base(c, { n: 0, ...session }), SyncKey: keyJson(key), rr: -1 });
+    const req = h.post('webwxsync', { BaseRequest: base(c, session), SyncKey: keyJson(key), rr: -1 });
     const current = 'current' in p;
     m.pending.push({
       req,

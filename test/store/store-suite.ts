@@ -75,6 +75,7 @@ export function device(uin: number, deviceId: string, over: Partial<Device> = {}
     acked: { 1: 0, 2: 0 },
     createdAt: T0,
     lastSeenAt: T0,
+    prevSid: '',
     ...over,
   };
 }
@@ -220,6 +221,9 @@ function modelApply(m: Model, w: Write): void {
       return;
     case 'putSession':
       m.sessions.set(w.session.sid, w.session);
+      return;
+    case 'deleteSession':
+      m.sessions.delete(w.sid);
       return;
     case 'putDevice':
       m.devices.set(`${w.device.uin} ${w.device.deviceId}`, w.device);
@@ -510,6 +514,14 @@ export function runStoreSuite(name: string, make: () => StoreHarness): void {
         commitTx(store, [{ kind: 'putSession', session: out }]);
         expect(store.read({ kind: 'session', sid: s.sid })).toEqual(out);
         expect(store.read({ kind: 'session', sid: 'other' })).toBeUndefined();
+        // Deleting forgets it; a rollback of a delete brings it back.
+        store.begin();
+        store.apply([{ kind: 'deleteSession', sid: s.sid }]);
+        expect(store.read({ kind: 'session', sid: s.sid })).toBeUndefined();
+        store.rollback();
+        expect(store.read({ kind: 'session', sid: s.sid })).toEqual(out);
+        commitTx(store, [{ kind: 'deleteSession', sid: s.sid }, { kind: 'deleteSession', sid: 'never-there' }]);
+        expect(store.read({ kind: 'session', sid: s.sid })).toBeUndefined();
       });
 
       it('devices, and devicesOf in insertion order', () => {
