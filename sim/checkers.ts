@@ -87,7 +87,7 @@ export class Checkers {
     const v = this.view(device);
     if (v.seen.has(msg.MsgId)) throw new Violation('exactly-once', device, `MsgId ${msg.MsgId} applied twice`);
     if (msg.MsgId <= v.lastMsgId) {
-      throw new Violation('order', device, `MsgId ${msg.MsgId} (${describe(msg)}) applied after MsgId ${v.lastMsgId}: the account log is in commit order`);
+      throw new Violation('order', device, `${describe(msg)} applied after MsgId ${v.lastMsgId}: the account log is in commit order`);
     }
     const mine = msg.FromUserName === v.account || msg.ToUserName === v.account || (msg.ToUserName.startsWith('@@') && this.isMember(msg.ToUserName, v.account));
     if (!mine) throw new Violation('isolation', device, `${v.account} received ${describe(msg)}`);
