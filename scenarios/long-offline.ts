@@ -3,8 +3,8 @@ import { BASE_WORKLOAD, CALM_FAULTS, type Scenario } from './scenario.ts';
 /** Devices offline beyond retention: their keys fall below what is kept, and they get 1200 and resync. */
 export const longOffline: Scenario = {
   name: 'long-offline',
-  description: 'short retention and long partitions: the Ret 1200 resync path, never a silent gap',
-  workload: { ...BASE_WORKLOAD, durationMs: 40_000 },
+  description: 'short retention, long partitions and long silences: the Ret 1200 resync path, never a silent gap',
+  workload: { ...BASE_WORKLOAD, durationMs: 40_000, silence: { everyMs: 20_000, durationMs: 8_000 } },
   faults: {
     ...CALM_FAULTS,
     latencyMs: [2, 30],

@@ -26,6 +26,11 @@ export interface Workload {
   contentBytes: [number, number];
   /** Every `everyMs`, one sender fires `size` messages at once (0 = never). */
   burst: { everyMs: number; size: number };
+  /**
+   * Long silences: the last `durationMs` of every `everyMs` window nobody
+   * sends, so long polls run out their hold and links only heartbeat.
+   */
+  silence?: { everyMs: number; durationMs: number };
   /** Length of the safety phase, simulated milliseconds. */
   durationMs: number;
 }

@@ -153,7 +153,7 @@ export class WorkloadDriver {
     const gap = this.rng.exp(1000 / this.w.sendsPerSecond);
     this.world.q.schedule(this.world.now + gap, 'user-action', 'workload', () => {
       if (!this.running) return;
-      this.act();
+      if (!this.silent()) this.act();
       this.scheduleNext();
     });
   }
@@ -161,7 +161,7 @@ export class WorkloadDriver {
   private scheduleBurst(): void {
     this.world.q.schedule(this.world.now + this.w.burst.everyMs, 'burst', 'workload', () => {
       if (!this.running) return;
-      const inst = this.pickRunning();
+      const inst = this.silent() ? undefined : this.pickRunning();
       if (inst) {
         const from = this.world.deviceByName(inst.device).account;
         const to = this.pickPeer(from);
@@ -169,6 +169,12 @@ export class WorkloadDriver {
       }
       this.scheduleBurst();
     });
+  }
+
+  /** Inside one of the workload's silences. */
+  private silent(): boolean {
+    const q = this.w.silence;
+    return q !== undefined && q.everyMs > 0 && this.world.elapsed % q.everyMs >= q.everyMs - q.durationMs;
   }
 
   private act(): void {
