@@ -28,8 +28,7 @@ export class Trace {
     // Microsecond resolution reads better than a double's full digits, and hashes the same every run.
     const t = Math.round(tExact * 1000) / 1000;
     const text = detail === undefined ? `${n} ${t} ${kind} ${who}` : `${n} ${t} ${kind} ${who} ${detail}`;
-    this.hash.update(text);
-    this.hash.update('\n');
+    this.hash.update(`${text}\n`);
     let r = this.recent.get(who);
     if (!r) this.recent.set(who, (r = []));
     r.push(text);

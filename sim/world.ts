@@ -319,7 +319,8 @@ export class World {
         const l = inst.links.get(a.link);
         if (!l) return;
         if (inst.ghost && isPasswordAuth(a.bytes)) return this.retireGhost(inst);
-        const bytes = Uint8Array.from(a.bytes);
+        // Encoders hand out fresh buffers, never reused: no copy is needed.
+        const bytes = a.bytes;
         this.net.write(l.stream, 'up', bytes, (chunk) => {
           const node = this.server.node;
           if (!node || !this.slinks.has(l.serverLink)) return;
@@ -441,7 +442,8 @@ export class World {
         if (!end) return;
         const l = end.inst.links.get(end.clink);
         if (!l) return;
-        const bytes = Uint8Array.from(a.bytes);
+        // Encoders hand out fresh buffers, never reused: no copy is needed.
+        const bytes = a.bytes;
         this.net.write(l.stream, 'down', bytes, (chunk) => this.toClient(end.inst, (c) => c.linkData(end.clink, chunk, this.now)));
         return;
       }
