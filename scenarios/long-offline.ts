@@ -12,7 +12,8 @@ export const longOffline: Scenario = {
     partitionMeanDurationMs: 12_000,
     partitionOneWayProbability: 0,
   },
-  core: { minRetentionMs: 1_000, maxRetentionMs: 8_000, pruneIntervalMs: 500, sessionTtlMs: 20_000, lastSeenGranularityMs: 500 },
+  // The background sweep prunes accounts whose devices are all away, not just those that sync.
+  core: { minRetentionMs: 1_000, maxRetentionMs: 8_000, pruneIntervalMs: 500, sessionTtlMs: 20_000, lastSeenGranularityMs: 500, sweepAccountIntervalMs: 3_000 },
   // The long poll must be shorter than the session lifetime, or every idle poll would expire its session.
   node: { holdMs: 5_000 },
   livenessBoundMs: 120_000,

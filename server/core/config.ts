@@ -33,6 +33,13 @@ export interface CoreConfig {
   lastSeenGranularityMs: number;
   /** Items examined by one prune pass per category. */
   pruneBatch: number;
+  /** Accounts the background retention sweep looks at per step. */
+  sweepBatch: number;
+  /**
+   * The sweep prunes an account that has not been pruned for this long (its
+   * own syncs prune it more often): retention holds for accounts that never sync.
+   */
+  sweepAccountIntervalMs: number;
   /** Contacts returned by webwxinit. */
   maxInitContacts: number;
 }
@@ -55,6 +62,8 @@ export const DEFAULT_CORE_CONFIG: Readonly<CoreConfig> = Object.freeze({
   pruneIntervalMs: 60_000,
   lastSeenGranularityMs: 60_000,
   pruneBatch: 1000,
+  sweepBatch: 64,
+  sweepAccountIntervalMs: HOUR,
   maxInitContacts: 1000,
 });
 

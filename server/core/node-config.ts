@@ -17,6 +17,8 @@ export interface NodeConfig {
   maxLinksPerAccount: number;
   /** Commands per group commit at most. */
   maxBatch: number;
+  /** How often a step of the background retention sweep runs. */
+  sweepIntervalMs: number;
 }
 
 export const DEFAULT_NODE_CONFIG: Readonly<NodeConfig> = Object.freeze({
@@ -29,6 +31,7 @@ export const DEFAULT_NODE_CONFIG: Readonly<NodeConfig> = Object.freeze({
   maxPolls: 100_000,
   maxLinksPerAccount: 16,
   maxBatch: 256,
+  sweepIntervalMs: 1_000,
 });
 
 export function nodeConfig(over: Partial<NodeConfig> = {}): NodeConfig {

@@ -604,6 +604,22 @@ export class ProtocolCore {
     return { writes, effects: appender.effects(), reply: { BaseResponse: OK } };
   }
 
+  /**
+   * One step of the background retention sweep: the next accounts after
+   * `afterUin` that have gone unpruned for sweepAccountIntervalMs are pruned
+   * as a sync would. Answers where to go on (0: start over).
+   */
+  *sweep(afterUin: number, now: number): Step<Plan<{ next: number }>> {
+    const accounts = (yield { kind: 'accountsAfter', afterUin, limit: this.config.sweepBatch }) as ReadResult['accountsAfter'];
+    const writes: Write[] = [];
+    const due = Math.max(this.config.pruneIntervalMs, this.config.sweepAccountIntervalMs);
+    for (const a of accounts) {
+      if (now - a.lastPrunedAt >= due) yield* this.prune(a, undefined, now, writes);
+    }
+    const next = accounts.length < this.config.sweepBatch ? 0 : accounts[accounts.length - 1]!.uin;
+    return { writes, effects: [], reply: { next } };
+  }
+
   // ---- helpers ----
 
   /** The next sequence value of an account (a planted bug may use a volatile counter). */
@@ -682,9 +698,9 @@ export class ProtocolCore {
   }
 
   /** Retention for one account: items every live device acknowledged and older than the minimum, or older than the maximum. */
-  private *prune(account: Account, self: Device, now: number, writes: Write[]): Step<void> {
+  private *prune(account: Account, self: Device | undefined, now: number, writes: Write[]): Step<void> {
     if (now - account.lastPrunedAt < this.config.pruneIntervalMs) return;
-    const devices = (((yield { kind: 'devicesOf', uin: account.uin }) as ReadResult['devicesOf'])).map((d) => (d.deviceId === self.deviceId ? self : d));
+    const devices = (((yield { kind: 'devicesOf', uin: account.uin }) as ReadResult['devicesOf'])).map((d) => (self && d.deviceId === self.deviceId ? self : d));
     const live = devices.filter((d) => this.isLive(d, now));
     const floor = { ...account.floor };
     const itemCount = { ...account.itemCount };

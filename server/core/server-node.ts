@@ -53,6 +53,10 @@ export class ServerNode {
   private readonly bugs: BugSet;
   private readonly idleMs: number;
   private nextLinkScan = 0;
+  /** The background retention sweep: where it is, and when its next step runs. */
+  private sweepCursor = 0;
+  private nextSweepAt = -Infinity;
+  private sweeping = false;
   /** Polls whose registration the synccheck-race bug defers past the batch's effects. */
   private deferredPolls: Array<() => void> = [];
 
@@ -312,9 +316,17 @@ export class ServerNode {
     void now;
   }
 
-  /** Expire long polls and silent links. */
+  /** Expire long polls and silent links; step the retention sweep. */
   tick(now: number): void {
     for (const p of this.polls.expire(now)) this.respond(p.req, syncCheckAnswer('0', '0'));
+    if (now >= this.nextSweepAt && !this.sweeping) {
+      this.nextSweepAt = now + this.config.sweepIntervalMs;
+      this.sweeping = true;
+      this.runner.submit(this.core.sweep(this.sweepCursor, now), (r) => {
+        this.sweeping = false;
+        this.sweepCursor = 'next' in r ? r.next : 0;
+      });
+    }
     if (now < this.nextLinkScan) return;
     let next = Infinity;
     for (const link of [...this.links.values()]) {
@@ -331,7 +343,7 @@ export class ServerNode {
   nextWakeAt(): number | undefined {
     const p = this.polls.nextDeadline();
     const l = this.links.size > 0 ? this.nextLinkScan : Infinity;
-    const m = Math.min(p ?? Infinity, l);
+    const m = Math.min(p ?? Infinity, l, this.nextSweepAt);
     return m === Infinity ? undefined : m;
   }
 }

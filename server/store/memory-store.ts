@@ -32,6 +32,8 @@ class ItemLog {
 export class MemoryStore implements Store {
   readonly kind = 'memory' as const;
   private accounts = new Map<number, Account>();
+  /** The highest uin ever put (a bound for accountsAfter). */
+  private maxUin = 0;
   private uinByName = new Map<string, number>();
   private sessions = new Map<string, Session>();
   private devices = new Map<number, Map<string, Device>>();
@@ -112,6 +114,15 @@ export class MemoryStore implements Store {
         const uin = this.uinByName.get(r.userName);
         return uin === undefined ? undefined : this.accounts.get(uin);
       }
+      case 'accountsAfter': {
+        // Uins are handed out in order: walk up from the cursor.
+        const out: Account[] = [];
+        for (let uin = r.afterUin + 1; uin <= this.maxUin && out.length < r.limit; uin++) {
+          const a = this.accounts.get(uin);
+          if (a) out.push(a);
+        }
+        return out;
+      }
       case 'session':
         return this.sessions.get(r.sid);
       case 'device':
@@ -149,6 +160,7 @@ export class MemoryStore implements Store {
         if (owner !== undefined && owner !== a.uin) throw new Error(`MemoryStore: user name ${a.userName} is taken`);
         this.accounts.set(a.uin, a);
         this.uinByName.set(a.userName, a.uin);
+        if (a.uin > this.maxUin) this.maxUin = a.uin;
         const renamedFrom = prev && prev.userName !== a.userName ? prev.userName : undefined;
         if (renamedFrom !== undefined) this.uinByName.delete(renamedFrom);
         this.undo.push(() => {

@@ -167,6 +167,7 @@ export class SqliteStore implements Store {
 
   private readonly sAccount: Database.Statement<[number], AccountRow>;
   private readonly sAccountByName: Database.Statement<[string], AccountRow>;
+  private readonly sAccountsAfter: Database.Statement<[number, number], AccountRow>;
   private readonly sSession: Database.Statement<[string], SessionRow>;
   private readonly sDevice: Database.Statement<[number, string], DeviceRow>;
   private readonly sDevicesOf: Database.Statement<[number], DeviceRow>;
@@ -227,6 +228,7 @@ export class SqliteStore implements Store {
 
     this.sAccount = rawRows(db, `SELECT ${ACCOUNT_COLS} FROM accounts WHERE uin = ?`);
     this.sAccountByName = rawRows(db, `SELECT ${ACCOUNT_COLS} FROM accounts WHERE user_name = ?`);
+    this.sAccountsAfter = rawRows(db, `SELECT ${ACCOUNT_COLS} FROM accounts WHERE uin > ? ORDER BY uin LIMIT CAST(? AS INTEGER)`);
     this.sSession = rawRows(db, `SELECT ${SESSION_COLS} FROM sessions WHERE sid = ?`);
     this.sDevice = rawRows(db, `SELECT ${DEVICE_COLS} FROM devices WHERE uin = ? AND device_id = ?`);
     this.sDevicesOf = rawRows(db, `SELECT ${DEVICE_COLS} FROM devices WHERE uin = ? ORDER BY rowid`);
@@ -367,6 +369,8 @@ export class SqliteStore implements Store {
         if (a) c.putAccount(a);
         return a;
       }
+      case 'accountsAfter':
+        return this.sAccountsAfter.all(r.afterUin, r.limit).map(toAccount);
       case 'session': {
         const hit = c.session(r.sid);
         if (hit) return hit;

@@ -18,6 +18,8 @@ import type {
 export type Read =
   | { kind: 'account'; uin: number }
   | { kind: 'accountByName'; userName: string }
+  /** Accounts with uin > afterUin, in uin order: the retention sweep walks them. */
+  | { kind: 'accountsAfter'; afterUin: number; limit: number }
   | { kind: 'session'; sid: string }
   | { kind: 'device'; uin: number; deviceId: string }
   | { kind: 'devicesOf'; uin: number }
@@ -32,6 +34,7 @@ export type Read =
 export interface ReadResult {
   account: Account | undefined;
   accountByName: Account | undefined;
+  accountsAfter: Account[];
   session: Session | undefined;
   device: Device | undefined;
   devicesOf: Device[];

@@ -139,7 +139,10 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   });
 
   const ticker = setInterval(() => {
-    if (!closing) node.tick(Date.now());
+    if (closing) return;
+    node.tick(Date.now());
+    // A tick may start commands (the retention sweep): they commit like any input's.
+    afterInput();
   }, tickMs);
   ticker.unref();
 

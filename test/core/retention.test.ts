@@ -170,3 +170,35 @@ describe.each(STORES)('retention (%s)', (store) => {
     expect(h.drain(b).messages.map((m) => m.Content)).toEqual(['m2', 'm3', 'm4']);
   });
 });
+
+describe.each(STORES)('the background retention sweep (%s)', (store) => {
+  const harness = useHarness();
+
+  it('prunes an account that never syncs once its items pass maxRetention, in steps of sweepBatch', () => {
+    const h = harness({ store, core: { ...SMALL, sweepAccountIntervalMs: 5_000, sweepBatch: 2 }, node: { sweepIntervalMs: 1_000 } });
+    const a = h.user('alice');
+    const quiet = ['q1', 'q2', 'q3'].map((name) => {
+      h.register(name);
+      return name;
+    });
+    for (const name of quiet) h.sendOk(a, name, `hello ${name}`);
+    const uinOf = (name: string): number => h.store.read({ kind: 'accountByName', userName: name })!.uin;
+    for (const name of quiet) expect(h.messages(uinOf(name))).toHaveLength(1);
+    // Nobody of q1..q3 ever syncs (they never even log in): only the sweep can prune them.
+    for (let i = 0; i < 20; i++) h.advance(1_000);
+    for (const name of quiet) {
+      expect(h.messages(uinOf(name)), name).toHaveLength(0);
+      expect(h.store.read({ kind: 'accountByName', userName: name })!.floor[1]).toBeGreaterThan(0);
+    }
+  });
+
+  it('leaves alone what is younger than maxRetention or was pruned recently', () => {
+    const h = harness({ store, core: { ...SMALL, sweepAccountIntervalMs: 5_000 } });
+    const a = h.user('alice');
+    h.register('quiet');
+    h.sendOk(a, 'quiet', 'young');
+    for (let i = 0; i < 8; i++) h.advance(1_000);
+    const uin = h.store.read({ kind: 'accountByName', userName: 'quiet' })!.uin;
+    expect(h.messages(uin).map((m) => m.Content)).toEqual(['young']);
+  });
+});

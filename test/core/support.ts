@@ -349,6 +349,8 @@ export class Harness {
   advance(ms: number): void {
     this.now += ms;
     this.node.tick(this.now);
+    // A tick may start commands (the retention sweep): they commit as the server's would.
+    this.autoFlushNow();
   }
 
   flush(): void {

@@ -477,6 +477,17 @@ export function runStoreSuite(name: string, make: () => StoreHarness): void {
     });
 
     describe('records round-trip exactly', () => {
+      it('accountsAfter: uin order from a cursor, limited', () => {
+        commitTx(store, [3, 1, 7, 2, 5].map((uin) => ({ kind: 'putAccount' as const, account: account(uin) })));
+        const uins = (after: number, limit: number): number[] => store.read({ kind: 'accountsAfter', afterUin: after, limit }).map((a) => a.uin);
+        expect(uins(0, 10)).toEqual([1, 2, 3, 5, 7]);
+        expect(uins(0, 2)).toEqual([1, 2]);
+        expect(uins(2, 2)).toEqual([3, 5]);
+        expect(uins(5, 10)).toEqual([7]);
+        expect(uins(7, 10)).toEqual([]);
+        expect(store.read({ kind: 'accountsAfter', afterUin: 2, limit: 1 })[0]).toEqual(account(3));
+      });
+
       it('accounts, by uin and by name', () => {
         const a = account(7, {
           nickName: 'Zoë 🐼 "quoted"',
