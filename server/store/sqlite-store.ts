@@ -167,6 +167,7 @@ export class SqliteStore implements Store {
 
   private readonly sAccount: Database.Statement<[number], AccountRow>;
   private readonly sAccountByName: Database.Statement<[string], AccountRow>;
+  private readonly sBumpAccount: Database.Statement<[number, number, number, number, number, number, number]>;
   private readonly sAccountsAfter: Database.Statement<[number, number], AccountRow>;
   private readonly sSession: Database.Statement<[string], SessionRow>;
   private readonly sDevice: Database.Statement<[number, string], DeviceRow>;
@@ -308,6 +309,9 @@ export class SqliteStore implements Store {
     this.sPruneItems = db.prepare('DELETE FROM items WHERE uin = ? AND category = ? AND seq <= ?');
     this.sPruneDedup = db.prepare('DELETE FROM dedup WHERE uin = ? AND created_at < ?');
     this.sDeleteSession = db.prepare('DELETE FROM sessions WHERE sid = ?');
+    this.sBumpAccount = db.prepare(
+      'UPDATE accounts SET seq = ?, floor1 = ?, floor2 = ?, count1 = ?, count2 = ?, last_pruned_at = ? WHERE uin = ?',
+    );
     this.sSetMeta = db.prepare(
       'INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
     );
@@ -426,6 +430,14 @@ export class SqliteStore implements Store {
     switch (w.kind) {
       case 'putAccount': {
         const a = w.account;
+        // The hot path (a log append) changes only the counters: a narrow update
+        // leaves the user-name index alone.
+        const known = this.cache.account(a.uin);
+        if (known && known.userName === a.userName && known.nickName === a.nickName && known.passwordHash === a.passwordHash && known.createdAt === a.createdAt) {
+          this.sBumpAccount.run(a.seq, a.floor[1], a.floor[2], a.itemCount[1], a.itemCount[2], a.lastPrunedAt, a.uin);
+          this.cache.putAccount(a);
+          return;
+        }
         this.sPutAccount.run(
           a.uin,
           a.userName,

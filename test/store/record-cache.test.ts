@@ -21,6 +21,20 @@ function open(): { store: SqliteStore; file: string } {
 }
 
 describe('SqliteStore record cache', () => {
+  it('a counters-only account update (the narrow path) is durable', () => {
+    const { store, file } = open();
+    store.begin();
+    store.apply([{ kind: 'putAccount', account: account(1, { userName: 'ann', seq: 1 }) }]);
+    store.commit();
+    store.begin();
+    store.apply([{ kind: 'putAccount', account: account(1, { userName: 'ann', seq: 5, floor: { 1: 2, 2: 0 }, itemCount: { 1: 3, 2: 0 }, lastPrunedAt: 9 }) }]);
+    store.commit();
+    store.close();
+    const again = SqliteStore.open(file);
+    expect(again.read({ kind: 'account', uin: 1 })).toEqual(account(1, { userName: 'ann', seq: 5, floor: { 1: 2, 2: 0 }, itemCount: { 1: 3, 2: 0 }, lastPrunedAt: 9 }));
+    again.close();
+  });
+
   it('a rollback forgets cached writes: reads go back to the committed record', () => {
     const { store } = open();
     store.begin();
