@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseHostPort, parseServerUrl } from '../client/net-client.ts';
+import { parseHostPort, parseServerUrl } from '../client/net/net-client.ts';
 import { startBareHttp, startBareTcpEcho, startBareWsEcho, type BareServer } from '../server/bench/baselines.ts';
 import { startServer, type RunningServer } from '../server/transport/server-app.ts';
 import {

@@ -1,7 +1,7 @@
 // One running copy of the client app on a device: the real ClientCore plus
 // the links and requests it has on the simulated network. A killed or
 // replaced instance is dead: whatever still arrives for it is dropped.
-import type { ClientCore } from '../client/client-core.ts';
+import type { ClientCore } from '../client/core/client-core.ts';
 import type { SimStream } from './network.ts';
 
 export interface InstanceLink {

@@ -1,7 +1,7 @@
 // A simulated device: one installation (a DeviceID) of one account, with the
 // app's persisted state kept across kills and restarts.
-import type { ClientTransport } from '../client/client-core.ts';
-import type { PersistedState } from '../client/client-state.ts';
+import type { ClientTransport } from '../client/core/client-core.ts';
+import type { PersistedState } from '../client/core/client-state.ts';
 import type { AppInstance } from './app-instance.ts';
 
 export class Device {

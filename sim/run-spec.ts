@@ -6,7 +6,7 @@
 // file holds: `npm run sim -- --replay FILE` runs it again, event for event.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ClientTransport } from '../client/client-core.ts';
+import type { ClientTransport } from '../client/core/client-core.ts';
 import { PLANTED_BUGS, type PlantedBug } from '../server/core/planted-bugs.ts';
 import { SCENARIOS, scenarioByName } from '../scenarios/index.ts';
 import { CALM_FAULTS, type Scenario } from '../scenarios/scenario.ts';

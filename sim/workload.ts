@@ -2,7 +2,7 @@
 // group sends, bursts and remarks at Poisson times, all drawn from the
 // workload's own random stream; or, given an explicit plan (a RunSpec's
 // accounts, groups and timed operations), exactly those and no draws.
-import type { ClientTransport } from '../client/client-core.ts';
+import type { ClientTransport } from '../client/core/client-core.ts';
 import type { Workload } from '../scenarios/scenario.ts';
 import { PATHS } from '../server/core/http-api.ts';
 import { Device } from './device.ts';

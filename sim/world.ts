@@ -2,7 +2,7 @@
 // through the simulated network, under one seed. The world routes what the
 // cores emit, applies the faults the scheduler draws, and reports every
 // device event to the checkers.
-import { ClientCore, type ClientAction, type ClientEvent } from '../client/client-core.ts';
+import { ClientCore, type ClientAction, type ClientEvent } from '../client/core/client-core.ts';
 import type { ServerAction } from '../server/core/server-node.ts';
 import type { BugSet } from '../server/core/planted-bugs.ts';
 import { PATHS } from '../server/core/http-api.ts';
@@ -19,7 +19,7 @@ import { Streams } from './rng.ts';
 import { ServerHost, type SimStore } from './server-host.ts';
 import { Trace } from './trace.ts';
 import { Violation } from './violation.ts';
-import { forgetSession } from '../client/client-state.ts';
+import { forgetSession } from '../client/core/client-state.ts';
 
 /** Simulated time starts at a fixed, realistic epoch. */
 export const SIM_EPOCH_MS = 1_700_000_000_000;

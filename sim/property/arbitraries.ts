@@ -10,7 +10,7 @@
 // down a time one millisecond per step. The seed never shrinks (a smaller
 // seed is no simpler a run).
 import fc from 'fast-check';
-import type { ClientTransport } from '../../client/client-core.ts';
+import type { ClientTransport } from '../../client/core/client-core.ts';
 import { SCENARIOS, scenarioByName } from '../../scenarios/index.ts';
 import { deviceName, type FaultSpec, type RunSpec, type RunSpecGroup, type UserOp } from '../run-spec.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { backoffMs } from '../../client/backoff.ts';
+import { backoffMs } from '../../client/core/backoff.ts';
 
 describe('backoffMs', () => {
   it('doubles from the base and stops at the cap', () => {

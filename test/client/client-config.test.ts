@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CLIENT_CONFIG, clientConfig } from '../../client/client-config.ts';
+import { DEFAULT_CLIENT_CONFIG, clientConfig } from '../../client/core/client-config.ts';
 
 describe('clientConfig', () => {
   it('defaults: the HTTP timeout outlasts the 25 s synccheck hold', () => {

@@ -1,6 +1,6 @@
 // The core alone, without a server: construction, idle behaviour, re-entrant drivers, bounds.
 import { describe, expect, it } from 'vitest';
-import { ClientCore, type ClientAction, type ClientEvent } from '../../client/client-core.ts';
+import { ClientCore, type ClientAction, type ClientEvent } from '../../client/core/client-core.ts';
 import { PATHS } from '../../server/core/http-api.ts';
 import { Loopback, eventsOf } from './loopback.ts';
 

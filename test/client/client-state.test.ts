@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { STATE_VERSION, emptyState, forgetSession, mergeSyncKey, restoreState, syncKeyPairs } from '../../client/client-state.ts';
+import { STATE_VERSION, emptyState, forgetSession, mergeSyncKey, restoreState, syncKeyPairs } from '../../client/core/client-state.ts';
 
 describe('mergeSyncKey', () => {
   it('takes the per-key maximum and keeps keys it did not know', () => {

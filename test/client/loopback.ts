@@ -5,9 +5,9 @@
 // rewrite or drop what the server writes on a link, take a peer off the
 // network, kill an app.
 import seedrandom from 'seedrandom';
-import { ClientCore, type ClientAction, type ClientCoreOptions, type ClientEvent, type ClientTransport } from '../../client/client-core.ts';
-import type { ClientConfig } from '../../client/client-config.ts';
-import type { PersistedState } from '../../client/client-state.ts';
+import { ClientCore, type ClientAction, type ClientCoreOptions, type ClientEvent, type ClientTransport } from '../../client/core/client-core.ts';
+import type { ClientConfig } from '../../client/core/client-config.ts';
+import type { PersistedState } from '../../client/core/client-state.ts';
 import type { CoreConfig } from '../../server/core/config.ts';
 import type { HttpAnswer } from '../../server/core/http-api.ts';
 import type { NodeConfig } from '../../server/core/node-config.ts';

@@ -1,7 +1,7 @@
 // Messages between reference clients through a real ServerNode: exchange,
 // multi-device echo, ContinueFlag paging, duplicate replies, key echo, SKey.
 import { describe, expect, it } from 'vitest';
-import type { ClientTransport } from '../../client/client-core.ts';
+import type { ClientTransport } from '../../client/core/client-core.ts';
 import { PATHS } from '../../server/core/http-api.ts';
 import { PacketDecoder } from '../../server/wire/packet-decoder.ts';
 import { Op, decodeJsonBody, encodePacket } from '../../server/wire/packet.ts';

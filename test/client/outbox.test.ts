@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Outbox, type OutboxEntry } from '../../client/outbox.ts';
+import { Outbox, type OutboxEntry } from '../../client/core/outbox.ts';
 
 function entry(n: number, to: string, over: Partial<OutboxEntry> = {}): OutboxEntry {
   return {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, tempDb, type TestServer } from './fixture.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const CLI = path.join(ROOT, 'client/cli.ts');
+const CLI = path.join(ROOT, 'client/net/cli.ts');
 
 class Term {
   readonly child: ChildProcess;

@@ -3,9 +3,9 @@
 // transport, talk; then the server is stopped and restarted on the same
 // database in the middle of a stream of sends, and nothing is lost or doubled.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ClientEvent, ClientTransport } from '../../client/client-core.ts';
-import type { MessageItem } from '../../client/client-state.ts';
-import { NetClient, registerAccount } from '../../client/net-client.ts';
+import type { ClientEvent, ClientTransport } from '../../client/core/client-core.ts';
+import type { MessageItem } from '../../client/core/client-state.ts';
+import { NetClient, registerAccount } from '../../client/net/net-client.ts';
 import { startTestServer, tempDb, type TestServer } from './fixture.ts';
 
 const PASSWORD = 'pw-net-client';

@@ -11,10 +11,10 @@
 import http from 'node:http';
 import net from 'node:net';
 import WebSocket from 'ws';
-import { PATHS } from '../server/core/http-api.ts';
-import { clientConfig, type ClientConfig } from './client-config.ts';
-import { ClientCore, type ClientAction, type ClientEvent, type ClientTransport } from './client-core.ts';
-import type { PersistedState } from './client-state.ts';
+import { PATHS } from '../../server/core/http-api.ts';
+import { clientConfig, type ClientConfig } from '../core/client-config.ts';
+import { ClientCore, type ClientAction, type ClientEvent, type ClientTransport } from '../core/client-core.ts';
+import type { PersistedState } from '../core/client-state.ts';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
 export const DEFAULT_TCP = '127.0.0.1:8081';

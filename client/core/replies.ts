@@ -1,8 +1,8 @@
 // Reading the server's answers without trusting them. Every parser returns
 // undefined for anything malformed; the core counts that as a failure of the
 // request (retry with backoff, or drop the link), never as a crash.
-import type { ContactItem, MessageItem } from '../server/core/model.ts';
-import { parseSyncKeyJson, type SyncKeyMap } from '../server/wire/synckey.ts';
+import type { ContactItem, MessageItem } from '../../server/core/model.ts';
+import { parseSyncKeyJson, type SyncKeyMap } from '../../server/wire/synckey.ts';
 
 export type Obj = Record<string, unknown>;
 

@@ -2,8 +2,8 @@
 // of the login under way), its SyncKey, the inbox (whose MsgIds are the dedup
 // set), contacts, the LocalID counter and the outbox. One plain JSON-able value, replaced as a whole per reply, so
 // the key and the messages it covers are always saved together.
-import type { ContactItem, MessageItem } from '../server/core/model.ts';
-import { syncKeyFromEntries, type SyncKeyMap } from '../server/wire/synckey.ts';
+import type { ContactItem, MessageItem } from '../../server/core/model.ts';
+import { syncKeyFromEntries, type SyncKeyMap } from '../../server/wire/synckey.ts';
 import type { OutboxEntry } from './outbox.ts';
 
 export type { ContactItem, MessageItem };

@@ -7,9 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { parseArgs } from 'node:util';
-import type { ClientEvent, ClientTransport } from './client-core.ts';
-import { NO_ANSWER } from './client-core.ts';
-import type { ContactItem, MessageItem, PersistedState } from './client-state.ts';
+import type { ClientEvent, ClientTransport } from '../core/client-core.ts';
+import { NO_ANSWER } from '../core/client-core.ts';
+import type { ContactItem, MessageItem, PersistedState } from '../core/client-state.ts';
 import { DEFAULT_SERVER, DEFAULT_TCP, NetClient, parseHostPort, parseServerUrl, registerAccount } from './net-client.ts';
 
 const HELP = `Usage: npm run client -- --user NAME --password P [options]

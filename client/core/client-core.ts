@@ -6,12 +6,12 @@
 //
 // Request ids (`req`) and link ids are numbered by this core from 1; a driver
 // with several cores maps them to its own.
-import { PATHS } from '../server/core/http-api.ts';
-import { CATEGORIES, type ContactItem, type MessageItem } from '../server/core/model.ts';
-import { Ret } from '../server/core/ret.ts';
-import { PacketDecoder } from '../server/wire/packet-decoder.ts';
-import { Op, decodeJsonBody, encodeJsonPacket, type Packet } from '../server/wire/packet.ts';
-import { formatSyncKeyQuery, syncKeyFromEntries, toSyncKeyJson, type SyncKeyMap } from '../server/wire/synckey.ts';
+import { PATHS } from '../../server/core/http-api.ts';
+import { CATEGORIES, type ContactItem, type MessageItem } from '../../server/core/model.ts';
+import { Ret } from '../../server/core/ret.ts';
+import { PacketDecoder } from '../../server/wire/packet-decoder.ts';
+import { Op, decodeJsonBody, encodeJsonPacket, type Packet } from '../../server/wire/packet.ts';
+import { formatSyncKeyQuery, syncKeyFromEntries, toSyncKeyJson, type SyncKeyMap } from '../../server/wire/synckey.ts';
 import { backoffMs } from './backoff.ts';
 import { clientConfig, type ClientConfig } from './client-config.ts';
 import {
