@@ -2,7 +2,7 @@
 // under a seeded world; the load tests read the same workload to shape real
 // traffic (accounts, devices per transport, groups, send rates, content sizes).
 import type { CoreConfig } from '../server/core/config.ts';
-import type { NodeConfig } from '../server/core/node-config.ts';
+import type { NodeConfig } from '../server/node/node-config.ts';
 
 export type TransportMix = { http: number; tcp: number; ws: number };
 

@@ -1,7 +1,7 @@
 // `npm start`: the real server on loopback by default. Prints one line when
 // ready; SIGINT/SIGTERM drain, close the database and exit 0.
 import { parseArgs } from 'node:util';
-import { DEFAULT_NODE_CONFIG } from './core/node-config.ts';
+import { DEFAULT_NODE_CONFIG } from './node/node-config.ts';
 import { DEFAULT_SCRYPT_N } from './core/password.ts';
 import { DEFAULT_DB_PATH, startServer, type StartOptions } from './transport/server-app.ts';
 

@@ -2,7 +2,7 @@
 // survives crashes per its crash model. Group commit happens after a drawn
 // delay, so a crash can fall between a command and its commit.
 import { scryptHasher } from '../server/core/password.ts';
-import { ServerNode, type ServerAction } from '../server/core/server-node.ts';
+import { ServerNode, type ServerAction } from '../server/node/server-node.ts';
 import type { BugSet } from '../server/core/planted-bugs.ts';
 import type { Store } from '../server/store/store.ts';
 import type { Scenario } from '../scenarios/scenario.ts';

@@ -4,7 +4,7 @@
 // accounts, groups and timed operations), exactly those and no draws.
 import type { ClientTransport } from '../client/core/client-core.ts';
 import type { Workload } from '../scenarios/scenario.ts';
-import { PATHS } from '../server/core/http-api.ts';
+import { PATHS } from '../server/node/http-api.ts';
 import { Device } from './device.ts';
 import type { Rng } from './rng.ts';
 import type { RunSpecAccount, RunSpecGroup, UserOp } from './run-spec.ts';

@@ -3,9 +3,9 @@
 // cores emit, applies the faults the scheduler draws, and reports every
 // device event to the checkers.
 import { ClientCore, type ClientAction, type ClientEvent } from '../client/core/client-core.ts';
-import type { ServerAction } from '../server/core/server-node.ts';
+import type { ServerAction } from '../server/node/server-node.ts';
 import type { BugSet } from '../server/core/planted-bugs.ts';
-import { PATHS } from '../server/core/http-api.ts';
+import { PATHS } from '../server/node/http-api.ts';
 import { CATEGORIES } from '../server/core/model.ts';
 import { Op } from '../server/wire/packet.ts';
 import { coreConfig } from '../server/core/config.ts';

@@ -6,7 +6,7 @@
 //
 // Request ids (`req`) and link ids are numbered by this core from 1; a driver
 // with several cores maps them to its own.
-import { PATHS } from '../../server/core/http-api.ts';
+import { PATHS } from '../../server/node/http-api.ts';
 import { CATEGORIES, type ContactItem, type MessageItem } from '../../server/core/model.ts';
 import { Ret } from '../../server/core/ret.ts';
 import { PacketDecoder } from '../../server/wire/packet-decoder.ts';

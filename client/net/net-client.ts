@@ -11,7 +11,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import WebSocket from 'ws';
-import { PATHS } from '../../server/core/http-api.ts';
+import { PATHS } from '../../server/node/http-api.ts';
 import { clientConfig, type ClientConfig } from '../core/client-config.ts';
 import { ClientCore, type ClientAction, type ClientEvent, type ClientTransport } from '../core/client-core.ts';
 import type { PersistedState } from '../core/client-state.ts';

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { CommandRunner } from '../core/command-runner.ts';
+import { CommandRunner } from '../node/command-runner.ts';
 import { coreConfig } from '../core/config.ts';
 import { scryptHasher } from '../core/password.ts';
 import { ProtocolCore, type Caller, type Plan, type SyncReply } from '../core/protocol-core.ts';

@@ -7,9 +7,9 @@ import http from 'node:http';
 import type net from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { errorAnswer, type HttpAnswer } from '../core/http-api.ts';
+import { errorAnswer, type HttpAnswer } from '../node/http-api.ts';
 import { Ret } from '../core/ret.ts';
-import type { ServerNode } from '../core/server-node.ts';
+import type { ServerNode } from '../node/server-node.ts';
 
 export type HttpNode = Pick<ServerNode, 'httpRequest' | 'httpAborted'>;
 

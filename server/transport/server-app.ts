@@ -5,9 +5,9 @@
 // together (setImmediate), and a tick for long polls and link deadlines.
 import { randomBytes } from 'node:crypto';
 import type { CoreConfig } from '../core/config.ts';
-import type { NodeConfig } from '../core/node-config.ts';
+import type { NodeConfig } from '../node/node-config.ts';
 import { DEFAULT_SCRYPT_N, scryptHasher } from '../core/password.ts';
-import { ServerNode, type NodeStats, type ServerAction } from '../core/server-node.ts';
+import { ServerNode, type NodeStats, type ServerAction } from '../node/server-node.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
 import { HttpTransport, shuttingDown, type HttpTransportStats } from './http-transport.ts';

@@ -7,7 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import type { ServerNode } from '../core/server-node.ts';
+import type { ServerNode } from '../node/server-node.ts';
 import { refuseUpgrade } from './http-transport.ts';
 
 export type LinkNode = Pick<ServerNode, 'linkOpened' | 'linkData' | 'linkClosed'>;

@@ -1,7 +1,7 @@
 // The core alone, without a server: construction, idle behaviour, re-entrant drivers, bounds.
 import { describe, expect, it } from 'vitest';
 import { ClientCore, type ClientAction, type ClientEvent } from '../../client/core/client-core.ts';
-import { PATHS } from '../../server/core/http-api.ts';
+import { PATHS } from '../../server/node/http-api.ts';
 import { Loopback, eventsOf } from './loopback.ts';
 
 const base = { userName: 'alice', password: 'pw', deviceId: 'dev-a', transport: 'http' as const, random: () => 0.5 };

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import seedrandom from 'seedrandom';
-import { PATHS } from '../../server/core/http-api.ts';
+import { PATHS } from '../../server/node/http-api.ts';
 import { PacketDecoder } from '../../server/wire/packet-decoder.ts';
 import { Op, encodePacket } from '../../server/wire/packet.ts';
 import { Loopback, assertKeyMonotonic, eventsOf, serverMessages, type Peer } from './loopback.ts';

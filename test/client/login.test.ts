@@ -1,7 +1,7 @@
 // Login, init and session loss of the reference client against a real ServerNode.
 import { describe, expect, it } from 'vitest';
 import { forgetSession } from '../../client/core/client-state.ts';
-import { PATHS } from '../../server/core/http-api.ts';
+import { PATHS } from '../../server/node/http-api.ts';
 import { PacketDecoder } from '../../server/wire/packet-decoder.ts';
 import { ClientCore } from '../../client/core/client-core.ts';
 import { Op, decodeJsonBody, encodeJsonPacket } from '../../server/wire/packet.ts';

@@ -9,10 +9,10 @@ import { ClientCore, type ClientAction, type ClientCoreOptions, type ClientEvent
 import type { ClientConfig } from '../../client/core/client-config.ts';
 import type { PersistedState } from '../../client/core/client-state.ts';
 import type { CoreConfig } from '../../server/core/config.ts';
-import type { HttpAnswer } from '../../server/core/http-api.ts';
-import type { NodeConfig } from '../../server/core/node-config.ts';
+import type { HttpAnswer } from '../../server/node/http-api.ts';
+import type { NodeConfig } from '../../server/node/node-config.ts';
 import { scryptHasher } from '../../server/core/password.ts';
-import { ServerNode, type ServerAction } from '../../server/core/server-node.ts';
+import { ServerNode, type ServerAction } from '../../server/node/server-node.ts';
 import type { MessageItem } from '../../server/core/model.ts';
 import { MemoryStore } from '../../server/store/memory-store.ts';
 import { PacketDecoder } from '../../server/wire/packet-decoder.ts';

@@ -2,7 +2,7 @@
 // multi-device echo, ContinueFlag paging, duplicate replies, key echo, SKey.
 import { describe, expect, it } from 'vitest';
 import type { ClientTransport } from '../../client/core/client-core.ts';
-import { PATHS } from '../../server/core/http-api.ts';
+import { PATHS } from '../../server/node/http-api.ts';
 import { PacketDecoder } from '../../server/wire/packet-decoder.ts';
 import { Op, decodeJsonBody, encodePacket } from '../../server/wire/packet.ts';
 import { Loopback, assertKeyMonotonic, eventsOf, sentPackets, serverMessages, type Peer } from './loopback.ts';

@@ -2,7 +2,7 @@
 // the timing of retries. Peers here use random = () => 0.5, so every backoff
 // is exactly 3/4 of min(max, base * 2^(n-1)).
 import { describe, expect, it } from 'vitest';
-import { PATHS } from '../../server/core/http-api.ts';
+import { PATHS } from '../../server/node/http-api.ts';
 import { PacketDecoder } from '../../server/wire/packet-decoder.ts';
 import { Op } from '../../server/wire/packet.ts';
 import { Loopback, assertKeyMonotonic, eventsOf, sentPackets, serverMessages, type Peer } from './loopback.ts';

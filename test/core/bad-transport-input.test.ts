@@ -2,7 +2,7 @@
 // methods, bodies that are not JSON objects, malformed long-link packets.
 // Each gets its documented answer and changes nothing; other links carry on.
 import { describe, expect, it } from 'vitest';
-import { PATHS } from '../../server/core/http-api.ts';
+import { PATHS } from '../../server/node/http-api.ts';
 import { Op, encodeJsonPacket, encodePacket } from '../../server/wire/packet.ts';
 import { OK, STORES, useHarness } from './support.ts';
 

@@ -4,10 +4,10 @@
 // each read at once; an asynchronous store would drive the same steps with await.
 import type { Store } from '../store/store.ts';
 import type { Step } from '../store/store-ops.ts';
-import type { BugSet } from './planted-bugs.ts';
-import { NO_BUGS } from './planted-bugs.ts';
-import type { CoreEffect, Plan } from './protocol-core.ts';
-import { errorReply, Ret } from './ret.ts';
+import type { BugSet } from '../core/planted-bugs.ts';
+import { NO_BUGS } from '../core/planted-bugs.ts';
+import type { CoreEffect, Plan } from '../core/protocol-core.ts';
+import { errorReply, Ret } from '../core/ret.ts';
 
 export type Done<R> = (reply: R | ReturnType<typeof errorReply>) => void;
 

@@ -5,16 +5,16 @@ import { Op, decodeJsonBody, encodeJsonPacket, encodePacket, type Packet } from 
 import type { Store } from '../store/store.ts';
 import type { Step } from '../store/store-ops.ts';
 import { CommandRunner } from './command-runner.ts';
-import { coreConfig, type CoreConfig } from './config.ts';
-import type { PasswordHasher, RandomSource } from './deps.ts';
+import { coreConfig, type CoreConfig } from '../core/config.ts';
+import type { PasswordHasher, RandomSource } from '../core/deps.ts';
 import { ROUTES, errorAnswer, jsonAnswer, splitUrl, syncCheckAnswer, type HttpAnswer } from './http-api.ts';
 import { LongLink } from './long-link.ts';
 import { idleTimeoutMs, nodeConfig, type NodeConfig } from './node-config.ts';
-import { NO_BUGS, type BugSet } from './planted-bugs.ts';
+import { NO_BUGS, type BugSet } from '../core/planted-bugs.ts';
 import { PollRegistry, type Poll } from './poll-registry.ts';
-import { ProtocolCore, type Caller, type CoreEffect, type Plan, type SyncCheckReply } from './protocol-core.ts';
-import { Ret } from './ret.ts';
-import { isObj } from './validate.ts';
+import { ProtocolCore, type Caller, type CoreEffect, type Plan, type SyncCheckReply } from '../core/protocol-core.ts';
+import { Ret } from '../core/ret.ts';
+import { isObj } from '../core/validate.ts';
 
 export type ServerAction =
   | { kind: 'respond'; req: number; answer: HttpAnswer }
