@@ -1,9 +1,11 @@
 // Field validation for request bodies. A failure throws InputError, which the
 // core turns into Ret 1102 with a message naming the field; nothing is written.
+import { Ret, type RetCode } from './ret.ts';
+
 export class InputError extends Error {
   constructor(
     message: string,
-    readonly ret: number = 1102,
+    readonly ret: RetCode = Ret.BadRequest,
   ) {
     super(message);
   }
@@ -67,8 +69,6 @@ export function idString(o: Obj, field: string, required: boolean): string | und
 }
 
 const ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
-export const USER_NAME_RE = /^[A-Za-z0-9_-]{1,32}$/;
-export const DEVICE_ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** UTF-8 length without allocating. */
 export function utf8Length(s: string): number {

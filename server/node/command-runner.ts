@@ -6,7 +6,7 @@ import type { Store } from '../store/store.ts';
 import type { Step } from '../store/store-ops.ts';
 import type { BugSet } from '../core/planted-bugs.ts';
 import { NO_BUGS } from '../core/planted-bugs.ts';
-import type { CoreEffect, Plan } from '../core/protocol-core.ts';
+import type { CoreEffect, Plan } from '../core/plan.ts';
 import { errorReply, Ret } from '../core/ret.ts';
 
 export type Done<R> = (reply: R | ReturnType<typeof errorReply>) => void;

@@ -1,6 +1,8 @@
 // The HTTP surface of PROTOCOL.md section 4: which path is which command,
 // and how answers are written. Transports stay thin: they hand the node a
 // method, a URL and a body, and write back what it answers.
+import type { RetCode } from '../core/ret.ts';
+
 export type Endpoint =
   | 'register'
   | 'manualauth'
@@ -48,7 +50,8 @@ export function errorAnswer(status: number, ret: number, errMsg: string, headers
   return headers ? { ...a, headers } : a;
 }
 
-export function syncCheckAnswer(retcode: string, selector: string): HttpAnswer {
+/** `selector`: Selector bits (server/core/model.ts). */
+export function syncCheckAnswer(retcode: RetCode, selector: number): HttpAnswer {
   return {
     status: 200,
     contentType: 'text/javascript; charset=utf-8',

@@ -12,9 +12,16 @@ import { LongLink } from './long-link.ts';
 import { idleTimeoutMs, nodeConfig, type NodeConfig } from './node-config.ts';
 import { NO_BUGS, type BugSet } from '../core/planted-bugs.ts';
 import { PollRegistry, type Poll } from './poll-registry.ts';
-import { ProtocolCore, type Caller, type CoreEffect, type Plan, type SyncCheckReply } from '../core/protocol-core.ts';
+import type { Caller } from '../core/auth.ts';
+import type { CoreEffect, Plan } from '../core/plan.ts';
+import { ProtocolCore } from '../core/protocol-core.ts';
+import type { SyncCheckReply } from '../core/replies.ts';
+import { Selector } from '../core/model.ts';
 import { Ret } from '../core/ret.ts';
 import { isObj } from '../core/validate.ts';
+
+/** Room in a sync reply for what surrounds its items: keys, SKey, counts. */
+const SYNC_REPLY_ENVELOPE_BYTES = 2048;
 
 export type ServerAction =
   | { kind: 'respond'; req: number; answer: HttpAnswer }
@@ -65,7 +72,7 @@ export class ServerNode {
     this.bugs = o.bugs ?? NO_BUGS;
     const core = coreConfig(o.core);
     // A sync reply (op 11) must fit one packet: its items plus the envelope (keys, SKey, counts).
-    if (core.maxSyncReplyBytes + 2048 > this.config.maxPacketBody) {
+    if (core.maxSyncReplyBytes + SYNC_REPLY_ENVELOPE_BYTES > this.config.maxPacketBody) {
       throw new RangeError(`core maxSyncReplyBytes (${core.maxSyncReplyBytes}) must be at least 2 KiB below node maxPacketBody (${this.config.maxPacketBody})`);
     }
     this.core = new ProtocolCore(core, { random: o.random, hasher: o.hasher, bugs: this.bugs });
@@ -157,7 +164,7 @@ export class ServerNode {
   private syncCheck(req: number, query: Record<string, string>, now: number): void {
     this.runner.submit(this.core.syncCheck(query, now), (r) => {
       const reply = r as SyncCheckReply;
-      if (reply.retcode !== '0' || reply.selector !== '0') return this.respond(req, syncCheckAnswer(reply.retcode, reply.selector));
+      if (reply.retcode !== Ret.Ok || reply.selector !== Selector.None) return this.respond(req, syncCheckAnswer(reply.retcode, reply.selector));
       const poll: Poll = {
         req,
         uin: reply.uin,
@@ -168,9 +175,10 @@ export class ServerNode {
       };
       const register = (): void => {
         const added = this.polls.add(poll, !this.bugs.has('synccheck-race'));
-        if (added.kind === 'stale') this.respond(req, syncCheckAnswer('0', '2'));
-        else if (added.kind === 'full') this.respond(req, syncCheckAnswer(String(Ret.Busy), '0'));
-        else if (added.evicted) this.respond(added.evicted.req, syncCheckAnswer('0', '0'));
+        // An append this poll did not see: any news selector sends the client to sync.
+        if (added.kind === 'stale') this.respond(req, syncCheckAnswer(Ret.Ok, Selector.Messages));
+        else if (added.kind === 'full') this.respond(req, syncCheckAnswer(Ret.Busy, Selector.None));
+        else if (added.evicted) this.respond(added.evicted.req, syncCheckAnswer(Ret.Ok, Selector.None));
       };
       if (this.bugs.has('synccheck-race')) this.deferredPolls.push(register);
       else register();
@@ -297,7 +305,7 @@ export class ServerNode {
     for (const e of effects) {
       if (e.kind === 'appended') {
         this.polls.noteAppended(e.uin, e.seq);
-        for (const p of this.polls.takeAccount(e.uin)) this.respond(p.req, syncCheckAnswer('0', String(e.selector)));
+        for (const p of this.polls.takeAccount(e.uin)) this.respond(p.req, syncCheckAnswer(Ret.Ok, e.selector));
         const links = this.linksByUin.get(e.uin);
         if (links) {
           const notify = encodeJsonPacket(Op.Notify, 0, { Selector: e.selector });
@@ -305,7 +313,7 @@ export class ServerNode {
         }
       } else {
         for (const p of this.polls.takeAccount(e.uin)) {
-          if (p.sid === e.sid) this.respond(p.req, syncCheckAnswer(String(e.ret), '0'));
+          if (p.sid === e.sid) this.respond(p.req, syncCheckAnswer(e.ret, Selector.None));
           else this.polls.add(p, false);
         }
         for (const l of [...(this.linksByUin.get(e.uin) ?? [])]) {
@@ -318,7 +326,7 @@ export class ServerNode {
 
   /** Expire long polls and silent links; step the retention sweep. */
   tick(now: number): void {
-    for (const p of this.polls.expire(now)) this.respond(p.req, syncCheckAnswer('0', '0'));
+    for (const p of this.polls.expire(now)) this.respond(p.req, syncCheckAnswer(Ret.Ok, Selector.None));
     if (now >= this.nextSweepAt && !this.sweeping) {
       this.nextSweepAt = now + this.config.sweepIntervalMs;
       this.sweeping = true;

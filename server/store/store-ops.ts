@@ -62,9 +62,36 @@ export type Write =
   | { kind: 'pruneDedup'; uin: number; before: number }
   | { kind: 'setMeta'; name: MetaName; value: number };
 
-/** One read, typed by its kind: `const a = yield* read({kind: 'account', uin})`. */
+/** A command: yields Reads, is handed each one's result, returns T. */
 export type Step<T> = Generator<Read, T, unknown>;
 
-export function* read<R extends Read>(r: R): Step<ReadResult[R['kind']]> {
-  return (yield r) as ReadResult[R['kind']];
+/**
+ * One read, typed by its kind: `const a = yield* read({ kind: 'account', uin })`.
+ * An iterator object rather than a generator function: reads are the core's
+ * hot path, and delegating to this costs about half as much (measured).
+ */
+export function read<R extends Read>(r: R): ReadStep<ReadResult[R['kind']]> {
+  return new ReadStep(r);
+}
+
+/** Yields its read once, then returns what the driver answered. */
+class ReadStep<T> implements Iterator<Read, T, unknown> {
+  private asked = false;
+
+  constructor(private readonly r: Read) {}
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+
+  next(answer?: unknown): IteratorResult<Read, T> {
+    if (this.asked) return { done: true, value: answer as T };
+    this.asked = true;
+    return { done: false, value: this.r };
+  }
+
+  /** A driver that fails the read (an asynchronous store) raises the error at the yield*, as a generator would. */
+  throw(e?: unknown): IteratorResult<Read, T> {
+    throw e;
+  }
 }

@@ -1,0 +1,125 @@
+// webwxsendmsg, and the long link's send: one message appended to the logs of
+// the sender (the multi-device echo) and of each recipient, deduplicated per
+// (sender, ClientMsgId) so that a retry gets the first answer.
+import { read, type Step, type Write } from '../store/store-ops.ts';
+import { Appender } from './appender.ts';
+import { authenticate, type Caller } from './auth.ts';
+import type { CoreContext } from './core-context.ts';
+import { touch } from './devices.ts';
+import { Field } from './field-rules.ts';
+import {
+  Category,
+  MSG_TYPES,
+  MessageStatus,
+  MsgType,
+  isGroupName,
+  unixSeconds,
+  type Account,
+  type Group,
+  type LogItem,
+  type MessageItem,
+} from './model.ts';
+import { fail, plan, refuse, type Plan } from './plan.ts';
+import type { SendReply } from './replies.ts';
+import { OK, Ret, type ErrorReply } from './ret.ts';
+import { InputError, idString, obj, optInt, str, utf8Length } from './validate.ts';
+
+/** The fields of a stored message besides Content, JSON-encoded, with room to spare. */
+const MESSAGE_OVERHEAD_BYTES = 1024;
+/** MsgType is a 16-bit number. */
+const MSG_TYPE_MAX = 0xffff;
+
+/** `msgIn` is webwxsendmsg's `Msg`, or the long link's send body. */
+export function* send(ctx: CoreContext, caller: Caller, msgIn: unknown, now: number): Step<Plan<SendReply | ErrorReply>> {
+  const { config, bugs } = ctx;
+  const auth = yield* authenticate(config, caller, now);
+  if ('BaseResponse' in auth) return refuse(auth);
+  const m = obj(msgIn, 'Msg');
+  const clientMsgId = idString(m, 'ClientMsgId', true)!;
+  const localId = idString(m, 'LocalID', false) ?? clientMsgId;
+  const sender = auth.account;
+  if (m['FromUserName'] !== undefined && m['FromUserName'] !== '' && m['FromUserName'] !== sender.userName) {
+    throw new InputError('FromUserName must be your own user name');
+  }
+  const to = str(m, 'ToUserName', Field.contactName);
+  const type = optInt(m, 'Type', 1, MSG_TYPE_MAX, MsgType.Text);
+  if (!MSG_TYPES.has(type)) throw new InputError(`Type ${type} is not a known message type`);
+  // The limit is in UTF-8 bytes: only the byte count decides (1105), never the string length.
+  const content = str(m, 'Content', Field.content);
+  if (utf8Length(content) > config.maxContentBytes) {
+    return fail(Ret.ContentTooLarge, `Content is larger than ${config.maxContentBytes} bytes`);
+  }
+  // Escaping can grow Content up to sixfold: the stored message must still fit one sync reply.
+  if (utf8Length(JSON.stringify(content)) > config.maxSyncReplyBytes - MESSAGE_OVERHEAD_BYTES) {
+    return fail(Ret.ContentTooLarge, `Content is too large once JSON-encoded (more than ${config.maxSyncReplyBytes - MESSAGE_OVERHEAD_BYTES} bytes)`);
+  }
+
+  if (!bugs.has('skip-dedup')) {
+    const seen = yield* read({ kind: 'dedup', uin: sender.uin, clientMsgId });
+    if (seen) {
+      const writes = touch(config, auth.device, now, auth.device.acked);
+      return plan(writes, { BaseResponse: OK, MsgID: seen.msgId, LocalID: seen.localId });
+    }
+  }
+
+  let targets: number[];
+  let group: Group | undefined;
+  let recipientAccount: Account | undefined;
+  if (isGroupName(to)) {
+    group = yield* read({ kind: 'group', userName: to });
+    if (!group) return fail(Ret.UnknownRecipient, `no chat room named ${to}`);
+    if (!group.members.includes(sender.uin)) return fail(Ret.NotGroupMember, `you are not a member of ${to}`);
+    targets = group.members;
+  } else {
+    const recipient = to === sender.userName ? sender : yield* read({ kind: 'accountByName', userName: to });
+    if (!recipient) return fail(Ret.UnknownRecipient, `no user named ${to}`);
+    targets = recipient.uin === sender.uin ? [sender.uin] : [sender.uin, recipient.uin];
+    recipientAccount = recipient;
+  }
+
+  const msgId = (yield* read({ kind: 'meta', name: 'nextMsgId' })) + 1;
+  const writes: Write[] = [{ kind: 'setMeta', name: 'nextMsgId', value: msgId }];
+  let groupSeq = 0;
+  if (group) {
+    groupSeq = group.seq + 1;
+    writes.push({ kind: 'putGroup', group: { ...group, seq: groupSeq } });
+  }
+  const data: MessageItem = {
+    MsgId: msgId,
+    NewMsgId: msgId,
+    FromUserName: sender.userName,
+    ToUserName: to,
+    MsgType: type,
+    Content: content,
+    CreateTime: unixSeconds(now),
+    ClientMsgId: clientMsgId,
+    Status: MessageStatus.Delivered,
+    GroupSeq: groupSeq,
+  };
+  const appender = new Appender(ctx, now, writes);
+  appender.seed(sender);
+  if (recipientAccount) appender.seed(recipientAccount);
+  if (group && bugs.has('group-order-per-member')) {
+    yield* buggyGroupFanout(ctx, group, targets, data, appender);
+  } else {
+    for (const uin of targets) yield* appender.append(uin, Category.Messages, data);
+  }
+  writes.push({ kind: 'putDedup', dedup: { uin: sender.uin, clientMsgId, msgId, localId, createdAt: now } });
+  writes.push(...touch(config, auth.device, now, auth.device.acked));
+  return { writes, effects: appender.effects(), reply: { BaseResponse: OK, MsgID: msgId, LocalID: localId } };
+}
+
+/** The group-order-per-member planted bug's fan-out. */
+function* buggyGroupFanout(ctx: CoreContext, group: Group, targets: number[], data: MessageItem, appender: Appender): Step<void> {
+  const deferredFanout = ctx.bugState.deferredFanout;
+  // Odd-indexed members get each message only after the group's next one.
+  const deferred = deferredFanout.get(group.userName) ?? [];
+  const next: LogItem[] = [];
+  for (let i = 0; i < targets.length; i++) {
+    const uin = targets[i]!;
+    if (i % 2 === 1) next.push({ uin, category: Category.Messages, seq: 0, createdAt: 0, data });
+    else yield* appender.append(uin, Category.Messages, data);
+  }
+  for (const d of deferred) yield* appender.append(d.uin, Category.Messages, d.data as MessageItem);
+  deferredFanout.set(group.userName, next);
+}

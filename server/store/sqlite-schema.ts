@@ -1,0 +1,112 @@
+// The SQLite schema of SqliteStore and its migrations. Records are spread
+// over plain columns; only item data and group members are JSON.
+import type Database from 'better-sqlite3';
+
+/** The schema this code writes, kept in `PRAGMA user_version`. */
+export const SCHEMA_VERSION = 1;
+
+const SCHEMA_V1 = `
+CREATE TABLE accounts (
+  uin INTEGER PRIMARY KEY,
+  user_name TEXT NOT NULL UNIQUE,
+  nick_name TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  floor1 INTEGER NOT NULL,
+  floor2 INTEGER NOT NULL,
+  count1 INTEGER NOT NULL,
+  count2 INTEGER NOT NULL,
+  last_pruned_at INTEGER NOT NULL
+);
+CREATE TABLE sessions (
+  sid TEXT PRIMARY KEY,
+  uin INTEGER NOT NULL,
+  device_id TEXT NOT NULL,
+  state TEXT NOT NULL,
+  skey TEXT NOT NULL,
+  prev_skey TEXT NOT NULL,
+  skey_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  login_id TEXT NOT NULL
+) WITHOUT ROWID;
+-- A rowid table: devicesOf returns devices in insertion order (ORDER BY rowid;
+-- an upsert keeps the rowid).
+CREATE TABLE devices (
+  uin INTEGER NOT NULL,
+  device_id TEXT NOT NULL,
+  sid TEXT NOT NULL,
+  acked1 INTEGER NOT NULL,
+  acked2 INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL,
+  prev_sid TEXT NOT NULL,
+  PRIMARY KEY (uin, device_id)
+);
+CREATE TABLE dedup (
+  uin INTEGER NOT NULL,
+  client_msg_id TEXT NOT NULL,
+  msg_id INTEGER NOT NULL,
+  local_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (uin, client_msg_id)
+) WITHOUT ROWID;
+CREATE INDEX dedup_by_time ON dedup (uin, created_at);
+CREATE TABLE "groups" (
+  user_name TEXT PRIMARY KEY,
+  topic TEXT NOT NULL,
+  owner_uin INTEGER NOT NULL,
+  members TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+-- ord: the member's join order (1, 2, ... per uin); groupsOf follows it.
+CREATE TABLE group_members (
+  uin INTEGER NOT NULL,
+  user_name TEXT NOT NULL,
+  ord INTEGER NOT NULL,
+  PRIMARY KEY (uin, user_name)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX group_members_by_order ON group_members (uin, ord);
+-- A rowid table: remarksOf returns remarks in insertion order.
+CREATE TABLE remarks (
+  uin INTEGER NOT NULL,
+  target TEXT NOT NULL,
+  remark_name TEXT NOT NULL,
+  PRIMARY KEY (uin, target)
+);
+CREATE TABLE items (
+  uin INTEGER NOT NULL,
+  category INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  data TEXT NOT NULL,
+  PRIMARY KEY (uin, category, seq)
+) WITHOUT ROWID;
+CREATE TABLE meta (
+  name TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
+`;
+
+/** Creates the schema in a fresh file; refuses a file written by a newer version. */
+export function migrate(db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version === SCHEMA_VERSION) return;
+  if (version > SCHEMA_VERSION) {
+    throw new Error(`SqliteStore: schema version ${version} is newer than this code (${SCHEMA_VERSION})`);
+  }
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    // Re-read under the write lock: another connection may have created it meanwhile.
+    const now = db.pragma('user_version', { simple: true }) as number;
+    if (now > SCHEMA_VERSION) throw new Error(`SqliteStore: schema version ${now} is newer than this code`);
+    if (now === 0) db.exec(SCHEMA_V1);
+    // Later versions: `if (now < 2) db.exec(MIGRATE_1_TO_2);` and so on.
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    db.exec('COMMIT');
+  } catch (e) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw e;
+  }
+}
