@@ -3,6 +3,7 @@
 // request (retry with backoff, or drop the link), never as a crash.
 import type { ContactItem, MessageItem } from '../../server/core/model.ts';
 import { parseSyncKeyJson, type SyncKeyMap } from '../../server/wire/synckey.ts';
+import { NO_ANSWER } from './client-output.ts';
 
 export type Obj = Record<string, unknown>;
 
@@ -83,6 +84,9 @@ export function parseInitReply(o: Obj): InitReply | undefined {
   return { syncKey, skey: optString(o, 'SKey'), contacts };
 }
 
+/** The ContinueFlag of a sync reply that left items for the next one. */
+const CONTINUE_MORE = 1;
+
 /** webwxsync, and the long link's sync reply (op 11). */
 export interface SyncReply {
   messages: MessageItem[];
@@ -90,7 +94,8 @@ export interface SyncReply {
   deleted: ContactItem[];
   syncKey: SyncKeyMap;
   skey: string | undefined;
-  continueFlag: number;
+  /** ContinueFlag 1: more is waiting, sync again at once. */
+  more: boolean;
 }
 
 export function parseSyncReply(o: Obj): SyncReply | undefined {
@@ -111,7 +116,7 @@ export function parseSyncReply(o: Obj): SyncReply | undefined {
     deleted,
     syncKey,
     skey: optString(o, 'SKey'),
-    continueFlag: o['ContinueFlag'] === 1 ? 1 : 0,
+    more: o['ContinueFlag'] === CONTINUE_MORE,
   };
 }
 
@@ -130,9 +135,9 @@ export function parseSyncCheck(text: string): { retcode: number; selector: numbe
   return { retcode: Number(m[1]), selector: Number(m[2]) };
 }
 
-/** The long link's disconnect body `{Ret, ErrMsg}` (Ret -1 when unreadable). */
+/** The long link's disconnect body `{Ret, ErrMsg}` (Ret NO_ANSWER when unreadable). */
 export function parseDisconnect(o: unknown): { ret: number; errMsg: string } {
-  if (!isObj(o) || typeof o['Ret'] !== 'number') return { ret: -1, errMsg: 'disconnected' };
+  if (!isObj(o) || typeof o['Ret'] !== 'number') return { ret: NO_ANSWER, errMsg: 'disconnected' };
   return { ret: o['Ret'], errMsg: typeof o['ErrMsg'] === 'string' ? o['ErrMsg'] : '' };
 }
 

@@ -15,10 +15,18 @@ import { PATHS } from '../../server/node/http-api.ts';
 import { clientConfig, type ClientConfig } from '../core/client-config.ts';
 import { ClientCore, type ClientAction, type ClientEvent, type ClientTransport } from '../core/client-core.ts';
 import type { PersistedState } from '../core/client-state.ts';
+import { TEXT_MESSAGE } from '../core/sender.ts';
+import { DEFAULT_SERVER, DEFAULT_TCP, hostForUrl, parseHostPort, parseServerUrl, type HostPort } from './server-address.ts';
 
-export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
-export const DEFAULT_TCP = '127.0.0.1:8081';
 export const LONGLINK_PATH = '/longlink';
+
+/** Sockets for requests other than synccheck, unless told otherwise. */
+const DEFAULT_MAX_SOCKETS = 4;
+/** Our socket timeouts trail the core's by this much: the core decides, ours only frees the socket. */
+const SOCKET_TIMEOUT_SLACK_MS = 1000;
+const MIN_REQUEST_TIMEOUT_MS = 1000;
+/** The longest delay setTimeout takes (a signed 32-bit count of milliseconds). */
+const MAX_TIMER_DELAY_MS = 0x7fffffff;
 
 export interface NetClientOptions {
   userName: string;
@@ -54,36 +62,6 @@ export interface NetClientStats {
 
 type LinkConn = { kind: 'tcp'; socket: net.Socket } | { kind: 'ws'; ws: WebSocket };
 
-export interface HostPort {
-  host: string;
-  port: number;
-}
-
-/** `host:port` or `[v6]:port` → parts; a RangeError names what is wrong. */
-export function parseHostPort(s: string): HostPort {
-  const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(s.trim());
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port < 1 || port > 65535) throw new RangeError(`expected host:port (e.g. 127.0.0.1:8081 or [::1]:8081), got '${s}'`);
-  return { host: (m[1] ?? m[2])!, port };
-}
-
-/** An http:// base URL → host and port. */
-export function parseServerUrl(s: string): HostPort {
-  let u: URL;
-  try {
-    u = new URL(s);
-  } catch {
-    throw new RangeError(`expected an http:// URL such as ${DEFAULT_SERVER}, got '${s}'`);
-  }
-  if (u.protocol !== 'http:') throw new RangeError(`only http:// servers are supported, got '${s}'`);
-  const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
-  return { host, port: u.port === '' ? 80 : Number(u.port) };
-}
-
-function hostForUrl(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
-}
-
 export class NetClient {
   readonly core: ClientCore;
   readonly userName: string;
@@ -117,10 +95,10 @@ export class NetClient {
     this.#localAddress = o.localAddress;
     const cfg = clientConfig(o.config);
     // The core times requests out itself; ours only frees the socket of one it has given up on.
-    this.#pollTimeoutMs = cfg.httpTimeoutMs + 1000;
-    this.#requestTimeoutMs = Math.max(cfg.replyTimeoutMs, 1000) + 1000;
+    this.#pollTimeoutMs = cfg.httpTimeoutMs + SOCKET_TIMEOUT_SLACK_MS;
+    this.#requestTimeoutMs = Math.max(cfg.replyTimeoutMs, MIN_REQUEST_TIMEOUT_MS) + SOCKET_TIMEOUT_SLACK_MS;
     const agentOpts: http.AgentOptions = { keepAlive: true, ...(o.localAddress ? { localAddress: o.localAddress } : {}) };
-    this.#agent = new http.Agent({ ...agentOpts, maxSockets: o.maxSockets ?? 4 });
+    this.#agent = new http.Agent({ ...agentOpts, maxSockets: o.maxSockets ?? DEFAULT_MAX_SOCKETS });
     this.#pollAgent = new http.Agent({ ...agentOpts, maxSockets: 1 });
     this.core = new ClientCore({
       userName: o.userName,
@@ -158,7 +136,7 @@ export class NetClient {
   }
 
   /** Queues a message; returns its LocalID. */
-  send(to: string, content: string, type = 1): string {
+  send(to: string, content: string, type = TEXT_MESSAGE): string {
     return this.input((now) => this.core.send(to, content, now, type));
   }
 
@@ -198,7 +176,7 @@ export class NetClient {
     this.#timer = undefined;
     this.#armedAt = t;
     if (t === undefined) return;
-    const delay = Math.min(Math.max(0, t - this.#clock()), 0x7fffffff);
+    const delay = Math.min(Math.max(0, t - this.#clock()), MAX_TIMER_DELAY_MS);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#armedAt = undefined;
@@ -334,44 +312,4 @@ export class NetClient {
     if (c.kind === 'tcp') c.socket.destroy();
     else c.ws.terminate();
   }
-}
-
-/** POST /cgi-bin/micromsg-bin/register. Resolves with the Ret (0, or 1104 when the name is taken) and the Uin. */
-export function registerAccount(
-  server: string,
-  userName: string,
-  password: string,
-  nickName?: string,
-  agent?: http.Agent,
-): Promise<{ ret: number; errMsg: string; uin: number }> {
-  const { host, port } = parseServerUrl(server);
-  const body = JSON.stringify({ UserName: userName, Password: password, ...(nickName ? { NickName: nickName } : {}) });
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host,
-        port,
-        method: 'POST',
-        path: PATHS.register,
-        ...(agent ? { agent } : {}),
-        headers: { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          try {
-            const o = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { BaseResponse?: { Ret?: number; ErrMsg?: string }; Uin?: number };
-            resolve({ ret: o.BaseResponse?.Ret ?? -1, errMsg: o.BaseResponse?.ErrMsg ?? '', uin: o.Uin ?? 0 });
-          } catch {
-            reject(new Error(`register: unreadable answer (HTTP ${res.statusCode})`));
-          }
-        });
-        res.on('error', reject);
-      },
-    );
-    req.setTimeout(30_000, () => req.destroy(new Error('register: no answer within 30 s')));
-    req.on('error', reject);
-    req.end(body);
-  });
 }
