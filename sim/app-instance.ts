@@ -1,11 +1,12 @@
 // One running copy of the client app on a device: the real ClientCore plus
-// the links and requests it has on the simulated network. A killed or
+// the links it has on the simulated network, and its timer. A killed or
 // replaced instance is dead: whatever still arrives for it is dropped.
 import type { ClientCore } from '../client/core/client-core.ts';
-import type { SimStream } from './network.ts';
+import type { EventQueue } from './event-queue.ts';
 
+/** A long link of the instance: its stream and the server's number for the same connection. */
 export interface InstanceLink {
-  stream: SimStream;
+  stream: number;
   serverLink: number;
 }
 
@@ -13,11 +14,11 @@ export class AppInstance {
   alive = true;
   /** Replaced by a newer login of the same device: runs until told 1101, unseen by the checkers. */
   ghost = false;
+  /** Client link number → the open link. */
   readonly links = new Map<number, InstanceLink>();
-  /** Client links whose connect is still under way. */
-  readonly connecting = new Set<number>();
-  timerToken = 0;
-  timerAt = Infinity;
+  /** Only the latest timer fires: an earlier one finds the token moved on. */
+  private timerToken = 0;
+  private timerAt = Infinity;
   /** LocalIDs the server refused for good or that ran out of tries. */
   readonly failed = new Set<string>();
 
@@ -25,5 +26,28 @@ export class AppInstance {
     readonly id: number,
     readonly device: string,
     readonly core: ClientCore,
+    private readonly q: EventQueue,
   ) {}
+
+  /** Feed an input to a live instance, then reschedule its timer. */
+  input(f: (core: ClientCore) => void): void {
+    if (!this.alive) return;
+    f(this.core);
+    this.settle();
+  }
+
+  /** Schedule the core's next wake-up, unless an earlier one is already set. */
+  settle(): void {
+    if (!this.alive) return;
+    const wake = this.core.nextWakeAt();
+    if (wake === undefined || wake >= this.timerAt) return;
+    const token = ++this.timerToken;
+    this.timerAt = Math.max(wake, this.q.now);
+    this.q.schedule(this.timerAt, 'client-timer', this.device, () => {
+      if (!this.alive || this.timerToken !== token) return;
+      this.timerAt = Infinity;
+      this.core.tick(this.q.now);
+      this.settle();
+    });
+  }
 }

@@ -1,12 +1,24 @@
 // The simulation's only notion of time: a queue of events ordered by
 // (time, sequence). Equal times run in the order they were scheduled.
-export interface SimEvent {
-  at: number;
-  seq: number;
-  /** A short label for the trace: what happens, and to whom. */
+// An event is either a message arriving (an Envelope, plain data) or a
+// timer of a host or a driver (a host's own wake-up, a user's next action).
+import type { Envelope } from './envelope.ts';
+
+/** Simulated time starts at a fixed, realistic epoch. */
+export const SIM_EPOCH_MS = 1_700_000_000_000;
+
+/** A wake-up: a short label for the trace (what happens, and to whom) and what to do. */
+export interface Timer {
   kind: string;
   who: string;
-  run: () => void;
+  fire: () => void;
+}
+
+export type SimEvent = { at: number; seq: number } & ({ type: 'arrival'; envelope: Envelope } | { type: 'timer'; timer: Timer });
+
+/** The trace label of an event: its kind, and the host it touches. */
+export function eventLabel(e: SimEvent): { kind: string; who: string } {
+  return e.type === 'arrival' ? { kind: e.envelope.kind, who: e.envelope.device } : { kind: e.timer.kind, who: e.timer.who };
 }
 
 export class EventQueue {
@@ -18,9 +30,31 @@ export class EventQueue {
     return this.heap.length;
   }
 
-  schedule(at: number, kind: string, who: string, run: () => void): SimEvent {
+  /** A timer at `at`. */
+  schedule(at: number, kind: string, who: string, fire: () => void): void {
+    this.checkTime(at, kind);
+    this.push({ at, seq: this.seq++, type: 'timer', timer: { kind, who, fire } });
+  }
+
+  /** An envelope arriving at `at` (the network decides then whether it gets through). */
+  post(at: number, envelope: Envelope): void {
+    this.checkTime(at, envelope.kind);
+    this.push({ at, seq: this.seq++, type: 'arrival', envelope });
+  }
+
+  /** Every envelope still in flight, in arrival order. */
+  inFlight(): Array<{ at: number; envelope: Envelope }> {
+    return this.heap
+      .filter((e) => e.type === 'arrival')
+      .sort((a, b) => (less(a, b) ? -1 : 1))
+      .map((e) => ({ at: e.at, envelope: (e as { envelope: Envelope }).envelope }));
+  }
+
+  private checkTime(at: number, kind: string): void {
     if (!(at >= this.now)) throw new RangeError(`event ${kind} scheduled in the past (${at} < ${this.now})`);
-    const e: SimEvent = { at, seq: this.seq++, kind, who, run };
+  }
+
+  private push(e: SimEvent): void {
     const h = this.heap;
     h.push(e);
     let i = h.length - 1;
@@ -31,7 +65,6 @@ export class EventQueue {
       i = p;
     }
     h[i] = e;
-    return e;
   }
 
   pop(): SimEvent | undefined {

@@ -5,7 +5,8 @@
 import type { FaultProfile } from '../scenarios/scenario.ts';
 import type { Rng } from './rng.ts';
 import type { FaultSpec } from './run-spec.ts';
-import { SIM_EPOCH_MS, type World } from './world.ts';
+import { SIM_EPOCH_MS } from './event-queue.ts';
+import type { World } from './world.ts';
 
 export class FaultScheduler {
   private running = false;
@@ -31,9 +32,9 @@ export class FaultScheduler {
       const running = this.world.devices.filter((d) => d.current);
       if (running.length === 0) return;
       const d = this.rng.pick(running);
-      this.world.killApp(d, this.rng.chance(f.appKillTornWriteProbability));
+      this.world.apps.kill(d, this.rng.chance(f.appKillTornWriteProbability));
       this.after(this.rng.exp(f.appDowntimeMeanMs), 'fault-relaunch', () => {
-        if (!d.current) this.world.startApp(d);
+        if (!d.current) this.world.apps.start(d);
       });
     });
     this.every(f.partitionMeanIntervalMs, 'fault-partition', () => {
@@ -46,7 +47,7 @@ export class FaultScheduler {
     this.every(f.sessionReplaceMeanIntervalMs, 'fault-replace', () => {
       // Only a logged-in instance can be replaced: one still logging in would log in after its replacer.
       const running = this.world.devices.filter((d) => d.current?.core.state === 'ready');
-      if (running.length > 0) this.world.replaceSession(this.rng.pick(running));
+      if (running.length > 0) this.world.apps.replaceSession(this.rng.pick(running));
     });
     if (f.linkResetPerSecond > 0) {
       this.every(1000 / f.linkResetPerSecond, 'fault-reset', () => this.world.resetRandomLink((n) => this.rng.int(0, n - 1)));
@@ -72,26 +73,26 @@ export class FaultScheduler {
         world.crashServer();
         return this.after(f.downMs, 'fault-restart', () => world.restartServer());
       case 'kill': {
-        const d = world.deviceByName(f.device);
+        const d = world.registry.deviceByName(f.device);
         if (!d.current) return skip(d.name, 'app not running');
-        world.killApp(d, f.torn);
+        world.apps.kill(d, f.torn);
         return this.after(f.downMs, 'fault-relaunch', () => {
-          if (!d.current) world.startApp(d);
+          if (!d.current) world.apps.start(d);
         });
       }
       case 'partition': {
-        const d = world.deviceByName(f.device);
+        const d = world.registry.deviceByName(f.device);
         world.partition(d, f.dir !== 'down', f.dir !== 'up');
         return this.after(f.durationMs, 'fault-heal', () => world.heal(d));
       }
       case 'replace': {
-        const d = world.deviceByName(f.device);
+        const d = world.registry.deviceByName(f.device);
         // Only a logged-in instance can be replaced: one still logging in would log in after its replacer.
         if (d.current?.core.state !== 'ready') return skip(d.name, 'app not logged in');
-        return world.replaceSession(d);
+        return world.apps.replaceSession(d);
       }
       case 'reset':
-        return world.resetLinksOf(world.deviceByName(f.device));
+        return world.resetLinksOf(world.registry.deviceByName(f.device));
     }
   }
 

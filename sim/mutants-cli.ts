@@ -13,7 +13,7 @@ import { PLANTED_BUGS, parseBug, type PlantedBug } from '../server/core/planted-
 import { SCENARIOS } from '../scenarios/index.ts';
 import { runSpecArb } from './property/arbitraries.ts';
 import { checkSpecs, type SpecFailure } from './property/spec-property.ts';
-import { replayCommand } from './run-spec.ts';
+import { replayCommand } from './replay-file.ts';
 import { runScenario } from './run.ts';
 
 const HELP = `npm run mutants -- [--bug NAME]... [--seeds N] [--runs N] [--seed S] [--shrink-budget N]

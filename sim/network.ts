@@ -3,7 +3,21 @@
 // (which reorders them); long links are ordered byte streams that arrive in
 // random chunks and can be cut, losing what is in flight. Partitions block a
 // device one way or both; faults are checked again on arrival, so they reach
-// messages already in flight.
+// messages already in flight. What travels is an Envelope, posted on the
+// event queue; when it is due, `arrives` says whether it got through.
+import type {
+  ConnectEnvelope,
+  CloseClientEnvelope,
+  CloseServerEnvelope,
+  CutClientEnvelope,
+  CutServerEnvelope,
+  Envelope,
+  HttpRequestEnvelope,
+  HttpResponseEnvelope,
+  LinkDownEnvelope,
+  LinkUpEnvelope,
+  StreamEnvelope,
+} from './envelope.ts';
 import type { EventQueue } from './event-queue.ts';
 import type { Rng } from './rng.ts';
 
@@ -27,8 +41,8 @@ export interface NetStats {
   cuts: number;
 }
 
+/** An open stream; the network forgets it once it is closed or cut. */
 export class SimStream {
-  open = true;
   /** Arrival time of the last chunk each way: streams stay in order. */
   lastAt: Record<Dir, number> = { up: 0, down: 0 };
 
@@ -38,8 +52,21 @@ export class SimStream {
   ) {}
 }
 
+const DIR_OF: Record<StreamEnvelope['kind'] | HttpRequestEnvelope['kind'] | HttpResponseEnvelope['kind'], Dir> = {
+  'http-req': 'up',
+  'http-resp': 'down',
+  'link-up': 'up',
+  'close-server': 'up',
+  'link-down': 'down',
+  'close-client': 'down',
+};
+
+/** A write is split into 1 to this many chunks, to exercise framing. */
+const MAX_CHUNKS_PER_WRITE = 3;
+
 export class SimNetwork {
   private readonly blocked = new Map<string, { up: boolean; down: boolean }>();
+  private readonly streams = new Map<number, SimStream>();
   private nextStreamId = 1;
   readonly stats: NetStats = { datagrams: 0, dropped: 0, duplicated: 0, chunks: 0, lostInFlight: 0, cuts: 0 };
 
@@ -85,45 +112,43 @@ export class SimNetwork {
     return ms;
   }
 
-  /** One half of an HTTP exchange. `arrive` runs once per copy that gets through. */
-  datagram(device: string, dir: Dir, kind: string, arrive: () => void): void {
+  /** One half of an HTTP exchange: it arrives once per copy that gets through. */
+  datagram(e: HttpRequestEnvelope | HttpResponseEnvelope): void {
     this.stats.datagrams++;
-    const rng = this.r(device);
-    if (this.isBlocked(device, dir) || rng.chance(this.faults.dropProbability)) {
+    const rng = this.r(e.device);
+    if (this.isBlocked(e.device, DIR_OF[e.kind]) || rng.chance(this.faults.dropProbability)) {
       this.stats.dropped++;
       return;
     }
     const copies = rng.chance(this.faults.duplicateProbability) ? 2 : 1;
     if (copies === 2) this.stats.duplicated++;
-    for (let i = 0; i < copies; i++) {
-      this.q.schedule(this.q.now + this.latency(device), kind, device, () => {
-        // A partition that began while the message was in flight loses it.
-        if (this.isBlocked(device, dir)) {
-          this.stats.lostInFlight++;
-          return;
-        }
-        arrive();
-      });
-    }
+    for (let i = 0; i < copies; i++) this.q.post(this.q.now + this.latency(e.device), e);
   }
 
-  /** Open a stream: after a round trip `done(stream)`, or `done(undefined)` if the device is cut off. */
-  connect(device: string, done: (s: SimStream | undefined) => void): void {
-    const rtt = this.latency(device) + this.latency(device);
-    const s = new SimStream(this.nextStreamId++, device);
-    this.q.schedule(this.q.now + rtt, 'connect', device, () => {
-      if (this.isBlocked(device, 'up') || this.isBlocked(device, 'down')) done(undefined);
-      else done(s);
-    });
+  /** Open a stream: after a round trip the handshake arrives, and `accept` opens the stream unless the device is cut off. */
+  connect(e: ConnectEnvelope): void {
+    const rtt = this.latency(e.device) + this.latency(e.device);
+    this.q.post(this.q.now + rtt, e);
   }
 
-  /** Bytes on a stream, in order, split into 1 to 3 chunks to exercise framing. */
-  write(s: SimStream, dir: Dir, bytes: Uint8Array, arrive: (chunk: Uint8Array) => void): void {
-    if (!s.open) return;
+  /** The handshake arrived: the open stream, or undefined if the device is cut off either way. */
+  accept(e: ConnectEnvelope): SimStream | undefined {
+    if (this.isBlocked(e.device, 'up') || this.isBlocked(e.device, 'down')) return undefined;
+    const s = new SimStream(this.nextStreamId++, e.device);
+    this.streams.set(s.id, s);
+    return s;
+  }
+
+  /** Bytes on an open stream, in order, split into chunks that each arrive as a copy of the envelope. */
+  write(e: LinkUpEnvelope | LinkDownEnvelope): void {
+    const s = this.streams.get(e.stream);
+    if (!s) return;
+    const dir = DIR_OF[e.kind];
     const at = Math.max(this.q.now + this.latency(s.device), s.lastAt[dir]);
     s.lastAt[dir] = at;
     const rng = this.r(s.device);
-    const pieces = bytes.length > 1 ? rng.int(1, Math.min(3, bytes.length)) : 1;
+    const bytes = e.bytes;
+    const pieces = bytes.length > 1 ? rng.int(1, Math.min(MAX_CHUNKS_PER_WRITE, bytes.length)) : 1;
     const cuts: number[] = [];
     for (let i = 1; i < pieces; i++) cuts.push(rng.int(1, bytes.length - 1));
     cuts.sort((a, b) => a - b);
@@ -133,37 +158,56 @@ export class SimNetwork {
       const chunk = bytes.subarray(from, to);
       from = to;
       this.stats.chunks++;
-      this.q.schedule(at, dir === 'up' ? 'link-up' : 'link-down', s.device, () => {
-        if (!s.open) {
-          this.stats.lostInFlight++;
-          return;
-        }
-        arrive(chunk);
-      });
+      this.q.post(at, { ...e, bytes: chunk });
     }
   }
 
   /**
-   * One end closes after what it wrote: the far end hears the close once that
-   * data has arrived; the closing end is done at once.
+   * One end closes an open stream after what it wrote: the far end hears the
+   * close once that data has arrived; the closing end is done at once.
    */
-  finish(s: SimStream, from: Dir, farSide: () => void): void {
-    if (!s.open) return;
-    const at = Math.max(this.q.now + this.latency(s.device), s.lastAt[from]);
-    s.lastAt[from] = at;
-    this.q.schedule(at, from === 'down' ? 'close-client' : 'close-server', s.device, () => {
-      if (!s.open) return;
-      s.open = false;
-      farSide();
-    });
+  finish(e: CloseServerEnvelope | CloseClientEnvelope): void {
+    const s = this.streams.get(e.stream);
+    if (!s) return;
+    const dir = DIR_OF[e.kind];
+    const at = Math.max(this.q.now + this.latency(s.device), s.lastAt[dir]);
+    s.lastAt[dir] = at;
+    this.q.post(at, e);
   }
 
-  /** Cut a stream: what is in flight is lost; each end hears of it after a latency. */
-  cut(s: SimStream, clientSide: () => void, serverSide: () => void): void {
-    if (!s.open) return;
-    s.open = false;
+  /** Cut an open stream: what is in flight is lost; each end hears of it after a latency. */
+  cut(stream: number, toClient: CutClientEnvelope, toServer: CutServerEnvelope): void {
+    const s = this.streams.get(stream);
+    if (!s) return;
+    this.streams.delete(stream);
     this.stats.cuts++;
-    this.q.schedule(this.q.now + this.latency(s.device), 'cut-client', s.device, clientSide);
-    this.q.schedule(this.q.now + this.latency(s.device), 'cut-server', s.device, serverSide);
+    this.q.post(this.q.now + this.latency(s.device), toClient);
+    this.q.post(this.q.now + this.latency(s.device), toServer);
+  }
+
+  /** An envelope is due: does it get through? A close that does closes its stream. */
+  arrives(e: Envelope): boolean {
+    switch (e.kind) {
+      case 'http-req':
+      case 'http-resp':
+        // A partition that began while the message was in flight loses it.
+        if (!this.isBlocked(e.device, DIR_OF[e.kind])) return true;
+        this.stats.lostInFlight++;
+        return false;
+      case 'link-up':
+      case 'link-down':
+        if (this.streams.has(e.stream)) return true;
+        this.stats.lostInFlight++;
+        return false;
+      case 'close-server':
+      case 'close-client':
+        return this.streams.delete(e.stream);
+      case 'http-refused':
+      case 'http-reset':
+      case 'connect':
+      case 'cut-client':
+      case 'cut-server':
+        return true;
+    }
   }
 }

@@ -2,7 +2,8 @@
 // and say whether it did exactly what the file recorded (same trace hash).
 import fs from 'node:fs';
 import type { PlantedBug } from '../server/core/planted-bugs.ts';
-import { readReplayFile, runReplay, specSize } from './run-spec.ts';
+import { readReplayFile, runReplay } from './replay-file.ts';
+import { specSize } from './run-spec.ts';
 
 export interface ReplayCli {
   file: string;

@@ -3,13 +3,18 @@
 // device has converged (or the bound passes), and check every guarantee.
 import type { BugSet } from '../server/core/planted-bugs.ts';
 import { NO_BUGS } from '../server/core/planted-bugs.ts';
-import type { Scenario } from '../scenarios/scenario.ts';
+import { scenarioByName } from '../scenarios/index.ts';
+import { CALM_FAULTS, type Scenario } from '../scenarios/scenario.ts';
+import { laggard } from './convergence.ts';
 import { FaultScheduler } from './fault-scheduler.ts';
+import type { NetStats } from './network.ts';
+import type { WorldCounters } from './observer.ts';
+import type { RunSpec } from './run-spec.ts';
+import { checkRunSpec } from './run-spec-check.ts';
 import { simStore, type SimStoreKind } from './sim-store.ts';
 import { Violation } from './violation.ts';
 import { WorkloadDriver } from './workload.ts';
-import { World, type WorldCounters, type WorldOptions } from './world.ts';
-import type { NetStats } from './network.ts';
+import { World, type WorldOptions } from './world.ts';
 
 export interface RunOptions {
   store?: SimStoreKind;
@@ -61,6 +66,38 @@ export function runScenario(scenario: Scenario, seed: string, opts: RunOptions =
   }));
 }
 
+/** The scenario a spec runs under: the named one's server config, the spec's network and phase length. */
+export function scenarioForSpec(spec: RunSpec): Scenario {
+  const base = scenarioByName(spec.scenario);
+  const { commitDelayMs, ...net } = spec.net;
+  const s: Scenario = {
+    ...base,
+    workload: { ...base.workload, accounts: spec.accounts.length, durationMs: spec.durationMs },
+    faults: { ...CALM_FAULTS, ...net, latencyMs: [...net.latencyMs], commitDelayMs: [...commitDelayMs] },
+  };
+  if (spec.livenessBoundMs !== undefined) s.livenessBoundMs = spec.livenessBoundMs;
+  delete s.maxDeliveryMs;
+  if (spec.maxDeliveryMs !== undefined) s.maxDeliveryMs = spec.maxDeliveryMs;
+  return s;
+}
+
+/** Run a spec: the same spec and options give the same trace hash. */
+export function runSpec(spec: RunSpec, opts: RunOptions = {}): RunResult {
+  checkRunSpec(spec);
+  const scenario = scenarioForSpec(spec);
+  return runWorld(
+    scenario,
+    spec.seed,
+    opts,
+    (world) => ({
+      workload: new WorkloadDriver(world, world.streams.get('workload'), scenario.workload, spec),
+      faults: new FaultScheduler(world, world.streams.get('faults'), scenario.faults, spec.faults),
+    }),
+    // Each device's network draws are its own: dropping a device from a spec leaves the rest alone.
+    { netStreamPerDevice: true },
+  );
+}
+
 /** One run of a scenario's world under the given drivers. */
 export function runWorld(
   scenario: Scenario,
@@ -98,7 +135,7 @@ export function runWorld(
       if (!stopped) {
         if (lagging) throw new Violation('liveness', lagging.split(':')[0]!, `not converged ${scenario.livenessBoundMs} ms after healing: ${lagging}`);
         convergedAfterMs = world.elapsed - healedAt;
-        world.checkers.final(accountDevices(world), (a) => world.log(a), (g) => world.members(g));
+        world.checkers.final(accountDevices(world), (a) => world.oracle.log(a), (g) => world.oracle.members(g));
       }
     }
   } catch (e) {
@@ -136,42 +173,8 @@ export function runWorld(
 
 function accountDevices(world: World): Map<string, string[]> {
   const m = new Map<string, string[]>();
-  for (const [a, ds] of world.accounts) m.set(a, ds.map((d) => d.name));
+  for (const [a, ds] of world.registry.accounts) m.set(a, ds.map((d) => d.name));
   return m;
-}
-
-/** The first device that has not converged, with why; undefined when all have. */
-function laggard(world: World): string | undefined {
-  if (!world.server.up) return 'server: down';
-  for (const [account, devices] of world.accounts) {
-    const log = world.log(account);
-    for (const d of devices) {
-      const inst = d.current;
-      if (!inst) return `${d.name}: app not running`;
-      const core = inst.core;
-      if (core.state !== 'ready') return `${d.name}: client ${core.state}`;
-      const pending = core.outbox().filter((e) => e.state !== 'failed').length;
-      if (pending > 0 || inst.failed.size > 0) return `${d.name}: ${pending} sends unanswered, ${inst.failed.size} failed`;
-      const inbox = core.inbox();
-      const have = new Set(inbox.map((m) => m.MsgId));
-      const missing = log.filter((id) => !have.has(id));
-      if (missing.length > 0) return `${d.name}: missing ${missing.length} of ${log.length} messages (first MsgId ${missing[0]})`;
-      // Holding every retained message is not enough: its key must have reached the head
-      // (a device below the floor has yet to hear 1200 and resync).
-      // A key of 0 asks for everything retained: with nothing retained in that category
-      // (the head is the floor) nothing will move it, and it is level with the head once
-      // the device holds every acknowledged message for it (none is still on its way).
-      const key = new Map(core.syncKey());
-      const floor = world.floor(account);
-      for (const [cat, at] of world.head(account)) {
-        const k = key.get(cat) ?? 0;
-        if (k >= at) continue;
-        if (k === 0 && at === floor.get(cat) && world.checkers.holdsEveryAcked(d.name, (g) => world.members(g))) continue;
-        return `${d.name}: key ${cat}_${k} behind the head ${at}`;
-      }
-    }
-  }
-  return undefined;
 }
 
 function dumpState(world: World): string {

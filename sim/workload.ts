@@ -8,7 +8,8 @@ import { PATHS } from '../server/node/http-api.ts';
 import { Device } from './device.ts';
 import type { Rng } from './rng.ts';
 import type { RunSpecAccount, RunSpecGroup, UserOp } from './run-spec.ts';
-import { SIM_EPOCH_MS, type World } from './world.ts';
+import { SIM_EPOCH_MS } from './event-queue.ts';
+import type { World } from './world.ts';
 
 /** An explicit workload: who exists and what each user does when. */
 export interface WorkloadPlan {
@@ -57,7 +58,7 @@ export class WorkloadDriver {
   }
 
   private register(name: string, i: number): void {
-    const r = this.world.direct('POST', PATHS.register, { UserName: name, Password: `pw-${name}`, NickName: `User ${i}` });
+    const r = this.world.router.direct('POST', PATHS.register, { UserName: name, Password: `pw-${name}`, NickName: `User ${i}` });
     if (r.BaseResponse.Ret !== 0) throw new Error(`setup: register ${name}: ${r.BaseResponse.ErrMsg}`);
   }
 
@@ -65,9 +66,9 @@ export class WorkloadDriver {
   private createGroup(g: number, members: string[]): void {
     const world = this.world;
     const owner = members[0]!;
-    const login = world.direct('POST', PATHS.manualauth, { UserName: owner, Password: `pw-${owner}`, DeviceID: 'setup' });
+    const login = world.router.direct('POST', PATHS.manualauth, { UserName: owner, Password: `pw-${owner}`, DeviceID: 'setup' });
     const base = { Uin: login.Uin, Sid: login.Sid, Skey: login.Skey, DeviceID: 'setup' };
-    const r = world.direct('POST', PATHS.webwxcreatechatroom, {
+    const r = world.router.direct('POST', PATHS.webwxcreatechatroom, {
       BaseRequest: base,
       MemberCount: members.length - 1,
       MemberList: members.slice(1).map((UserName) => ({ UserName })),
@@ -75,15 +76,15 @@ export class WorkloadDriver {
     });
     if (r.BaseResponse.Ret !== 0) throw new Error(`setup: create group: ${r.BaseResponse.ErrMsg}`);
     // The setup device leaves, so it holds back no retention.
-    world.direct('POST', PATHS.webwxlogout, { BaseRequest: base });
+    world.router.direct('POST', PATHS.webwxlogout, { BaseRequest: base });
     this.groups.push({ name: r.ChatRoomName, members });
   }
 
   private placeDevice(account: string, k: number, transport: ClientTransport): Device {
     const world = this.world;
-    const deviceId = transport === 'http' ? `e${String(100_000_000_000_000 + world.devices.length)}` : `${account}-d${k}`;
+    const deviceId = transport === 'http' ? `e${String(100_000_000_000_000 + world.registry.devices.length)}` : `${account}-d${k}`;
     const d = new Device(`${account}.d${k}`, account, `pw-${account}`, deviceId, transport);
-    world.addDevice(d);
+    world.registry.addDevice(d);
     return d;
   }
 
@@ -99,7 +100,7 @@ export class WorkloadDriver {
     if (this.plan) return this.startPlan(this.plan);
     for (const d of this.world.devices) {
       this.world.q.schedule(this.world.now + this.rng.between(0, 500), 'app-launch', d.name, () => {
-        if (!d.current) this.world.startApp(d);
+        if (!d.current) this.world.apps.start(d);
       });
     }
     if (this.w.sendsPerSecond > 0) this.scheduleNext();
@@ -115,9 +116,9 @@ export class WorkloadDriver {
     const at = (ms: number): number => Math.max(world.now, SIM_EPOCH_MS + ms);
     for (const a of plan.accounts) {
       a.devices.forEach((spec, k) => {
-        const d = world.deviceByName(`${a.name}.d${k}`);
+        const d = world.registry.deviceByName(`${a.name}.d${k}`);
         world.q.schedule(at(spec.startAt), 'app-launch', d.name, () => {
-          if (!d.current) world.startApp(d);
+          if (!d.current) world.apps.start(d);
         });
       });
     }
@@ -131,20 +132,20 @@ export class WorkloadDriver {
   /** One planned action, by a device whose app must be running. */
   private play(op: UserOp): void {
     const world = this.world;
-    const inst = world.deviceByName(op.from).current;
+    const inst = world.registry.deviceByName(op.from).current;
     if (!inst) {
       world.note('user-skip', op.from, `${op.kind}: app not running`);
       return;
     }
     switch (op.kind) {
       case 'send':
-        return world.userSend(inst, op.to, op.content);
+        return world.apps.userSend(inst, op.to, op.content);
       case 'group-send':
-        return world.userSend(inst, this.groups[op.group]!.name, op.content);
+        return world.apps.userSend(inst, this.groups[op.group]!.name, op.content);
       case 'remark':
-        return world.userRemark(inst, op.to, op.remark);
+        return world.apps.userRemark(inst, op.to, op.remark);
       case 'burst':
-        for (let i = 0; i < op.size; i++) world.userSend(inst, op.to, `${op.content}#${i}`);
+        for (let i = 0; i < op.size; i++) world.apps.userSend(inst, op.to, `${op.content}#${i}`);
         return;
     }
   }
@@ -163,9 +164,9 @@ export class WorkloadDriver {
       if (!this.running) return;
       const inst = this.silent() ? undefined : this.pickRunning();
       if (inst) {
-        const from = this.world.deviceByName(inst.device).account;
+        const from = this.world.registry.deviceByName(inst.device).account;
         const to = this.pickPeer(from);
-        for (let i = 0; i < this.w.burst.size; i++) this.world.userSend(inst, to, this.content());
+        for (let i = 0; i < this.w.burst.size; i++) this.world.apps.userSend(inst, to, this.content());
       }
       this.scheduleBurst();
     });
@@ -180,14 +181,14 @@ export class WorkloadDriver {
   private act(): void {
     const inst = this.pickRunning();
     if (!inst) return;
-    const me = this.world.deviceByName(inst.device).account;
+    const me = this.world.registry.deviceByName(inst.device).account;
     if (this.rng.chance(this.w.remarkFraction)) {
-      this.world.userRemark(inst, this.pickPeer(me), `friend ${this.rng.int(0, 999)}`);
+      this.world.apps.userRemark(inst, this.pickPeer(me), `friend ${this.rng.int(0, 999)}`);
       return;
     }
     const myGroups = this.groups.filter((g) => g.members.includes(me));
     const to = myGroups.length > 0 && this.rng.chance(this.w.groupSendFraction) ? this.rng.pick(myGroups).name : this.pickPeer(me);
-    this.world.userSend(inst, to, this.content());
+    this.world.apps.userSend(inst, to, this.content());
   }
 
   private pickRunning() {
@@ -197,7 +198,7 @@ export class WorkloadDriver {
   }
 
   private pickPeer(me: string): string {
-    const others = [...this.world.accounts.keys()].filter((a) => a !== me);
+    const others = [...this.world.registry.accounts.keys()].filter((a) => a !== me);
     return others.length > 0 ? this.rng.pick(others) : me;
   }
 

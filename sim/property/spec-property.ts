@@ -5,8 +5,9 @@
 import path from 'node:path';
 import fc from 'fast-check';
 import type { PlantedBug } from '../../server/core/planted-bugs.ts';
-import { replayCommand, replayOf, runSpec, specSize, writeReplayFile, type RunSpec } from '../run-spec.ts';
-import type { RunResult } from '../run.ts';
+import { replayCommand, replayOf, writeReplayFile } from '../replay-file.ts';
+import { runSpec, type RunResult } from '../run.ts';
+import { specSize, type RunSpec } from '../run-spec.ts';
 import type { SimStoreKind } from '../sim-store.ts';
 
 /** Where failing specs go (gitignored). */

@@ -8,7 +8,9 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { PlantedBug } from '../../server/core/planted-bugs.ts';
-import { readReplayFile, runReplay, runSpec, type RunSpec } from '../../sim/run-spec.ts';
+import { readReplayFile, runReplay } from '../../sim/replay-file.ts';
+import { runSpec } from '../../sim/run.ts';
+import type { RunSpec } from '../../sim/run-spec.ts';
 import { runSpecArb } from '../../sim/property/arbitraries.ts';
 import { checkSpecs, type SpecOutcome } from '../../sim/property/spec-property.ts';
 

@@ -2,7 +2,9 @@
 // a JSON round trip with the same trace, and a bad one is refused with a
 // message that names the field.
 import { describe, expect, it } from 'vitest';
-import { checkRunSpec, parseRunSpec, runSpec, specSize, type RunSpec } from '../../sim/run-spec.ts';
+import { runSpec } from '../../sim/run.ts';
+import { specSize, type RunSpec } from '../../sim/run-spec.ts';
+import { checkRunSpec, parseRunSpec } from '../../sim/run-spec-check.ts';
 
 const SPEC: RunSpec = {
   scenario: 'partition-heal',

@@ -1,0 +1,38 @@
+// The liveness phase's probe: has every device converged on what the server
+// holds (running, logged in, nothing unanswered, every retained message held,
+// its key at the head)?
+import type { World } from './world.ts';
+
+/** The first device that has not converged, with why; undefined when all have. */
+export function laggard(world: World): string | undefined {
+  if (!world.server.up) return 'server: down';
+  for (const [account, devices] of world.registry.accounts) {
+    const log = world.oracle.log(account);
+    for (const d of devices) {
+      const inst = d.current;
+      if (!inst) return `${d.name}: app not running`;
+      const core = inst.core;
+      if (core.state !== 'ready') return `${d.name}: client ${core.state}`;
+      const pending = core.outbox().filter((e) => e.state !== 'failed').length;
+      if (pending > 0 || inst.failed.size > 0) return `${d.name}: ${pending} sends unanswered, ${inst.failed.size} failed`;
+      const inbox = core.inbox();
+      const have = new Set(inbox.map((m) => m.MsgId));
+      const missing = log.filter((id) => !have.has(id));
+      if (missing.length > 0) return `${d.name}: missing ${missing.length} of ${log.length} messages (first MsgId ${missing[0]})`;
+      // Holding every retained message is not enough: its key must have reached the head
+      // (a device below the floor has yet to hear 1200 and resync).
+      // A key of 0 asks for everything retained: with nothing retained in that category
+      // (the head is the floor) nothing will move it, and it is level with the head once
+      // the device holds every acknowledged message for it (none is still on its way).
+      const key = new Map(core.syncKey());
+      const floor = world.oracle.floor(account);
+      for (const [cat, at] of world.oracle.head(account)) {
+        const k = key.get(cat) ?? 0;
+        if (k >= at) continue;
+        if (k === 0 && at === floor.get(cat) && world.checkers.holdsEveryAcked(d.name, (g) => world.oracle.members(g))) continue;
+        return `${d.name}: key ${cat}_${k} behind the head ${at}`;
+      }
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,213 @@
+// Routing between the devices' app instances and the server host, through
+// the simulated network: what a client core emits goes out as envelopes,
+// what the server emits comes back as envelopes, and an arriving envelope is
+// handed to its end. The router keeps the server's side of every exchange:
+// which server request answers which client request, which server link is
+// which client link.
+import type { ClientAction } from '../client/core/client-core.ts';
+import type { ServerAction } from '../server/node/server-node.ts';
+import type { AppInstance } from './app-instance.ts';
+import type { ConnectEnvelope, Envelope } from './envelope.ts';
+import type { EventQueue } from './event-queue.ts';
+import type { SimNetwork } from './network.ts';
+import type { Registry } from './registry.ts';
+import type { ServerHost } from './server-host.ts';
+
+/** A server request from a device: the instance and its request number. */
+interface PendingRequest {
+  instance: AppInstance;
+  req: number;
+}
+
+/** A setup call, answered at once (no network). */
+type DirectAnswer = (status: number, body: string) => void;
+
+interface ServerLinkEnd {
+  instance: AppInstance;
+  link: number;
+}
+
+export class Router {
+  /** Every server request → where its answer goes. */
+  private readonly requests = new Map<number, PendingRequest | DirectAnswer>();
+  private readonly serverLinks = new Map<number, ServerLinkEnd>();
+  /** Server request and link numbers share one counter. */
+  private nextServerId = 1;
+
+  constructor(
+    private readonly q: EventQueue,
+    private readonly net: SimNetwork,
+    private readonly server: ServerHost,
+    private readonly registry: Registry,
+  ) {}
+
+  /** Call the server directly, bypassing the network (setup only). */
+  direct(method: 'GET' | 'POST', path: string, body: unknown): any {
+    const node = this.server.node!;
+    const now = this.q.now;
+    let answer: { status: number; body: string } | undefined;
+    const id = this.nextServerId++;
+    this.requests.set(id, (status, b) => (answer = { status, body: b }));
+    node.httpRequest(id, method, path, JSON.stringify(body), now);
+    node.flush(now);
+    if (!answer) throw new Error(`setup call ${path} got no answer`);
+    return JSON.parse(answer.body);
+  }
+
+  /** What a client core emitted, sent on its way. */
+  fromClient(inst: AppInstance, a: ClientAction): void {
+    const device = inst.device;
+    switch (a.kind) {
+      case 'http':
+        return this.net.datagram({ kind: 'http-req', device, instance: inst.id, req: a.req, method: a.method, url: a.url, body: a.body });
+      case 'linkOpen':
+        return this.net.connect({ kind: 'connect', device, instance: inst.id, link: a.link });
+      case 'linkWrite': {
+        const l = inst.links.get(a.link);
+        if (!l) return;
+        // Encoders hand out fresh buffers, never reused: no copy is needed.
+        return this.net.write({ kind: 'link-up', device, stream: l.stream, serverLink: l.serverLink, bytes: a.bytes });
+      }
+      case 'linkClose': {
+        const l = inst.links.get(a.link);
+        if (!l) return;
+        inst.links.delete(a.link);
+        return this.net.finish({ kind: 'close-server', device, stream: l.stream, serverLink: l.serverLink });
+      }
+    }
+  }
+
+  /** What the server node emitted, sent on its way. */
+  fromServer(a: ServerAction): void {
+    switch (a.kind) {
+      case 'respond': {
+        const p = this.requests.get(a.req);
+        this.requests.delete(a.req);
+        if (!p) return;
+        if (typeof p === 'function') return p(a.answer.status, a.answer.body);
+        const { instance } = p;
+        return this.net.datagram({ kind: 'http-resp', device: instance.device, instance: instance.id, req: p.req, status: a.answer.status, body: a.answer.body });
+      }
+      case 'write': {
+        const end = this.serverLinks.get(a.link);
+        if (!end) return;
+        const l = end.instance.links.get(end.link);
+        if (!l) return;
+        // Encoders hand out fresh buffers, never reused: no copy is needed.
+        return this.net.write({ kind: 'link-down', device: end.instance.device, stream: l.stream, instance: end.instance.id, link: end.link, bytes: a.bytes });
+      }
+      case 'close': {
+        const end = this.serverLinks.get(a.link);
+        if (!end) return;
+        this.serverLinks.delete(a.link);
+        const l = end.instance.links.get(end.link);
+        if (!l) return;
+        end.instance.links.delete(end.link);
+        return this.net.finish({ kind: 'close-client', device: end.instance.device, stream: l.stream, instance: end.instance.id, link: end.link });
+      }
+    }
+  }
+
+  /** An envelope got through: hand it to its end. */
+  deliver(e: Envelope): void {
+    const now = this.q.now;
+    switch (e.kind) {
+      case 'http-req': {
+        const node = this.server.node;
+        if (!node) {
+          // Connection refused: the client hears it after a round trip.
+          return this.q.post(now + this.net.latency(e.device), { kind: 'http-refused', device: e.device, instance: e.instance, req: e.req });
+        }
+        const id = this.nextServerId++;
+        // A dead instance's request still reaches the server; the answer is dropped when it arrives.
+        this.requests.set(id, { instance: this.registry.instance(e.instance), req: e.req });
+        node.httpRequest(id, e.method, e.url, e.body, now);
+        return this.server.settle();
+      }
+      case 'http-resp':
+        return this.registry.instance(e.instance).input((c) => c.httpResponse(e.req, e.status, e.body, now));
+      case 'http-refused':
+      case 'http-reset':
+        return this.registry.instance(e.instance).input((c) => c.httpFailed(e.req, now));
+      case 'connect':
+        return this.connected(e);
+      case 'link-up': {
+        const node = this.server.node;
+        if (!node || !this.serverLinks.has(e.serverLink)) return;
+        node.linkData(e.serverLink, e.bytes, now);
+        return this.server.settle();
+      }
+      case 'link-down':
+        return this.registry.instance(e.instance).input((c) => c.linkData(e.link, e.bytes, now));
+      case 'close-server':
+        return this.serverLinkClosed(e.serverLink);
+      case 'close-client':
+      case 'cut-client':
+        return this.registry.instance(e.instance).input((c) => c.linkClosed(e.link, now));
+      case 'cut-server':
+        if (e.onlyIfLinked) return this.serverLinkClosed(e.serverLink);
+        this.server.node?.linkClosed(e.serverLink);
+        return this.server.settle();
+    }
+  }
+
+  /** A handshake arrived: both ends learn of the link, or the client hears it failed. */
+  private connected(e: ConnectEnvelope): void {
+    const inst = this.registry.instance(e.instance);
+    if (!inst.alive) return;
+    const node = this.server.node;
+    const stream = node ? this.net.accept(e) : undefined;
+    const now = this.q.now;
+    if (!stream || !node) return inst.input((c) => c.linkClosed(e.link, now));
+    const sid = this.nextServerId++;
+    this.serverLinks.set(sid, { instance: inst, link: e.link });
+    inst.links.set(e.link, { stream: stream.id, serverLink: sid });
+    node.linkOpened(sid, this.registry.deviceByName(e.device).transport === 'ws' ? 'ws' : 'tcp', now);
+    this.server.settle();
+    inst.input((c) => c.linkOpened(e.link, now));
+  }
+
+  private serverLinkClosed(sid: number): void {
+    if (!this.serverLinks.delete(sid)) return;
+    this.server.node?.linkClosed(sid);
+    this.server.settle();
+  }
+
+  /** A dead instance's links drop: the server hears it, unless it closed them itself meanwhile. */
+  dropLinks(inst: AppInstance): void {
+    for (const [clink, l] of inst.links) this.cutStream(inst, clink, l.stream, l.serverLink, true);
+    inst.links.clear();
+  }
+
+  /** A link breaks: what is in flight is lost, and each end hears of it after a latency. */
+  cutLink(inst: AppInstance, clink: number): void {
+    const l = inst.links.get(clink);
+    if (!l) return;
+    inst.links.delete(clink);
+    this.serverLinks.delete(l.serverLink);
+    this.cutStream(inst, clink, l.stream, l.serverLink, false);
+  }
+
+  /** The server crashed: every connection to it breaks, long links are cut, waiting requests reset. */
+  serverCrashed(): void {
+    for (const [sid, end] of this.serverLinks) {
+      const l = end.instance.links.get(end.link);
+      this.serverLinks.delete(sid);
+      if (!l) continue;
+      end.instance.links.delete(end.link);
+      // The crashed server forgot the link already: onlyIfLinked makes its side a no-op.
+      this.cutStream(end.instance, end.link, l.stream, sid, true);
+    }
+    for (const [id, p] of this.requests) {
+      this.requests.delete(id);
+      if (typeof p === 'function') continue;
+      const { instance } = p;
+      this.q.post(this.q.now + this.net.latency(instance.device), { kind: 'http-reset', device: instance.device, instance: instance.id, req: p.req });
+    }
+  }
+
+  private cutStream(inst: AppInstance, clink: number, stream: number, serverLink: number, onlyIfLinked: boolean): void {
+    const device = inst.device;
+    this.net.cut(stream, { kind: 'cut-client', device, instance: inst.id, link: clink }, { kind: 'cut-server', device, serverLink, onlyIfLinked });
+  }
+}
