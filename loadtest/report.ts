@@ -2,7 +2,8 @@
 // summary.md (the figures a person wants, each beside its bare-Node
 // baseline) and chart.svg (throughput, latency and server memory over the
 // run's time, hand-written SVG, no dependencies).
-import type { MemoryPoint, PhaseResult, PopulationInfo } from './driver.ts';
+import type { MemoryPoint, PhaseResult } from './phase.ts';
+import type { PopulationInfo } from './population.ts';
 
 export type Transport = 'tcp' | 'ws' | 'http';
 

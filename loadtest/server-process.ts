@@ -1,17 +1,35 @@
 // A server for the load tests in a process of its own, so that it has a core
 // to itself and its memory is its own: the SyncKey server (startServer on a
-// SQLite file) or one of the bare baselines. Started by loadtest/run.ts with
-// an IPC channel:
+// SQLite file) or one of the bare baselines. Both ends live here: the child's
+// side runs when this file is the process's entry; the parent's side
+// (ServerChild) starts it with an IPC channel:
 //
 //   child → parent  {type: 'ready', httpPort, tcpPort, port, pid}
 //   parent → child  {type: 'sample', gc: boolean}   (run with --expose-gc for gc)
 //   child → parent  {type: 'sample', rssBytes, heapUsedBytes, heapTotalBytes, cpuMs, openLinks?, commits?}
 //   parent → child  {type: 'close'}                 → drains, closes, exits 0
 //
-// It exits by itself when the parent goes away (the IPC channel closes).
+// The child exits by itself when the parent goes away (the IPC channel closes).
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startBareHttp, startBareTcpEcho, startBareWsEcho, type BareServer } from '../server/bench/baselines.ts';
 import { startServer, type RunningServer } from '../server/transport/server-app.ts';
+import { pidSample } from './memory.ts';
+import type { ServerSample } from './target.ts';
+import { until } from './wait-until.ts';
+
+const SELF = fileURLToPath(import.meta.url);
+const ROOT = path.resolve(import.meta.dirname, '..');
+/** How long a child may take to say it is ready. */
+const READY_TIMEOUT_MS = 30_000;
+/** How long the parent waits for a sample's reply. */
+const SAMPLE_REPLY_TIMEOUT_MS = 10_000;
+/** How long the parent waits for the child to exit after 'close' before killing it. */
+const EXIT_TIMEOUT_MS = 10_000;
+/** How long the child waits for its servers to drain before it exits anyway. */
+const DRAIN_TIMEOUT_MS = 5000;
 
 type Mode = 'synckey' | 'bare-tcp' | 'bare-ws' | 'bare-http';
 
@@ -35,7 +53,9 @@ export interface ReadyMessage {
   port: number;
 }
 
-async function main(): Promise<void> {
+// ------------------------------------------------------------ the child's side
+
+async function childMain(): Promise<void> {
   const { values } = parseArgs({
     strict: true,
     options: {
@@ -49,7 +69,7 @@ async function main(): Promise<void> {
     },
   });
   const mode = values.mode as Mode;
-  if (!process.send) throw new Error('server-process.ts is started by loadtest/run.ts with an IPC channel');
+  if (!process.send) throw new Error('server-process.ts is started by the load test (ServerChild) with an IPC channel');
   let srv: RunningServer | undefined;
   let bare: BareServer | undefined;
   if (mode === 'synckey') {
@@ -74,7 +94,7 @@ async function main(): Promise<void> {
   const close = async (): Promise<void> => {
     if (closing) return;
     closing = true;
-    await Promise.race([Promise.all([srv?.close(), bare?.close()]), new Promise((r) => setTimeout(r, 5000))]);
+    await Promise.race([Promise.all([srv?.close(), bare?.close()]), new Promise((r) => setTimeout(r, DRAIN_TIMEOUT_MS))]);
     process.exit(0);
   };
   process.on('message', (m: { type?: string; gc?: boolean }) => {
@@ -102,7 +122,74 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void close());
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`server-process: ${(e as Error).stack ?? String(e)}\n`);
-  process.exit(1);
-});
+// ------------------------------------------------------------ the parent's side
+
+/** A server process started by the load test; `args` are the child's (--mode, --host, --db, ...). */
+export class ServerChild {
+  readonly #child: ChildProcess;
+  readonly #waiting: Array<(r: SampleReply) => void> = [];
+  readonly #exited: Promise<number | null>;
+  ready!: ReadyMessage;
+
+  private constructor(args: string[]) {
+    this.#child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', SELF, ...args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    this.#exited = new Promise((resolve) => this.#child.on('exit', (code) => resolve(code)));
+    this.#child.on('message', (m: SampleReply | ReadyMessage) => {
+      if (m.type === 'ready') this.ready = m;
+      else if (m.type === 'sample') this.#waiting.shift()?.(m);
+    });
+  }
+
+  static async start(args: string[]): Promise<ServerChild> {
+    const c = new ServerChild(args);
+    const exited = c.#exited.then((code) => {
+      throw new Error(`the server process exited (${code}) before it was ready`);
+    });
+    await Promise.race([until(() => c.ready !== undefined, READY_TIMEOUT_MS, () => 'the server process to be ready'), exited]);
+    return c;
+  }
+
+  get pid(): number {
+    return this.ready.pid;
+  }
+
+  /** /proc's VmRSS and CPU, with the heap and the server's counters over IPC; `gc` runs a full GC first. */
+  async sample(gc = false): Promise<ServerSample | undefined> {
+    if (this.#child.exitCode !== null || !this.#child.connected) return undefined;
+    const reply = new Promise<SampleReply>((resolve) => this.#waiting.push(resolve));
+    this.#child.send({ type: 'sample', gc });
+    const r = await Promise.race([reply, new Promise<undefined>((res) => setTimeout(() => res(undefined), SAMPLE_REPLY_TIMEOUT_MS))]);
+    if (!r) return undefined;
+    const proc = pidSample(this.pid);
+    return {
+      rssBytes: proc?.rssBytes ?? r.rssBytes,
+      heapUsedBytes: r.heapUsedBytes,
+      heapTotalBytes: r.heapTotalBytes,
+      cpuMs: proc?.cpuMs ?? r.cpuMs,
+      ...(r.openLinks !== undefined ? { openLinks: r.openLinks } : {}),
+      ...(r.commits !== undefined ? { commits: r.commits } : {}),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#child.exitCode === null && this.#child.connected) this.#child.send({ type: 'close' });
+    const t = setTimeout(() => this.#child.kill('SIGKILL'), EXIT_TIMEOUT_MS);
+    await this.#exited;
+    clearTimeout(t);
+  }
+
+  kill(): void {
+    if (this.#child.exitCode === null) this.#child.kill('SIGKILL');
+  }
+}
+
+// Only as the process's entry (a ServerChild's spawn); the parent imports this file for ServerChild.
+if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === SELF) {
+  childMain().catch((e: unknown) => {
+    process.stderr.write(`server-process: ${(e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  });
+}

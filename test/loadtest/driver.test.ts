@@ -3,7 +3,10 @@
 // and the report writers.
 import { describe, expect, it } from 'vitest';
 import seedrandom from 'seedrandom';
-import { assertLoopback, decodeContent, encodeContent, interArrivalMs, type PhaseResult } from '../../loadtest/driver.ts';
+import { interArrivalMs } from '../../loadtest/arrivals.ts';
+import { decodeContent, encodeContent } from '../../loadtest/content-codec.ts';
+import { assertLoopback } from '../../loadtest/loopback.ts';
+import type { PhaseResult } from '../../loadtest/phase.ts';
 import { PROFILES, mixedShape, profileByName } from '../../loadtest/profiles.ts';
 import { chartSvg, summaryMarkdown, type PhaseRecord, type Report } from '../../loadtest/report.ts';
 import { checkThresholds } from '../../loadtest/thresholds.ts';

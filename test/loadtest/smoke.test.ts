@@ -17,7 +17,7 @@ describe('the smoke load test', () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('runs every transport and the baselines, loses nothing, duplicates nothing, and writes a report folder', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'loadtest/run.ts'), '--profile', 'smoke', '--out', out], {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'loadtest/cli.ts'), '--profile', 'smoke', '--out', out], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,0 +1,149 @@
+// Runs one phase of sends over a population. Every message's content carries
+// its id and send time, so each recipient device measures send-to-delivery
+// latency; the sender measures send-to-ack. At the end of the phase the
+// runner waits (bounded) for quiescence and checks that every acknowledged
+// message reached every recipient device and the sender's other devices
+// exactly once.
+import { openArrivals } from './arrivals.ts';
+import { encodeContent } from './content-codec.ts';
+import { PhaseTally, type SentMessage } from './delivery-ledger.ts';
+import { expectedDeliveries, type Dev } from './members.ts';
+import { DEFAULT_QUIESCE_TIMEOUT_MS, DEFAULT_SAMPLE_EVERY_MS, DEFAULT_WINDOW, type PhaseResult, type PhaseSpec } from './phase.ts';
+import type { Population } from './population.ts';
+import { round1, summarize } from './recorder.ts';
+import { sampler } from './sampler.ts';
+import { until } from './wait-until.ts';
+
+/** Slack past the send window for a saturate phase's senders to notice it closed. */
+const SEND_WINDOW_SLACK_MS = 1000;
+/** How often quiescence is checked. */
+const QUIESCE_POLL_MS = 50;
+
+/** One send from device `d` to a random peer (or one of its groups). */
+function sendFrom(pop: Population, d: Dev, ph: PhaseTally): void {
+  const a = pop.accounts[d.account]!;
+  let group = -1;
+  let toAccount = -1;
+  if (a.groups.length > 0 && pop.rand() < ph.groupSendFraction) {
+    group = a.groups[Math.floor(pop.rand() * a.groups.length)]!;
+  } else if (pop.accounts.length === 1) {
+    toAccount = d.account;
+  } else {
+    toAccount = Math.floor(pop.rand() * (pop.accounts.length - 1));
+    if (toAccount >= d.account) toAccount++;
+  }
+  const id = pop.ledger.nextId();
+  const at = performance.now();
+  const [lo, hi] = ph.contentBytes;
+  const bytes = lo + Math.floor(pop.rand() * (hi - lo + 1));
+  const to = { senderAccount: d.account, toAccount, group };
+  const m: SentMessage = {
+    id,
+    sender: d.idx,
+    ...to,
+    sentAt: at,
+    expected: expectedDeliveries(pop.accounts, pop.groups, to),
+    got: 0,
+    seen: new Map(),
+    state: 'unanswered',
+    msgId: 0,
+  };
+  pop.ledger.add(m, ph);
+  const name = group >= 0 ? pop.groups[group]!.name : pop.accounts[toAccount]!.name;
+  const localId = d.client.send(name, encodeContent(id, at, bytes));
+  d.pending.set(localId, id);
+}
+
+/** Runs one phase of sends, then waits for quiescence and checks delivery. */
+export async function runPhase(pop: Population, spec: PhaseSpec): Promise<PhaseResult> {
+  if (pop.closed) throw new Error('population is closed');
+  const senders = pop.devs.filter((d) => !spec.senders || spec.senders.includes(d.transport));
+  if (senders.length === 0) throw new RangeError(`phase ${spec.name}: no devices of ${spec.senders?.join('/')} to send from`);
+  const ph = new PhaseTally(spec);
+  pop.ledger.phase = ph;
+  const cpu0 = process.cpuUsage();
+  const stats0 = pop.clientStats();
+  const samples = sampler(pop.target, ph.rec.t0, spec.sampleEveryMs ?? DEFAULT_SAMPLE_EVERY_MS);
+  const endAt = ph.rec.t0 + spec.durationMs;
+  const open = (): boolean => performance.now() < endAt && ph.sent < spec.maxMessages && !pop.closed;
+
+  if (spec.mode === 'saturate') {
+    const window = spec.window ?? DEFAULT_WINDOW;
+    const sending = new Set(senders);
+    ph.onAnswer = (d) => {
+      if (open() && sending.has(d)) sendFrom(pop, d, ph);
+    };
+    for (let k = 0; k < window; k++) for (const d of senders) if (open()) sendFrom(pop, d, ph);
+    await until(() => !open(), spec.durationMs + SEND_WINDOW_SLACK_MS, () => 'the send window to close');
+  } else {
+    await openArrivals({
+      phase: spec.name,
+      rate: spec.rate,
+      from: ph.rec.t0,
+      rand: pop.rand,
+      open,
+      fire: () => sendFrom(pop, senders[Math.floor(pop.rand() * senders.length)]!, ph),
+    });
+  }
+  const sendWindowMs = performance.now() - ph.rec.t0;
+  ph.onAnswer = () => {};
+
+  // Quiescence: nothing left to send, every acknowledged message delivered everywhere.
+  const busy = (): boolean => pop.devs.some((d) => d.client.core.outbox().some((e) => e.state !== 'failed'));
+  let quiesced = true;
+  try {
+    await until(
+      () => !busy() && ph.incomplete() === 0,
+      spec.quiesceTimeoutMs ?? DEFAULT_QUIESCE_TIMEOUT_MS,
+      () => `quiescence: ${ph.incomplete()} acknowledged messages not yet everywhere`,
+      QUIESCE_POLL_MS,
+    );
+  } catch (e) {
+    quiesced = false;
+    pop.log(`  ${spec.name}: ${(e as Error).message}`);
+  }
+  const elapsedMs = performance.now() - ph.rec.t0;
+  const memory = await samples.stop();
+  pop.ledger.phase = undefined;
+  const cpu = process.cpuUsage(cpu0);
+  const stats1 = pop.clientStats();
+
+  const { lost, unanswered } = ph.outcome();
+  const durableMs = ph.rec.lastDurableAt > 0 ? ph.rec.lastDurableAt - ph.rec.t0 : 0;
+  const commits = samples.commits();
+  const serverCpuPct = samples.cpu();
+  const result: PhaseResult = {
+    name: spec.name,
+    kind: 'synckey',
+    mode: spec.mode,
+    ...(spec.mode === 'open' ? { offeredRate: spec.rate! } : { window: spec.window ?? DEFAULT_WINDOW }),
+    clients: senders.length,
+    sendWindowMs: Math.round(sendWindowMs),
+    elapsedMs: Math.round(elapsedMs),
+    sent: ph.sent,
+    acked: ph.acked,
+    failed: ph.failed,
+    unanswered,
+    durable: ph.durable,
+    lost,
+    duplicated: ph.duplicated,
+    mismatched: ph.mismatched,
+    quiesced,
+    ackedPerSec: round1((ph.acked / Math.max(1, sendWindowMs)) * 1000),
+    durablePerSec: durableMs > 0 ? round1((ph.durable / durableMs) * 1000) : 0,
+    deliveryLatencyMs: summarize(ph.rec.delivery),
+    ackLatencyMs: summarize(ph.rec.ack),
+    timeline: ph.rec.timeline(elapsedMs),
+    memory,
+    ...(serverCpuPct !== undefined ? { serverCpuPct } : {}),
+    ...(commits ? { serverCommits: { commits, msgsPerCommit: round1(ph.acked / commits) } } : {}),
+    driverCpuPct: round1(((cpu.user + cpu.system) / 1000 / elapsedMs) * 100),
+    httpFailures: stats1.httpFailures - stats0.httpFailures,
+    linkDrops: stats1.linkDrops - stats0.linkDrops,
+    linkReconnects: stats1.linkConnects - stats0.linkConnects,
+  };
+  ph.rec.destroy();
+  pop.ledger.forget(ph);
+  for (const d of pop.devs) d.pending.clear();
+  return result;
+}

@@ -1,0 +1,16 @@
+// The server a phase drives: where it listens, and how to sample it.
+import type { ProcSample } from './memory.ts';
+
+export interface Target {
+  /** HTTP base URL (the WebSocket long link is at /longlink on it). */
+  server: string;
+  /** TCP long link, host:port. */
+  tcp: string;
+  /** Samples the server process (memory, CPU, and its own counters when it reports them). */
+  sample?: () => Promise<ServerSample | undefined>;
+}
+
+export interface ServerSample extends ProcSample {
+  openLinks?: number;
+  commits?: number;
+}
