@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDb } from './fixture.ts';
-import { HttpDevice, register } from './raw-client.ts';
+import { register } from './raw-client/http.ts';
+import { HttpDevice } from './raw-client/http-device.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const MAIN = path.join(ROOT, 'server/main.ts');

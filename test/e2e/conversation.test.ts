@@ -4,18 +4,14 @@
 // concurrent senders, and a restart on the same database mid-conversation.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, tempDb, type TestServer } from './fixture.ts';
-import {
-  HttpDevice,
-  OP,
-  TcpLink,
-  WsLink,
-  frameJson,
-  keyVal,
-  register,
-  manualAuth,
-  until,
-  type LinkClient,
-} from './raw-client.ts';
+import { manualAuth, register } from './raw-client/http.ts';
+import { HttpDevice } from './raw-client/http-device.ts';
+import type { LinkClient } from './raw-client/link-client.ts';
+import { OP, frameJson } from './raw-client/packets.ts';
+import { keyVal } from './raw-client/sync-key.ts';
+import { TcpLink } from './raw-client/tcp-link.ts';
+import { until } from './raw-client/wait.ts';
+import { WsLink } from './raw-client/ws-link.ts';
 
 const HOLD_MS = 800;
 const PASSWORD = 'correct horse';

@@ -1,6 +1,6 @@
 // Starting the real server for end-to-end tests: ephemeral loopback ports,
 // a SQLite file in a fresh temp dir, a tiny scrypt cost and short timers.
-// The tests talk to it only through raw-client.ts.
+// The tests talk to it only through raw-client/.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

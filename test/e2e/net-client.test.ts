@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientEvent, ClientTransport } from '../../client/core/client-core.ts';
 import type { MessageItem } from '../../client/core/client-state.ts';
-import { NetClient, registerAccount } from '../../client/net/net-client.ts';
+import { NetClient } from '../../client/net/net-client.ts';
+import { registerAccount } from '../../client/net/register-account.ts';
 import { startTestServer, tempDb, type TestServer } from './fixture.ts';
 
 const PASSWORD = 'pw-net-client';

@@ -2,7 +2,12 @@
 // and the key answered by init/auth needed settling (docs/protocol-notes.md).
 import { afterAll, describe, expect, it } from 'vitest';
 import { startTestServer, tempDb } from './fixture.ts';
-import { HttpDevice, OP, TcpLink, keyVal, register, until } from './raw-client.ts';
+import { register } from './raw-client/http.ts';
+import { HttpDevice } from './raw-client/http-device.ts';
+import { OP } from './raw-client/packets.ts';
+import { keyVal } from './raw-client/sync-key.ts';
+import { TcpLink } from './raw-client/tcp-link.ts';
+import { until } from './raw-client/wait.ts';
 
 describe('regressions', () => {
   const tmp = tempDb('e2e-bugs');

@@ -5,7 +5,10 @@ import http from 'node:http';
 import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startTestServer, tempDb } from './fixture.ts';
-import { HttpDevice, TcpLink, WsLink, register } from './raw-client.ts';
+import { register } from './raw-client/http.ts';
+import { HttpDevice } from './raw-client/http-device.ts';
+import { TcpLink } from './raw-client/tcp-link.ts';
+import { WsLink } from './raw-client/ws-link.ts';
 
 describe('close()', () => {
   const tmp = tempDb('e2e-shutdown');

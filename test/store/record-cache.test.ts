@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RecordCache } from '../../server/store/record-cache.ts';
 import { SqliteStore } from '../../server/store/sqlite-store.ts';
-import { account, session } from './store-suite.ts';
+import { account, session } from './suite/fixtures.ts';
 
 const dirs: string[] = [];
 afterEach(() => {

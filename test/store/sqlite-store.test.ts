@@ -5,9 +5,12 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SCHEMA_VERSION, SqliteStore } from '../../server/store/sqlite-store.ts';
+import { SCHEMA_VERSION } from '../../server/store/sqlite-schema.ts';
+import { SqliteStore } from '../../server/store/sqlite-store.ts';
 import type { Write } from '../../server/store/store-ops.ts';
-import { account, commitTx, group, message, runStoreSuite } from './store-suite.ts';
+import { account, group, message } from './suite/fixtures.ts';
+import { commitTx } from './suite/harness.ts';
+import { runStoreSuite } from './store-suite.ts';
 
 const STORE_MODULE = path.resolve(import.meta.dirname, '../../server/store/sqlite-store.ts');
 const REPO = path.resolve(import.meta.dirname, '../..');
