@@ -1,4 +1,4 @@
-// The guarantees of PROTOCOL.md section 6, checked as events happen and at
+// The guarantees of docs/protocol.md section 10, checked as events happen and at
 // the end. The world reports what devices do; the checker keeps just enough
 // to judge it and throws a Violation at the first broken guarantee.
 import type { ContactItem, MessageItem } from '../server/core/model.ts';

@@ -1,4 +1,4 @@
-// The SyncKey codec (PROTOCOL.md section 3): the JSON form {Count, List:[{Key, Val}]}
+// The SyncKey codec (docs/protocol.md section 3): the JSON form {Count, List:[{Key, Val}]}
 // and the query form `1_620943725|2_620943769`, both parsed strictly into one
 // internal form. A SyncKey decides what a device has acknowledged, so anything
 // doubtful is rejected rather than guessed at.

@@ -1,4 +1,4 @@
-// Retention (PROTOCOL.md section 3): items are kept until every device
+// Retention (docs/protocol.md section 3): items are kept until every device
 // acknowledged them and for a minimum time; a key older than what is retained
 // gets Ret 1200, never a silent gap, and webwxinit gives a key that syncs on.
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 // Found from the outside: a full group-commit batch once dropped its effects,
-// and the key answered by init/auth needed settling (docs/protocol-notes.md).
+// and the key answered by init/auth needed settling (docs/protocol.md section 3.7).
 import { afterAll, describe, expect, it } from 'vitest';
 import { startTestServer, tempDb } from './fixture.ts';
 import { register } from './raw-client/http.ts';
@@ -41,7 +41,7 @@ describe('regressions', () => {
   // webwxinit and link auth answer the acknowledged position, not the last key a
   // sync reply carried: that reply may never have arrived, and answering its key
   // would skip its items. The client merges by per-key maximum, so the key it
-  // holds never goes back (docs/protocol-notes.md).
+  // holds never goes back (docs/protocol.md section 3.7).
   it('answers init and link auth with the acknowledged position, so a lost sync reply loses nothing', async () => {
     const t = await startTestServer(tmp.db + '-2');
     try {

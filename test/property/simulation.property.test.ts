@@ -1,6 +1,6 @@
 // The simulation as a property: on any generated run (accounts, devices,
 // groups, timed operations, timed faults, a network) every guarantee of
-// PROTOCOL.md section 6 holds. A failure prints fast-check's replay
+// docs/protocol.md section 10 holds. A failure prints fast-check's replay
 // parameters and writes the shrunk run to .sim/failures/<name>.json, which
 // `npm run sim -- --replay <file>` runs again event for event.
 import { describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// A web device over HTTP (docs/protocol.md section 4). Part of the
+// A web device over HTTP (docs/protocol.md section 5). Part of the
 // protocol-only client: see packets.ts.
 import { WEB, httpCall, manualAuth, parseSyncCheck, type HttpResult, type Login, type SyncCheck } from './http.ts';
 import { EMPTY_KEY, keyQuery, type SyncKey } from './sync-key.ts';

@@ -1,4 +1,4 @@
-// The HTTP JSON calls (docs/protocol.md section 4): one request, and the
+// The HTTP JSON calls (docs/protocol.md section 5): one request, and the
 // account calls that need no session. Part of the protocol-only client: see
 // packets.ts.
 import type { SyncKey } from './sync-key.ts';

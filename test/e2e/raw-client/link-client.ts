@@ -1,4 +1,4 @@
-// The long-link client over any byte transport (docs/protocol.md section 5).
+// The long-link client over any byte transport (docs/protocol.md section 6).
 // Part of the protocol-only client: see packets.ts.
 import { OP, frameJson, packet, type Frame } from './packets.ts';
 import { EMPTY_KEY, type SyncKey } from './sync-key.ts';

@@ -2,7 +2,7 @@
 // raw-client/ import nothing from server/ or client/, so the end-to-end tests
 // check the wire contract rather than shared code.
 //
-// This file: the long-link packet (docs/protocol.md section 5), a 16-byte
+// This file: the long-link packet (docs/protocol.md section 6), a 16-byte
 // header and a JSON body, and reassembling packets from a byte stream.
 
 export const OP = {
