@@ -25,6 +25,8 @@ const USER_RESEND_DELAY_MS = 1000;
 export class Apps {
   /** True in the liveness phase: the user resends failed messages (only then: in the safety phase they stay failed). */
   healed = false;
+  /** Whoever else hears every core's events (a test's view of its devices), after the observer. */
+  readonly listeners: Array<(inst: AppInstance, e: ClientEvent) => void> = [];
 
   constructor(
     private readonly q: EventQueue,
@@ -117,6 +119,7 @@ export class Apps {
   /** A core's event: the observer records it and feeds the checkers; the app's life reacts to it. */
   private event(inst: AppInstance, e: ClientEvent): void {
     this.observer.clientEvent(inst, e);
+    for (const listen of this.listeners) listen(inst, e);
     switch (e.kind) {
       case 'syncKey':
         if (inst.alive && !inst.ghost) {

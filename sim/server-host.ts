@@ -19,11 +19,16 @@ export interface SimStore {
   dispose(): void;
 }
 
+/** What the host reads of a scenario: the server's limits and the group-commit delay. */
+export type HostConfig = Pick<Scenario, 'core' | 'node'> & { faults: Pick<Scenario['faults'], 'commitDelayMs'> };
+
 // A tiny scrypt cost: the simulation checks the logic, not the hash's strength.
 const SIM_HASHER = scryptHasher(2, 1, 1);
 
 export class ServerHost {
   node: ServerNode | undefined;
+  /** Bumped by each crash: a node built before it is a crashed one. */
+  private generation = 0;
   private tokens = 0;
   private flushToken = 0;
   private tickToken = 0;
@@ -34,9 +39,11 @@ export class ServerHost {
     private readonly q: EventQueue,
     private readonly rng: Rng,
     private readonly sim: SimStore,
-    private readonly scenario: Scenario,
+    private readonly scenario: HostConfig,
     private readonly bugs: BugSet,
     private readonly out: (a: ServerAction) => void,
+    /** Where what a crashed node still emits goes (tests that assert it stays silent); unset: to `out` like the rest. */
+    private readonly ghost?: (a: ServerAction) => void,
   ) {
     this.node = this.build(sim.store);
   }
@@ -50,11 +57,12 @@ export class ServerHost {
   }
 
   private build(store: Store): ServerNode {
+    const generation = this.generation;
     return new ServerNode({
       store,
       random: { bytes: (n) => this.rng.bytes(n) },
       hasher: SIM_HASHER,
-      out: (a) => this.out(a),
+      out: (a) => (generation === this.generation || !this.ghost ? this.out(a) : this.ghost(a)),
       core: this.scenario.core ?? {},
       node: this.scenario.node ?? {},
       bugs: this.bugs,
@@ -92,6 +100,7 @@ export class ServerHost {
     if (!this.node) return;
     this.crashes++;
     this.node.crash();
+    this.generation++;
     this.node = undefined;
     this.sim.crash();
     this.flushToken = 0;

@@ -4,10 +4,10 @@
 // and no SyncKey ever goes down.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import seedrandom from 'seedrandom';
 import { PATHS } from '../../server/node/http-api.ts';
 import { PacketDecoder } from '../../server/wire/packet-decoder.ts';
 import { Op, encodePacket } from '../../server/wire/packet.ts';
+import { Rng } from '../../sim/rng.ts';
 import { Loopback, assertKeyMonotonic, eventsOf, serverMessages, type Peer } from './loopback.ts';
 
 const transport = fc.constantFrom('http' as const, 'tcp' as const, 'ws' as const);
@@ -39,7 +39,8 @@ describe('random faults, then healing', () => {
       fc.property(scenario, (s) => {
         const w = new Loopback({ seed: String(s.seed) });
         const uins = [w.register('alice'), w.register('bob')];
-        const rng = seedrandom(`faults/${s.seed}`);
+        const faults = new Rng('faults', String(s.seed));
+        const rng = (): number => faults.next();
         let faulty = true;
         w.httpFate = () => {
           if (!faulty) return 'pass';

@@ -3,22 +3,25 @@
 // with zero latency. Time moves only when nothing is left to deliver, to the
 // earliest nextWakeAt. Faults are hooks: fail or drop an HTTP exchange,
 // rewrite or drop what the server writes on a link, take a peer off the
-// network, kill an app.
-import seedrandom from 'seedrandom';
+// network, kill an app. The node runs on the simulator's server host, the
+// clock is an event queue's, and every random draw comes from the
+// simulator's seeded streams.
 import { ClientCore, type ClientAction, type ClientCoreOptions, type ClientEvent, type ClientTransport } from '../../client/core/client-core.ts';
 import type { ClientConfig } from '../../client/core/client-config.ts';
 import type { PersistedState } from '../../client/core/client-state.ts';
 import type { CoreConfig } from '../../server/core/config.ts';
+import type { MessageItem } from '../../server/core/model.ts';
+import { NO_BUGS } from '../../server/core/planted-bugs.ts';
 import type { HttpAnswer } from '../../server/node/http-api.ts';
 import type { NodeConfig } from '../../server/node/node-config.ts';
-import { scryptHasher } from '../../server/core/password.ts';
-import { ServerNode, type ServerAction } from '../../server/node/server-node.ts';
-import type { MessageItem } from '../../server/core/model.ts';
-import { MemoryStore } from '../../server/store/memory-store.ts';
+import type { ServerAction, ServerNode } from '../../server/node/server-node.ts';
+import type { Store } from '../../server/store/store.ts';
 import { PacketDecoder } from '../../server/wire/packet-decoder.ts';
 import { decodeJsonBody } from '../../server/wire/packet.ts';
-
-const HASHER = scryptHasher(2);
+import { EventQueue } from '../../sim/event-queue.ts';
+import { Streams } from '../../sim/rng.ts';
+import { ServerHost } from '../../sim/server-host.ts';
+import { simStore } from '../../sim/sim-store.ts';
 
 export interface PeerOptions {
   userName: string;
@@ -59,11 +62,16 @@ export interface LoopbackOptions {
 }
 
 const MAX_STEPS = 1_000_000;
+/** The clock's default start, in ms. */
+const DEFAULT_START_MS = 1_000_000;
+/** The loopback flushes the node itself, after every delivery: the host never draws a commit delay. */
+const NO_COMMIT_DELAY: [number, number] = [0, 0];
 
 export class Loopback {
-  now: number;
-  readonly store = new MemoryStore();
-  readonly node: ServerNode;
+  /** Only its clock is used: deliveries go through the loopback's own FIFO. */
+  readonly q = new EventQueue();
+  readonly streams: Streams;
+  readonly host: ServerHost;
   readonly peers = new Map<string, Peer>();
 
   /** Decides each HTTP request's fate (default: pass). */
@@ -79,26 +87,24 @@ export class Loopback {
   #reqs = new Map<number, { peer: Peer; req: number; action: Extract<ClientAction, { kind: 'http' }>; drop: boolean }>();
   #links = new Map<number, { peer: Peer; link: number }>();
   #registerCapture = new Map<number, (body: string) => void>();
-  #seed: string;
 
   constructor(o: LoopbackOptions = {}) {
-    this.now = o.start ?? 1_000_000;
-    this.#seed = o.seed ?? 'loopback';
-    const rng = seedrandom(`${this.#seed}/server`);
-    this.node = new ServerNode({
-      store: this.store,
-      hasher: HASHER,
-      random: {
-        bytes(n: number): Uint8Array {
-          const b = new Uint8Array(n);
-          for (let i = 0; i < n; i++) b[i] = Math.floor(rng() * 256);
-          return b;
-        },
-      },
-      out: (a) => this.#fromServer(a),
-      ...(o.core ? { core: o.core } : {}),
-      ...(o.node ? { node: o.node } : {}),
-    });
+    this.q.now = o.start ?? DEFAULT_START_MS;
+    this.streams = new Streams(o.seed ?? 'loopback');
+    const config = { core: o.core ?? {}, node: o.node ?? {}, faults: { commitDelayMs: NO_COMMIT_DELAY } };
+    this.host = new ServerHost(this.q, this.streams.get('server'), simStore('memory'), config, NO_BUGS, (a) => this.#fromServer(a));
+  }
+
+  get now(): number {
+    return this.q.now;
+  }
+
+  get node(): ServerNode {
+    return this.host.node!;
+  }
+
+  get store(): Store {
+    return this.host.store;
   }
 
   /** Registers an account directly at the node; returns its Uin. */
@@ -132,7 +138,7 @@ export class Loopback {
       password: o.password ?? 'pw-' + o.userName,
       deviceId: o.deviceId,
       transport: o.transport,
-      random: o.random ?? seedrandom(`${this.#seed}/${name}`),
+      random: o.random ?? this.#random(name),
       out: (a) => {
         actions.push({ ...a, at: this.now });
         this.#tasks.push(() => this.#fromClient(peer, a));
@@ -145,6 +151,12 @@ export class Loopback {
     (peer as { core: ClientCore }).core = new ClientCore(opts);
     this.peers.set(name, peer);
     return peer;
+  }
+
+  /** A peer's own stream, named as the simulator names a device's client stream. */
+  #random(name: string): () => number {
+    const r = this.streams.get(`client:${name}`);
+    return () => r.next();
   }
 
   /** addPeer + start. */
@@ -181,11 +193,11 @@ export class Loopback {
       let next = this.node.nextWakeAt() ?? Infinity;
       for (const p of this.peers.values()) next = Math.min(next, p.core.nextWakeAt() ?? Infinity);
       if (next > t) {
-        this.now = Math.max(this.now, t);
+        this.q.now = Math.max(this.now, t);
         this.#tickAll();
         return;
       }
-      this.now = Math.max(this.now, next);
+      this.q.now = Math.max(this.now, next);
       this.#tickAll();
     }
   }

@@ -2,7 +2,9 @@
 // the long link's sync, synccheck), never when items are merely fetched, and
 // it never moves back.
 import { describe, expect, it } from 'vitest';
-import { OK, STORES, syncKey, useHarness } from './support.ts';
+import { STORES } from '../harness/crash-store.ts';
+import { OK, syncKey } from '../harness/dev.ts';
+import { useHarness } from '../harness/use-harness.ts';
 
 describe.each(STORES)('acknowledgement (%s)', (store) => {
   const harness = useHarness();

@@ -3,7 +3,10 @@
 // devices (1108). Each changes nothing in the store.
 import { describe, expect, it } from 'vitest';
 import { Op } from '../../server/wire/packet.ts';
-import { OK, PASSWORD, STORES, useHarness } from './support.ts';
+import { PASSWORD } from '../harness/core-harness.ts';
+import { STORES } from '../harness/crash-store.ts';
+import { OK } from '../harness/dev.ts';
+import { useHarness } from '../harness/use-harness.ts';
 
 describe.each(STORES)('bad accounts (%s)', (store) => {
   const harness = useHarness();

@@ -2,7 +2,10 @@
 // content (1105), an unknown recipient (1106), a group the sender is not in
 // (1107), too many members (1108). Each changes nothing in the store.
 import { describe, expect, it } from 'vitest';
-import { OK, STORES, useHarness, type Dev, type Harness } from './support.ts';
+import type { Harness } from '../harness/core-harness.ts';
+import { STORES } from '../harness/crash-store.ts';
+import { OK, type Dev } from '../harness/dev.ts';
+import { useHarness } from '../harness/use-harness.ts';
 
 const MAX = 16;
 

@@ -3,7 +3,10 @@
 // BaseRequest. Each gets its documented Ret and changes nothing in the store.
 import { describe, expect, it } from 'vitest';
 import { Op } from '../../server/wire/packet.ts';
-import { OK, STORES, useHarness, type Dev, type Harness } from './support.ts';
+import type { Harness } from '../harness/core-harness.ts';
+import { STORES } from '../harness/crash-store.ts';
+import { OK, type Dev } from '../harness/dev.ts';
+import { useHarness } from '../harness/use-harness.ts';
 
 const UNKNOWN = { Ret: 1100, ErrMsg: 'unknown or expired session' };
 

@@ -2,7 +2,9 @@
 // nothing changes (no acknowledgement, no write).
 import { describe, expect, it } from 'vitest';
 import { Op } from '../../server/wire/packet.ts';
-import { STORES, useHarness, type Harness } from './support.ts';
+import type { Harness } from '../harness/core-harness.ts';
+import { STORES } from '../harness/crash-store.ts';
+import { useHarness } from '../harness/use-harness.ts';
 
 const pairs = (n: number) => Array.from({ length: n }, (_, i) => ({ Key: i + 1, Val: 0 }));
 

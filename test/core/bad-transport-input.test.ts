@@ -4,7 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { PATHS } from '../../server/node/http-api.ts';
 import { Op, encodeJsonPacket, encodePacket } from '../../server/wire/packet.ts';
-import { OK, STORES, useHarness } from './support.ts';
+import { STORES } from '../harness/crash-store.ts';
+import { OK } from '../harness/dev.ts';
+import { useHarness } from '../harness/use-harness.ts';
 
 describe.each(STORES)('bad HTTP and long-link input (%s)', (store) => {
   const harness = useHarness();

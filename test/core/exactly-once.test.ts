@@ -2,7 +2,10 @@
 // often a send is retried or duplicated in flight, and one stored item.
 import { describe, expect, it } from 'vitest';
 import { Op } from '../../server/wire/packet.ts';
-import { OK, STORES, useHarness, type Harness } from './support.ts';
+import type { Harness } from '../harness/core-harness.ts';
+import { STORES } from '../harness/crash-store.ts';
+import { OK } from '../harness/dev.ts';
+import { useHarness } from '../harness/use-harness.ts';
 
 /** Items in every log carrying this MsgId. */
 function copies(h: Harness, uins: number[], msgId: number): number {

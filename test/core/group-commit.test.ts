@@ -4,7 +4,10 @@
 // nobody.
 import { describe, expect, it } from 'vitest';
 import { Op } from '../../server/wire/packet.ts';
-import { OK, STORES, useHarness, type TimelineEvent } from './support.ts';
+import { STORES } from '../harness/crash-store.ts';
+import { OK } from '../harness/dev.ts';
+import type { TimelineEvent } from '../harness/recording-store.ts';
+import { useHarness } from '../harness/use-harness.ts';
 
 /** Every answer and packet written after the commit of its batch: nothing between a begin and its commit. */
 function answersOutsideTransactions(timeline: TimelineEvent[]): TimelineEvent[] {

@@ -2,7 +2,9 @@
 // same order, GroupSeq is consecutive, and a sender's messages keep the order
 // in which the server accepted them.
 import { describe, expect, it } from 'vitest';
-import { OK, STORES, useHarness, type Dev } from './support.ts';
+import { STORES } from '../harness/crash-store.ts';
+import { OK, type Dev } from '../harness/dev.ts';
+import { useHarness } from '../harness/use-harness.ts';
 
 describe.each(STORES)('group order (%s)', (store) => {
   const harness = useHarness();

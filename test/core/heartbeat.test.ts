@@ -2,7 +2,8 @@
 // only heartbeats neither expires nor stops holding retention.
 import { describe, expect, it } from 'vitest';
 import { Op } from '../../server/wire/packet.ts';
-import { STORES, useHarness } from './support.ts';
+import { STORES } from '../harness/crash-store.ts';
+import { useHarness } from '../harness/use-harness.ts';
 
 describe.each(STORES)('heartbeat (%s)', (store) => {
   const harness = useHarness();

@@ -2,7 +2,9 @@
 // sender's messages (echo) under the same MsgId, and both devices converge
 // on the server's log (guarantees 2, 3 and 6).
 import { describe, expect, it } from 'vitest';
-import { OK, STORES, useHarness } from './support.ts';
+import { STORES } from '../harness/crash-store.ts';
+import { OK } from '../harness/dev.ts';
+import { useHarness } from '../harness/use-harness.ts';
 
 describe.each(STORES)('multi-device (%s)', (store) => {
   const harness = useHarness();

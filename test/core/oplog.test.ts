@@ -1,7 +1,9 @@
 // webwxoplog CmdId 2: a remark syncs to the user's other devices in
 // ModContactList (key 2), and webwxinit lists it.
 import { describe, expect, it } from 'vitest';
-import { OK, STORES, keyVal, useHarness } from './support.ts';
+import { STORES } from '../harness/crash-store.ts';
+import { OK, keyVal } from '../harness/dev.ts';
+import { useHarness } from '../harness/use-harness.ts';
 
 describe.each(STORES)('remark oplog (%s)', (store) => {
   const harness = useHarness();

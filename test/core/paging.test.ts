@@ -1,7 +1,9 @@
 // ContinueFlag paging with a small syncLimit: every item exactly once, in
 // order, across both categories, and the last page says ContinueFlag 0.
 import { describe, expect, it } from 'vitest';
-import { OK, STORES, keyVal, useHarness } from './support.ts';
+import { STORES } from '../harness/crash-store.ts';
+import { OK, keyVal } from '../harness/dev.ts';
+import { useHarness } from '../harness/use-harness.ts';
 
 describe.each(STORES)('ContinueFlag paging (%s)', (store) => {
   const harness = useHarness();

@@ -3,7 +3,9 @@
 // to the contract must fail, while the same scenario passes without it.
 import { describe, expect, it } from 'vitest';
 import type { PlantedBug } from '../../server/core/planted-bugs.ts';
-import { Harness, OK, keyVal, type HarnessOptions } from './support.ts';
+import { Harness } from '../harness/core-harness.ts';
+import { OK, keyVal } from '../harness/dev.ts';
+import type { HarnessOptions } from '../harness/node-driver.ts';
 
 type Scenario = { options?: HarnessOptions; run: (h: Harness) => void };
 

@@ -2,7 +2,9 @@
 // key goes back, and sequences continue above the old values (guarantees 1
 // and 2 through restarts).
 import { describe, expect, it } from 'vitest';
-import { OK, STORES, expectKeyNotBehind, keyVal, useHarness } from './support.ts';
+import { STORES } from '../harness/crash-store.ts';
+import { OK, expectKeyNotBehind, keyVal } from '../harness/dev.ts';
+import { useHarness } from '../harness/use-harness.ts';
 
 describe.each(STORES)('restart (%s)', (store) => {
   const harness = useHarness();

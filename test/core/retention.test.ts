@@ -2,7 +2,9 @@
 // acknowledged them and for a minimum time; a key older than what is retained
 // gets Ret 1200, never a silent gap, and webwxinit gives a key that syncs on.
 import { describe, expect, it } from 'vitest';
-import { OK, STORES, keyVal, syncKey, useHarness } from './support.ts';
+import { STORES } from '../harness/crash-store.ts';
+import { OK, keyVal, syncKey } from '../harness/dev.ts';
+import { useHarness } from '../harness/use-harness.ts';
 
 const SMALL = { minRetentionMs: 1_000, maxRetentionMs: 10_000, pruneIntervalMs: 500 };
 

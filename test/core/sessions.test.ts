@@ -3,7 +3,9 @@
 // way, and Skey rotation accepts the current and the previous key only.
 import { describe, expect, it } from 'vitest';
 import { Op } from '../../server/wire/packet.ts';
-import { OK, STORES, useHarness } from './support.ts';
+import { STORES } from '../harness/crash-store.ts';
+import { OK } from '../harness/dev.ts';
+import { useHarness } from '../harness/use-harness.ts';
 
 describe.each(STORES)('sessions (%s)', (store) => {
   const harness = useHarness();

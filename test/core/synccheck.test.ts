@@ -3,7 +3,8 @@
 // and the hold time ends it with selector 0.
 import { describe, expect, it } from 'vitest';
 import { Op } from '../../server/wire/packet.ts';
-import { STORES, useHarness } from './support.ts';
+import { STORES } from '../harness/crash-store.ts';
+import { useHarness } from '../harness/use-harness.ts';
 
 const HOLD = 25_000;
 

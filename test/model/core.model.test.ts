@@ -11,7 +11,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { PlantedBug } from '../../server/core/planted-bugs.ts';
-import { Harness, STORES, type StoreKind } from '../core/support.ts';
+import { Harness } from '../harness/core-harness.ts';
+import { STORES, type StoreKind } from '../harness/crash-store.ts';
 import { commands } from './command-mix.ts';
 import { Login, Register } from './commands/accounts.ts';
 import { flush } from './model-checks.ts';

@@ -2,7 +2,7 @@
 // checked, and the store's logs and acknowledged positions must equal the
 // model's committed ones.
 import { expect } from 'vitest';
-import type { Harness } from '../core/support.ts';
+import type { Harness } from '../harness/core-harness.ts';
 import { deviceIdOf, type Model } from './reference-model.ts';
 
 /** After a command is submitted: in auto mode commit and check at once; in a batch, at the next flush. */

@@ -2,7 +2,7 @@
 // it (committed, and with the open batch), what each client device learned
 // from its answers, and the small helpers the commands share.
 import type fc from 'fast-check';
-import type { Harness } from '../core/support.ts';
+import type { Harness } from '../harness/core-harness.ts';
 
 export const NAMES = ['ann', 'bob', 'cat'] as const;
 export const SLOTS = 2;

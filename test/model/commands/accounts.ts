@@ -1,7 +1,7 @@
 // Account commands: register, and login with its retried or late duplicate
 // ClientLoginIds.
 import { expect } from 'vitest';
-import { PASSWORD, type Harness } from '../../core/support.ts';
+import { PASSWORD, type Harness } from '../../harness/core-harness.ts';
 import { expectRet, settle } from '../model-checks.ts';
 import { deviceIdOf, devKey, keyOf, uins, type Cmd, type Key, type Model } from '../reference-model.ts';
 

@@ -1,7 +1,7 @@
 // Group commit and crashes: open or close a batch, flush it, or restart the
 // node with the batch still open.
 import { expect } from 'vitest';
-import type { Harness } from '../../core/support.ts';
+import type { Harness } from '../../harness/core-harness.ts';
 import { compareStore, flush } from '../model-checks.ts';
 import type { Cmd, Model } from '../reference-model.ts';
 

@@ -1,6 +1,6 @@
 // Creating a chat room with some of the model's users.
 import { expect } from 'vitest';
-import type { Harness } from '../../core/support.ts';
+import type { Harness } from '../../harness/core-harness.ts';
 import { expectRet, settle } from '../model-checks.ts';
 import { append, base, pick, sessionRet, slotOf, type Cmd, type Model } from '../reference-model.ts';
 

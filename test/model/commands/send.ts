@@ -1,6 +1,6 @@
 // Sending a message to a user or a chat room, new or a retried ClientMsgId.
 import { expect } from 'vitest';
-import type { Harness } from '../../core/support.ts';
+import type { Harness } from '../../harness/core-harness.ts';
 import { expectRet, settle } from '../model-checks.ts';
 import { append, base, pick, sessionRet, slotOf, type Cmd, type Model } from '../reference-model.ts';
 

@@ -1,7 +1,7 @@
 // Syncing with the current key, an older key the device held, or a session a
 // newer login replaced.
 import { expect } from 'vitest';
-import type { Harness } from '../../core/support.ts';
+import type { Harness } from '../../harness/core-harness.ts';
 import { expectRet, settle } from '../model-checks.ts';
 import { base, devKey, keyJson, keyOf, pick, sessionRet, slotOf, SYNC_LIMIT, type Cmd, type Key, type Model } from '../reference-model.ts';
 
