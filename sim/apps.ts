@@ -22,11 +22,21 @@ const OP_OFFSET = 8;
 /** How long a user waits before resending what failed, once the world is healed. */
 const USER_RESEND_DELAY_MS = 1000;
 
+/** Departures from the simulator's defaults, for worlds that test the client itself. */
+export interface AppsOptions {
+  /** A killed app's waiting HTTP requests are aborted at the server (its connections close); default: they run on, their answers dropped. */
+  killAbortsRequests?: boolean;
+  /** A current session ended with no newer login is a violation (default); off where a test provokes it (1101, 1103). */
+  sessionEndIsViolation?: boolean;
+}
+
 export class Apps {
   /** True in the liveness phase: the user resends failed messages (only then: in the safety phase they stay failed). */
   healed = false;
   /** Whoever else hears every core's events (a test's view of its devices), after the observer. */
   readonly listeners: Array<(inst: AppInstance, e: ClientEvent) => void> = [];
+  /** Whoever hears every action a core emits, before it is routed. */
+  readonly actionListeners: Array<(inst: AppInstance, a: ClientAction) => void> = [];
 
   constructor(
     private readonly q: EventQueue,
@@ -36,20 +46,21 @@ export class Apps {
     private readonly observer: Observer,
     private readonly counters: WorldCounters,
     private readonly bugs: BugSet,
+    private readonly options: AppsOptions = {},
   ) {}
 
   start(d: Device): AppInstance {
-    const random = this.streams.get(`client:${d.name}`);
     let inst: AppInstance | undefined;
     const core = new ClientCore({
       userName: d.account,
       password: d.password,
       deviceId: d.deviceId,
       transport: d.transport,
-      random: () => random.next(),
+      random: d.app.random ?? this.seededRandom(d),
       out: (a) => this.out(inst!, a),
       emit: (e) => this.event(inst!, e),
-      bugs: this.bugs,
+      bugs: d.app.bugs ?? this.bugs,
+      ...(d.app.config ? { config: d.app.config } : {}),
       ...(d.persisted ? { persisted: d.persisted } : {}),
     });
     inst = new AppInstance(this.registry.newInstanceId(), d.name, core, this.q);
@@ -59,6 +70,11 @@ export class Apps {
     core.start(this.q.now);
     inst.settle();
     return inst;
+  }
+
+  private seededRandom(d: Device): () => number {
+    const random = this.streams.get(`client:${d.name}`);
+    return () => random.next();
   }
 
   /** The app is killed: its persisted state stays on the device; its links drop. */
@@ -74,6 +90,7 @@ export class Apps {
     }
     d.current = undefined;
     this.bury(inst);
+    if (this.options.killAbortsRequests) this.router.abortRequests(inst, false);
     this.observer.note('app-kill', d.name, `instance ${inst.id}${tornWrite ? ' torn' : ''}`);
   }
 
@@ -96,6 +113,7 @@ export class Apps {
 
   /** What the core emits goes to the router, unless a ghost would log in again. */
   private out(inst: AppInstance, a: ClientAction): void {
+    for (const listen of this.actionListeners) listen(inst, a);
     if (inst.ghost) {
       if (a.kind === 'http' && a.url.split('?')[0] === PATHS.manualauth) return this.retireGhost(inst);
       if (a.kind === 'linkWrite' && inst.links.has(a.link) && isPasswordAuth(a.bytes)) return this.retireGhost(inst);
@@ -141,7 +159,7 @@ export class Apps {
           const i = d.ghosts.indexOf(inst);
           if (i >= 0) d.ghosts.splice(i, 1);
           this.bury(inst);
-        } else if (inst.alive) {
+        } else if (inst.alive && this.options.sessionEndIsViolation !== false) {
           throw new Violation('liveness', d.name, `the device's current session was ended (Ret ${e.ret}) though no newer login replaced it`);
         }
         return;

@@ -3,11 +3,13 @@
 // what the server emits comes back as envelopes, and an arriving envelope is
 // handed to its end. The router keeps the server's side of every exchange:
 // which server request answers which client request, which server link is
-// which client link.
+// which client link. Tests of the client add faults per request here (see
+// RouterFaults); none is set in a simulation run.
 import type { ClientAction } from '../client/core/client-core.ts';
+import type { HttpAnswer } from '../server/node/http-api.ts';
 import type { ServerAction } from '../server/node/server-node.ts';
 import type { AppInstance } from './app-instance.ts';
-import type { ConnectEnvelope, Envelope } from './envelope.ts';
+import type { ConnectEnvelope, Envelope, HttpRequestEnvelope } from './envelope.ts';
 import type { EventQueue } from './event-queue.ts';
 import type { SimNetwork } from './network.ts';
 import type { Registry } from './registry.ts';
@@ -17,6 +19,28 @@ import type { ServerHost } from './server-host.ts';
 interface PendingRequest {
   instance: AppInstance;
   req: number;
+  /** The request as it arrived, for an answer hook. */
+  sent: HttpRequestEnvelope;
+  /** The server carries the request out; its answer is lost on the way back. */
+  answerLost?: boolean;
+}
+
+export type HttpRequestAction = Extract<ClientAction, { kind: 'http' }>;
+
+/** What happens to one HTTP request when it reaches the server: served, refused at once, served with its answer lost, or served twice (both answers go back). */
+export type HttpFate = 'pass' | 'fail' | 'dropResponse' | 'duplicate';
+
+/**
+ * Faults a test chooses request by request, on top of the network's drawn
+ * ones. Each hook is consulted only when set, and draws nothing itself.
+ */
+export interface RouterFaults {
+  /** Decides each request's fate as it reaches the server (default: pass). */
+  httpFate?: (inst: AppInstance, a: HttpRequestAction) => HttpFate;
+  /** May rewrite an answer before it travels back, or lose it (null). */
+  httpAnswer?: (inst: AppInstance, a: HttpRequestAction, answer: HttpAnswer) => HttpAnswer | null;
+  /** May rewrite (or drop: null) what the server writes on a link, before the network splits it. */
+  serverWrite?: (inst: AppInstance, bytes: Uint8Array) => Uint8Array | null;
 }
 
 /** A setup call, answered at once (no network). */
@@ -33,6 +57,8 @@ export class Router {
   private readonly serverLinks = new Map<number, ServerLinkEnd>();
   /** Server request and link numbers share one counter. */
   private nextServerId = 1;
+  /** Faults a test sets request by request; none in a simulation run. */
+  faults: RouterFaults = {};
 
   constructor(
     private readonly q: EventQueue,
@@ -85,16 +111,21 @@ export class Router {
         this.requests.delete(a.req);
         if (!p) return;
         if (typeof p === 'function') return p(a.answer.status, a.answer.body);
+        if (p.answerLost) return;
         const { instance } = p;
-        return this.net.datagram({ kind: 'http-resp', device: instance.device, instance: instance.id, req: p.req, status: a.answer.status, body: a.answer.body });
+        const answer = this.faults.httpAnswer ? this.faults.httpAnswer(instance, requestAction(p.sent), a.answer) : a.answer;
+        if (!answer) return;
+        return this.net.datagram({ kind: 'http-resp', device: instance.device, instance: instance.id, req: p.req, status: answer.status, body: answer.body });
       }
       case 'write': {
         const end = this.serverLinks.get(a.link);
         if (!end) return;
         const l = end.instance.links.get(end.link);
         if (!l) return;
+        const bytes = this.faults.serverWrite ? this.faults.serverWrite(end.instance, a.bytes) : a.bytes;
+        if (!bytes) return;
         // Encoders hand out fresh buffers, never reused: no copy is needed.
-        return this.net.write({ kind: 'link-down', device: end.instance.device, stream: l.stream, instance: end.instance.id, link: end.link, bytes: a.bytes });
+        return this.net.write({ kind: 'link-down', device: end.instance.device, stream: l.stream, instance: end.instance.id, link: end.link, bytes });
       }
       case 'close': {
         const end = this.serverLinks.get(a.link);
@@ -118,10 +149,16 @@ export class Router {
           // Connection refused: the client hears it after a round trip.
           return this.q.post(now + this.net.latency(e.device), { kind: 'http-refused', device: e.device, instance: e.instance, req: e.req });
         }
-        const id = this.nextServerId++;
-        // A dead instance's request still reaches the server; the answer is dropped when it arrives.
-        this.requests.set(id, { instance: this.registry.instance(e.instance), req: e.req });
-        node.httpRequest(id, e.method, e.url, e.body, now);
+        const instance = this.registry.instance(e.instance);
+        const fateOf = this.faults.httpFate;
+        const fate = this.registry.deviceByName(e.device).offline ? 'fail' : fateOf ? fateOf(instance, requestAction(e)) : 'pass';
+        if (fate === 'fail') return this.q.post(now, { kind: 'http-refused', device: e.device, instance: e.instance, req: e.req });
+        for (let copies = fate === 'duplicate' ? 2 : 1; copies > 0; copies--) {
+          const id = this.nextServerId++;
+          // A dead instance's request still reaches the server; the answer is dropped when it arrives.
+          this.requests.set(id, { instance, req: e.req, sent: e, ...(fate === 'dropResponse' ? { answerLost: true } : {}) });
+          node.httpRequest(id, e.method, e.url, e.body, now);
+        }
         return this.server.settle();
       }
       case 'http-resp':
@@ -156,7 +193,8 @@ export class Router {
     const inst = this.registry.instance(e.instance);
     if (!inst.alive) return;
     const node = this.server.node;
-    const stream = node ? this.net.accept(e) : undefined;
+    const offline = this.registry.deviceByName(e.device).offline;
+    const stream = node && !offline ? this.net.accept(e) : undefined;
     const now = this.q.now;
     if (!stream || !node) return inst.input((c) => c.linkClosed(e.link, now));
     const sid = this.nextServerId++;
@@ -188,6 +226,21 @@ export class Router {
     this.cutStream(inst, clink, l.stream, l.serverLink, false);
   }
 
+  /**
+   * The instance's waiting requests break (its app died, its device went
+   * offline): the server hears each connection go at once, and the client
+   * hears its requests fail, when `tellClient`.
+   */
+  abortRequests(inst: AppInstance, tellClient: boolean): void {
+    for (const [id, p] of this.requests) {
+      if (typeof p === 'function' || p.instance !== inst) continue;
+      this.requests.delete(id);
+      this.server.node?.httpAborted(id);
+      if (tellClient) this.q.post(this.q.now, { kind: 'http-reset', device: inst.device, instance: inst.id, req: p.req });
+    }
+    this.server.settle();
+  }
+
   /** The server crashed: every connection to it breaks, long links are cut, waiting requests reset. */
   serverCrashed(): void {
     for (const [sid, end] of this.serverLinks) {
@@ -210,4 +263,9 @@ export class Router {
     const device = inst.device;
     this.net.cut(stream, { kind: 'cut-client', device, instance: inst.id, link: clink }, { kind: 'cut-server', device, serverLink, onlyIfLinked });
   }
+}
+
+/** The client's request, as a fault hook sees it. */
+function requestAction(e: HttpRequestEnvelope): HttpRequestAction {
+  return { kind: 'http', req: e.req, method: e.method, url: e.url, body: e.body };
 }

@@ -35,6 +35,14 @@ export interface WorldOptions {
   keepTrace: boolean;
   /** Each device's network draws from its own stream (explicit runs; see SimNetwork). */
   netStreamPerDevice?: boolean;
+  /**
+   * The checkers judge every step, and a current session ended with no newer
+   * login is a violation (default). Off for tests of the client that provoke
+   * such things on purpose (a second login of a device, a wrong password).
+   */
+  checks?: boolean;
+  /** A killed app's waiting requests are aborted at the server, as its closing connections would (see AppsOptions). */
+  killAbortsRequests?: boolean;
 }
 
 export class World {
@@ -63,9 +71,13 @@ export class World {
       resyncAllowed: Math.min(core.maxRetentionMs, core.sessionTtlMs) < runMs,
       ...(o.scenario.maxDeliveryMs !== undefined ? { maxDeliveryMs: o.scenario.maxDeliveryMs } : {}),
     });
-    this.observer = new Observer(trace, checkers, this.registry, this.q);
+    const checks = o.checks ?? true;
+    this.observer = new Observer(trace, checkers, this.registry, this.q, checks);
     this.router = new Router(this.q, this.net, this.server, this.registry);
-    this.apps = new Apps(this.q, this.streams, this.registry, this.router, this.observer, this.observer.counters, o.bugs);
+    this.apps = new Apps(this.q, this.streams, this.registry, this.router, this.observer, this.observer.counters, o.bugs, {
+      sessionEndIsViolation: checks,
+      killAbortsRequests: o.killAbortsRequests ?? false,
+    });
   }
 
   get now(): number {
@@ -168,6 +180,19 @@ export class World {
   heal(d: Device): void {
     this.net.heal(d.name);
     this.note('heal', d.name);
+  }
+
+  /**
+   * A device leaves the network or comes back. Unlike a partition, where
+   * messages vanish silently, an offline device's app hears at once that its
+   * links broke and its requests failed, and every new one fails at once.
+   */
+  setOffline(d: Device, offline: boolean): void {
+    d.offline = offline;
+    this.note(offline ? 'offline' : 'online', d.name);
+    if (!offline) return;
+    this.cutLinks(d);
+    for (const inst of [d.current, ...d.ghosts]) if (inst) this.router.abortRequests(inst, true);
   }
 
   /** Reset one random open long link. */

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ClientCore, type ClientAction, type ClientEvent } from '../../client/core/client-core.ts';
 import { PATHS } from '../../server/node/http-api.ts';
-import { Loopback, eventsOf } from './loopback.ts';
+import { ClientWorld, eventsOf } from '../harness/client-world.ts';
 
 const base = { userName: 'alice', password: 'pw', deviceId: 'dev-a', transport: 'http' as const, random: () => 0.5 };
 
@@ -68,7 +68,7 @@ describe('ClientCore', () => {
   });
 
   it('keeps the inbox to maxInbox, oldest out first', () => {
-    const w = new Loopback();
+    const w = new ClientWorld();
     w.register('alice');
     w.register('bob');
     const a = w.startPeer('a', { userName: 'alice', deviceId: 'dev-a', transport: 'http' });

@@ -8,7 +8,7 @@ import { PATHS } from '../../server/node/http-api.ts';
 import { PacketDecoder } from '../../server/wire/packet-decoder.ts';
 import { Op, encodePacket } from '../../server/wire/packet.ts';
 import { Rng } from '../../sim/rng.ts';
-import { Loopback, assertKeyMonotonic, eventsOf, serverMessages, type Peer } from './loopback.ts';
+import { ClientWorld, assertKeyMonotonic, eventsOf, serverMessages, type Peer } from '../harness/client-world.ts';
 
 const transport = fc.constantFrom('http' as const, 'tcp' as const, 'ws' as const);
 
@@ -37,7 +37,7 @@ describe('random faults, then healing', () => {
   it('every message is stored once and applied once everywhere, in order', () => {
     fc.assert(
       fc.property(scenario, (s) => {
-        const w = new Loopback({ seed: String(s.seed) });
+        const w = new ClientWorld({ seed: String(s.seed) });
         const uins = [w.register('alice'), w.register('bob')];
         const faults = new Rng('faults', String(s.seed));
         const rng = (): number => faults.next();

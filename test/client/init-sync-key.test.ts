@@ -4,11 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { PATHS } from '../../server/node/http-api.ts';
 import { Op } from '../../server/wire/packet.ts';
 import { ALL_TRANSPORTS as ALL } from './login-probes.ts';
-import { Loopback, assertKeyMonotonic, eventsOf, sentPackets } from './loopback.ts';
+import { ClientWorld, assertKeyMonotonic, eventsOf, sentPackets } from '../harness/client-world.ts';
 
 describe.each(ALL)('the init/auth SyncKey (%s)', (transport) => {
   it('does not move a known position forward: a restart from an older save gets the rest again', () => {
-    const w = new Loopback();
+    const w = new ClientWorld();
     w.register('alice');
     const bobUin = w.register('bob');
     const a = w.startPeer('a', { userName: 'alice', deviceId: 'dev-a', transport: 'http' });
@@ -32,7 +32,8 @@ describe.each(ALL)('the init/auth SyncKey (%s)', (transport) => {
   it('after a 1200, an older save still gets what is retained beyond the floor, though its device acknowledged it', () => {
     // m2 and m3 are pruned (3 items kept); m4-m6 are retained but were acknowledged by the
     // instance the save came from, so the server's init key (the device's position, 6) is past them.
-    const w = new Loopback({ core: { maxLogItemsPerCategory: 3 } });
+    // A save from another instance of the device is behind what the server holds: the checkers take the 1200 for a lost item.
+    const w = new ClientWorld({ core: { maxLogItemsPerCategory: 3 }, checks: false });
     w.register('alice');
     const bobUin = w.register('bob');
     const a = w.startPeer('a', { userName: 'alice', deviceId: 'dev-a', transport: 'http' });
@@ -71,7 +72,8 @@ describe.each(ALL)('the init/auth SyncKey (%s)', (transport) => {
   });
 
   it('if asking for everything retained gets a 1200 too (the device acknowledged nothing there), takes the server key', () => {
-    const w = new Loopback({ core: { maxLogItemsPerCategory: 3, pruneIntervalMs: 1_000 } });
+    // dev-b is live and acknowledged nothing: only maxRetentionMs may prune past it.
+    const w = new ClientWorld({ core: { maxRetentionMs: 5_000, pruneIntervalMs: 1_000 }, checks: false });
     w.register('alice');
     const bobUin = w.register('bob');
     const a = w.startPeer('a', { userName: 'alice', deviceId: 'dev-a', transport: 'http' });
@@ -82,8 +84,10 @@ describe.each(ALL)('the init/auth SyncKey (%s)', (transport) => {
     w.setDown(b1, true);
     w.kill(b1);
     w.runFor(2_000);
-    for (let i = 1; i <= 6; i++) a.core.send('bob', `m${i}`, w.now);
-    w.runFor(2_000);
+    for (let i = 1; i <= 3; i++) a.core.send('bob', `m${i}`, w.now);
+    w.runFor(5_500);
+    for (let i = 4; i <= 6; i++) a.core.send('bob', `m${i}`, w.now);
+    w.runFor(1_000);
     const dev = w.store.read({ kind: 'device', uin: bobUin, deviceId: 'dev-b' })!;
     expect(dev.acked[1]).toBe(0);
     expect(w.store.read({ kind: 'account', uin: bobUin })!.lastPrunedAt).toBeGreaterThan(dev.createdAt);
@@ -104,12 +108,15 @@ describe.each(ALL)('the init/auth SyncKey (%s)', (transport) => {
   });
 
   it('a first login after the log was pruned announces the gap with a resync event', () => {
-    const w = new Loopback({ core: { maxLogItemsPerCategory: 2 } });
+    // bob has no device: nothing holds his log, and the sweep prunes it once m1 and m2 pass maxRetentionMs.
+    const w = new ClientWorld({ core: { maxRetentionMs: 3_000, pruneIntervalMs: 500, sweepAccountIntervalMs: 1_000 } });
     w.register('alice');
     w.register('bob');
     const a = w.startPeer('a', { userName: 'alice', deviceId: 'dev-a', transport: 'http' });
     w.runFor(100);
-    for (let i = 1; i <= 4; i++) a.core.send('bob', `m${i}`, w.now);
+    for (let i = 1; i <= 2; i++) a.core.send('bob', `m${i}`, w.now);
+    w.runFor(3_500);
+    for (let i = 3; i <= 4; i++) a.core.send('bob', `m${i}`, w.now);
     w.runFor(1_000);
     const b = w.startPeer('b', { userName: 'bob', deviceId: 'dev-b', transport });
     w.runFor(1_000);

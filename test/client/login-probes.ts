@@ -3,12 +3,12 @@
 import { PATHS } from '../../server/node/http-api.ts';
 import { PacketDecoder } from '../../server/wire/packet-decoder.ts';
 import { Op, decodeJsonBody } from '../../server/wire/packet.ts';
-import { sentPackets, type Loopback, type Peer } from './loopback.ts';
+import { sentPackets, type ClientWorld, type Peer } from '../harness/client-world.ts';
 
 export const ALL_TRANSPORTS = ['http', 'tcp', 'ws'] as const;
 
 /** The ClientLoginId of each password login a peer sent (manualauth, or op 7 by password). */
-export function loginIds(w: Loopback, p: Peer): string[] {
+export function loginIds(w: ClientWorld, p: Peer): string[] {
   const bodies =
     p.transport === 'http'
       ? w.requests(p, PATHS.manualauth).map((r) => JSON.parse(r.body) as Record<string, unknown>)
@@ -22,7 +22,7 @@ export function loginIds(w: Loopback, p: Peer): string[] {
  * Makes the first `n` login answers to `who` go missing (the server carried
  * the logins out), and returns the Sids they carried.
  */
-export function loseLoginAnswers(w: Loopback, who: string, n: number, how: 'lost' | 'Ret 1' = 'lost'): string[] {
+export function loseLoginAnswers(w: ClientWorld, who: string, n: number, how: 'lost' | 'Ret 1' = 'lost'): string[] {
   const sids: string[] = [];
   w.httpAnswer = (p, req, answer) => {
     if (p.name !== who || req.url !== PATHS.manualauth || sids.length >= n) return answer;

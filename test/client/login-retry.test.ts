@@ -4,11 +4,11 @@
 import { describe, expect, it } from 'vitest';
 import { PATHS } from '../../server/node/http-api.ts';
 import { ALL_TRANSPORTS as ALL, loginIds, loseLoginAnswers } from './login-probes.ts';
-import { Loopback, eventsOf } from './loopback.ts';
+import { ClientWorld, eventsOf } from '../harness/client-world.ts';
 
 describe.each(ALL)('a login whose answer went missing (%s)', (transport) => {
   it('is retried with the same ClientLoginId and gets the session it made', () => {
-    const w = new Loopback();
+    const w = new ClientWorld();
     w.register('alice');
     w.register('bob');
     const lost = loseLoginAnswers(w, 'a', 2);
@@ -31,7 +31,7 @@ describe.each(ALL)('a login whose answer went missing (%s)', (transport) => {
   });
 
   it('an app killed before the answer starts again with the same ClientLoginId, and a late copy of the old request changes nothing', () => {
-    const w = new Loopback();
+    const w = new ClientWorld();
     w.register('alice');
     w.register('bob');
     const lost = loseLoginAnswers(w, 'a1', 1);
@@ -61,7 +61,7 @@ describe.each(ALL)('a login whose answer went missing (%s)', (transport) => {
 
 describe('a login answered with Ret 1 after the server carried it out (HTTP)', () => {
   it('the retry carries the same ClientLoginId and gets that session', () => {
-    const w = new Loopback();
+    const w = new ClientWorld();
     w.register('alice');
     const made = loseLoginAnswers(w, 'a', 1, 'Ret 1');
     const a = w.startPeer('a', { userName: 'alice', deviceId: 'dev-a', transport: 'http' });
@@ -74,7 +74,7 @@ describe('a login answered with Ret 1 after the server carried it out (HTTP)', (
   });
 
   it('so does a retry after a refused connection', () => {
-    const w = new Loopback();
+    const w = new ClientWorld();
     w.register('alice');
     let n = 0;
     w.httpFate = (_p, req) => (req.url === PATHS.manualauth && n++ < 2 ? 'fail' : 'pass');

@@ -7,13 +7,13 @@ import { PATHS } from '../../server/node/http-api.ts';
 import { PacketDecoder } from '../../server/wire/packet-decoder.ts';
 import { Op, decodeJsonBody, encodeJsonPacket } from '../../server/wire/packet.ts';
 import { ALL_TRANSPORTS as ALL } from './login-probes.ts';
-import { Loopback, eventsOf, sentPackets } from './loopback.ts';
+import { ClientWorld, eventsOf, sentPackets } from '../harness/client-world.ts';
 
 const LINKS = ['tcp', 'ws'] as const;
 
 describe('login over HTTP', () => {
   it('posts manualauth, then webwxinit with the session, then long-polls synccheck with the init key', () => {
-    const w = new Loopback();
+    const w = new ClientWorld();
     const uin = w.register('alice');
     const a = w.startPeer('a', { userName: 'alice', deviceId: 'dev-a', transport: 'http' });
     w.runFor(10);
@@ -46,7 +46,7 @@ describe('login over HTTP', () => {
   });
 
   it('takes the contacts of webwxinit (a group made before this device logged in)', () => {
-    const w = new Loopback();
+    const w = new ClientWorld();
     w.register('alice');
     w.register('bob');
     const b = w.startPeer('b', { userName: 'bob', deviceId: 'dev-b', transport: 'http' });
@@ -65,7 +65,7 @@ describe('login over HTTP', () => {
 
 describe.each(LINKS)('login over the long link (%s)', (transport) => {
   it('opens a link, authenticates with op 7 by password, then syncs with op 10', () => {
-    const w = new Loopback();
+    const w = new ClientWorld();
     const uin = w.register('alice');
     const a = w.startPeer('a', { userName: 'alice', deviceId: 'dev-a', transport });
     w.runFor(10);
@@ -82,7 +82,7 @@ describe.each(LINKS)('login over the long link (%s)', (transport) => {
   });
 
   it('heartbeats every HeartbeatSec from the auth reply', () => {
-    const w = new Loopback({ node: { heartbeatSec: 30 } });
+    const w = new ClientWorld({ node: { heartbeatSec: 30 } });
     w.register('alice');
     const a = w.startPeer('a', { userName: 'alice', deviceId: 'dev-a', transport, config: { safetySyncMs: 1_000_000 } });
     const t0 = w.now;

@@ -5,14 +5,14 @@ import { describe, expect, it } from 'vitest';
 import { PATHS } from '../../server/node/http-api.ts';
 import { PacketDecoder } from '../../server/wire/packet-decoder.ts';
 import { Op } from '../../server/wire/packet.ts';
-import { Loopback, assertKeyMonotonic, eventsOf, sentPackets, serverMessages, type Peer } from './loopback.ts';
+import { ClientWorld, assertKeyMonotonic, eventsOf, sentPackets, serverMessages, type Peer } from '../harness/client-world.ts';
 
 const half = (): number => 0.5;
 const contents = (p: Peer): string[] => p.core.inbox().map((m) => m.Content);
 
 describe('a lost send answer', () => {
   it('over HTTP: times out, retries with the same ClientMsgId, and is stored once', () => {
-    const w = new Loopback();
+    const w = new ClientWorld();
     w.register('alice');
     const bobUin = w.register('bob');
     const a = w.startPeer('a', { userName: 'alice', deviceId: 'dev-a', transport: 'http', random: half });
@@ -38,7 +38,7 @@ describe('a lost send answer', () => {
   });
 
   it('over a long link: the reply timeout drops the link, the retry on the new link gets the same MsgID', () => {
-    const w = new Loopback();
+    const w = new ClientWorld();
     w.register('alice');
     const bobUin = w.register('bob');
     const a = w.startPeer('a', { userName: 'alice', deviceId: 'dev-a', transport: 'tcp', random: half, config: { replyTimeoutMs: 5_000 } });
@@ -74,7 +74,7 @@ describe('a lost send answer', () => {
 
 describe.each(['http', 'tcp', 'ws'] as const)('an unreachable server (%s)', (transport) => {
   it('fails a send after maxSendAttempts; resend after healing delivers it once with the same ClientMsgId', () => {
-    const w = new Loopback();
+    const w = new ClientWorld();
     w.register('alice');
     const bobUin = w.register('bob');
     const config = { maxSendAttempts: 3, retryBaseMs: 1_000, retryMaxMs: 8_000, replyTimeoutMs: 5_000, reconnectBaseMs: 500, reconnectMaxMs: 2_000 };
@@ -114,7 +114,7 @@ describe.each(['http', 'tcp', 'ws'] as const)('an unreachable server (%s)', (tra
 
 describe('backoff', () => {
   it('long-link reconnects back off exponentially with jitter, capped, and reset after a good sync', () => {
-    const w = new Loopback();
+    const w = new ClientWorld();
     w.register('alice');
     const a = w.startPeer('a', {
       userName: 'alice',
@@ -144,7 +144,7 @@ describe('backoff', () => {
   });
 
   it('the HTTP sync loop backs off the same way with retryBaseMs/retryMaxMs', () => {
-    const w = new Loopback();
+    const w = new ClientWorld();
     w.register('alice');
     const a = w.startPeer('a', {
       userName: 'alice',
@@ -167,7 +167,7 @@ describe('backoff', () => {
   });
 
   it('a send backs off per attempt up to retryMaxMs', () => {
-    const w = new Loopback();
+    const w = new ClientWorld();
     w.register('alice');
     w.register('bob');
     const a = w.startPeer('a', {
@@ -190,7 +190,7 @@ describe('backoff', () => {
 
 describe.each(['http', 'tcp', 'ws'] as const)('an app restart from persisted() (%s)', (transport) => {
   it('keeps the inbox, key and outbox, resumes the session without the password, and syncs on', () => {
-    const w = new Loopback();
+    const w = new ClientWorld();
     w.register('alice');
     w.register('bob');
     const a = w.startPeer('a', { userName: 'alice', deviceId: 'dev-a', transport: 'http' });
@@ -241,7 +241,9 @@ describe.each(['http', 'tcp', 'ws'] as const)('an app restart from persisted() (
 
 describe('resync', () => {
   it('Ret 1200 (the key fell behind retention): emits resync, re-inits and continues from the floor', () => {
-    const w = new Loopback({ core: { maxLogItemsPerCategory: 3 } });
+    // Pruning what a device has not acknowledged is the point here: the checkers' retention rule is off.
+    // Only maxRetentionMs may prune that (a full log refuses new items instead); the sweep prunes bob, who is away.
+    const w = new ClientWorld({ core: { maxRetentionMs: 10_000, pruneIntervalMs: 1_000, sweepAccountIntervalMs: 1_000 }, checks: false });
     w.register('alice');
     w.register('bob');
     const a = w.startPeer('a', { userName: 'alice', deviceId: 'dev-a', transport: 'http' });
@@ -251,10 +253,12 @@ describe('resync', () => {
     w.runFor(100);
     expect(contents(b)).toEqual(['m1']);
     w.setDown(b, true);
-    for (let i = 2; i <= 6; i++) a.core.send('bob', `m${i}`, w.now);
+    for (let i = 2; i <= 3; i++) a.core.send('bob', `m${i}`, w.now);
+    w.runFor(10_500);
+    for (let i = 4; i <= 6; i++) a.core.send('bob', `m${i}`, w.now);
     w.runFor(100);
     w.setDown(b, false);
-    w.runFor(5_000);
+    w.runFor(8_000);
 
     expect(eventsOf(b, 'resync')).toHaveLength(1);
     // m2 and m3 were pruned before bob came back: gone, but never silently.
@@ -271,7 +275,7 @@ describe('resync', () => {
 
 describe('bad input from the network', () => {
   it('a non-200 or unreadable HTTP answer is a failed request, retried after backoff', () => {
-    const w = new Loopback();
+    const w = new ClientWorld();
     w.register('alice');
     w.register('bob');
     const a = w.startPeer('a', { userName: 'alice', deviceId: 'dev-a', transport: 'http' });
@@ -298,7 +302,7 @@ describe('bad input from the network', () => {
   });
 
   it('garbage on a long link closes it and reconnects by Sid', () => {
-    const w = new Loopback();
+    const w = new ClientWorld();
     w.register('alice');
     w.register('bob');
     const a = w.startPeer('a', { userName: 'alice', deviceId: 'dev-a', transport: 'http' });
@@ -325,7 +329,7 @@ describe('bad input from the network', () => {
 
 describe('the output contract', () => {
   it('events leave after the state change: persisted() inside an applied event already has the whole reply', () => {
-    const w = new Loopback({ core: { syncLimit: 10 } });
+    const w = new ClientWorld({ core: { syncLimit: 10 } });
     w.register('alice');
     w.register('bob');
     const a = w.startPeer('a', { userName: 'alice', deviceId: 'dev-a', transport: 'http' });
@@ -340,7 +344,6 @@ describe('the output contract', () => {
       for (const e of items) if (e.kind === 'applied') seen.push({ inbox: b.core.persisted().inbox.map((m) => m.Content), key: b.core.syncKey() });
       return origPush(...items);
     };
-    b.core.start(w.now);
     w.runFor(100);
     expect(seen).toEqual([
       { inbox: ['x', 'y'], key: [[1, 2], [2, 0]] },

@@ -6,11 +6,12 @@ import { forgetSession } from '../../client/core/client-state.ts';
 import { PATHS } from '../../server/node/http-api.ts';
 import { Op } from '../../server/wire/packet.ts';
 import { ALL_TRANSPORTS as ALL, loginIds } from './login-probes.ts';
-import { Loopback, assertKeyMonotonic, eventsOf, sentPackets, type Peer } from './loopback.ts';
+import { ClientWorld, assertKeyMonotonic, eventsOf, sentPackets, type Peer } from '../harness/client-world.ts';
 
 describe.each(ALL)('sessions (%s)', (transport) => {
+  // These end a current session on purpose (1101, 1103): the world's checkers would call that a violation.
   it('a second login of the same device replaces the session: the old core gets 1101 and stops at once', () => {
-    const w = new Loopback();
+    const w = new ClientWorld({ checks: false });
     w.register('alice');
     w.register('bob');
     const old = w.startPeer('old', { userName: 'alice', deviceId: 'phone', transport });
@@ -42,7 +43,7 @@ describe.each(ALL)('sessions (%s)', (transport) => {
   });
 
   it('a reinstall from the old state without its session (forgetSession) is a new login too: the old core stops', () => {
-    const w = new Loopback();
+    const w = new ClientWorld({ checks: false });
     w.register('alice');
     const old = w.startPeer('old', { userName: 'alice', deviceId: 'phone', transport, random: () => 0.5 });
     w.runFor(10);
@@ -60,7 +61,7 @@ describe.each(ALL)('sessions (%s)', (transport) => {
   });
 
   it('an expired session (1100) logs in again with the password and carries on', () => {
-    const w = new Loopback({ core: { sessionTtlMs: 150_000 } });
+    const w = new ClientWorld({ core: { sessionTtlMs: 150_000 } });
     w.register('alice');
     w.register('bob');
     // Syncs keep a session alive (heartbeats do not): sync well within the TTL.
@@ -96,7 +97,7 @@ describe.each(ALL)('sessions (%s)', (transport) => {
   });
 
   it('a wrong password stops the core with sessionLost 1103', () => {
-    const w = new Loopback();
+    const w = new ClientWorld({ checks: false });
     w.register('alice');
     const a = w.startPeer('a', { userName: 'alice', password: 'nope', deviceId: 'dev-a', transport });
     w.runFor(10);
@@ -113,7 +114,7 @@ describe('a manualauth the network delivered twice', () => {
     ['the first answer is lost', 0],
     ['the second answer is lost', 1],
   ])('leaves the client on one session, with no 1101 (%s)', (_name, lose) => {
-    const w = new Loopback();
+    const w = new ClientWorld();
     w.register('alice');
     w.register('bob');
     let copies = 0;
