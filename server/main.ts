@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_NODE_CONFIG } from './node/node-config.ts';
 import { DEFAULT_SCRYPT_N } from './core/password.ts';
 import { DEFAULT_DB_PATH, startServer, type StartOptions } from './transport/server-app.ts';
+import { DEFAULT_TRANSPORT_LIMITS } from './transport/transport-limits.ts';
 
 const HELP = `Usage: npm start -- [options]
 
@@ -21,6 +22,13 @@ Options:
                       2.5 intervals is closed (default ${DEFAULT_NODE_CONFIG.heartbeatSec})
   --scrypt-n N        scrypt cost for password hashes, a power of two >= 2
                       (default ${DEFAULT_SCRYPT_N})
+  --max-connections N open connections in all (HTTP, WebSocket and TCP); more are
+                      shed with HTTP 503 or op 6 (default ${DEFAULT_TRANSPORT_LIMITS.maxConnections})
+  --max-connections-per-address N
+                      open connections from one address; raise it behind a proxy
+                      (default ${DEFAULT_TRANSPORT_LIMITS.maxConnectionsPerAddress})
+  --max-unauth-links N
+                      long links waiting to authenticate, in all (default ${DEFAULT_NODE_CONFIG.maxUnauthLinks})
   -h, --help          show this help and exit
 
 Example: npm start -- --http-port 0 --tcp-port 0 --db :memory:`;
@@ -50,6 +58,9 @@ function parseCli(argv: string[]): StartOptions | 'help' {
         'hold-ms': { type: 'string' },
         'heartbeat-sec': { type: 'string' },
         'scrypt-n': { type: 'string' },
+        'max-connections': { type: 'string' },
+        'max-connections-per-address': { type: 'string' },
+        'max-unauth-links': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -72,6 +83,17 @@ function parseCli(argv: string[]): StartOptions | 'help' {
     node: {
       holdMs: intFlag('hold-ms', values['hold-ms'], DEFAULT_NODE_CONFIG.holdMs, 1, 3_600_000),
       heartbeatSec: intFlag('heartbeat-sec', values['heartbeat-sec'], DEFAULT_NODE_CONFIG.heartbeatSec, 1, 86_400),
+      maxUnauthLinks: intFlag('max-unauth-links', values['max-unauth-links'], DEFAULT_NODE_CONFIG.maxUnauthLinks, 1, 10_000_000),
+    },
+    limits: {
+      maxConnections: intFlag('max-connections', values['max-connections'], DEFAULT_TRANSPORT_LIMITS.maxConnections, 1, 10_000_000),
+      maxConnectionsPerAddress: intFlag(
+        'max-connections-per-address',
+        values['max-connections-per-address'],
+        DEFAULT_TRANSPORT_LIMITS.maxConnectionsPerAddress,
+        1,
+        10_000_000,
+      ),
     },
   };
 }

@@ -1,4 +1,8 @@
 // Limits of the server node around the core: long polls, long links, bodies.
+// The ones marked anti-abuse bound what one hostile peer can make the node
+// hold or do (docs/limits.md); an honest client never reaches them.
+import { HEADER_LEN } from '../wire/packet.ts';
+
 export interface NodeConfig {
   /** synccheck holds a request this long when there is no news. */
   holdMs: number;
@@ -19,6 +23,26 @@ export interface NodeConfig {
   maxBatch: number;
   /** How often a step of the background retention sweep runs. */
   sweepIntervalMs: number;
+  /**
+   * Anti-abuse: packets of one link the node takes per turn, and commands of
+   * one link unanswered at once. Past it the node reads no more of that link
+   * (the driver is told to pause it) until its answers are out and its next
+   * turn comes: links are served round-robin, one turn each per flush.
+   * The transports' write limit must hold a quarter of itself (where they
+   * stop reading a link) plus this many of the largest replies, so that a
+   * peer that reads is never cut: 256 KiB + 8 × (16 + 64 KiB) < 1 MiB.
+   */
+  maxLinkInFlight: number;
+  /** Anti-abuse: a packet whose first bytes arrived must be whole this long after, or the link is closed. */
+  packetTimeoutMs: number;
+  /** Anti-abuse: links not yet authenticated, in all; one more is refused at once. */
+  maxUnauthLinks: number;
+  /**
+   * Anti-abuse: bytes of one link the node holds unread (a partial packet, and
+   * whole ones waiting for the link's turn). A driver that pauses the link
+   * when told never reaches it; past it the link is closed.
+   */
+  maxLinkBufferBytes: number;
 }
 
 export const DEFAULT_NODE_CONFIG: Readonly<NodeConfig> = Object.freeze({
@@ -32,12 +56,21 @@ export const DEFAULT_NODE_CONFIG: Readonly<NodeConfig> = Object.freeze({
   maxLinksPerAccount: 16,
   maxBatch: 256,
   sweepIntervalMs: 1_000,
+  maxLinkInFlight: 8,
+  packetTimeoutMs: 30_000,
+  maxUnauthLinks: 1_024,
+  maxLinkBufferBytes: 256 * 1024,
 });
 
 export function nodeConfig(over: Partial<NodeConfig> = {}): NodeConfig {
   const c = { ...DEFAULT_NODE_CONFIG, ...over };
   for (const [k, v] of Object.entries(c)) {
     if (!Number.isFinite(v) || v <= 0) throw new RangeError(`node config ${k} must be a positive number, got ${v}`);
+  }
+  // Room for a partial packet and one read (or WebSocket message) of whole ones behind it.
+  const minBuffer = 2 * (HEADER_LEN + c.maxPacketBody);
+  if (c.maxLinkBufferBytes < minBuffer) {
+    throw new RangeError(`node config maxLinkBufferBytes (${c.maxLinkBufferBytes}) must be at least twice 16 + maxPacketBody (${minBuffer})`);
   }
   return c;
 }

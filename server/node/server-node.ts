@@ -1,15 +1,15 @@
 // The server as one sans-IO state machine: HTTP requests, long-link bytes and
 // ticks go in; answers, packets and closes come out through `out`. The real
 // transports (server/transport/) and the simulator drive this same object.
-import { Op, decodeJsonBody, encodeJsonPacket, encodePacket, type Packet } from '../wire/packet.ts';
 import type { Store } from '../store/store.ts';
 import type { Step } from '../store/store-ops.ts';
 import { CommandRunner } from './command-runner.ts';
 import { coreConfig, type CoreConfig } from '../core/config.ts';
 import type { PasswordHasher, RandomSource } from '../core/deps.ts';
 import { ROUTES, errorAnswer, jsonAnswer, splitUrl, syncCheckAnswer, type HttpAnswer } from './http-api.ts';
-import { LongLink } from './long-link.ts';
-import { idleTimeoutMs, nodeConfig, type NodeConfig } from './node-config.ts';
+import { LinkHub, type LinkAction, type LinkStats } from './link-hub.ts';
+import type { LinkFaultCode } from './link-fault.ts';
+import { nodeConfig, type NodeConfig } from './node-config.ts';
 import { NO_BUGS, type BugSet } from '../core/planted-bugs.ts';
 import { PollRegistry, type Poll } from './poll-registry.ts';
 import type { Caller } from '../core/auth.ts';
@@ -23,11 +23,13 @@ import { isObj } from '../core/validate.ts';
 /** Room in a sync reply for what surrounds its items: keys, SKey, counts. */
 const SYNC_REPLY_ENVELOPE_BYTES = 2048;
 
-export type ServerAction =
-  | { kind: 'respond'; req: number; answer: HttpAnswer }
-  | { kind: 'write'; link: number; bytes: Uint8Array }
-  /** Close the link after what was written so far. */
-  | { kind: 'close'; link: number };
+/**
+ * What the node asks of its driver: an HTTP answer, or for a long link a
+ * write, a close (after what was written), or to stop (`pause`) and start
+ * again (`resume`) reading it. A driver that ignores pause still works: the
+ * node buffers up to maxLinkBufferBytes of the link, then closes it.
+ */
+export type ServerAction = { kind: 'respond'; req: number; answer: HttpAnswer } | LinkAction;
 
 export interface ServerNodeOptions {
   store: Store;
@@ -39,9 +41,7 @@ export interface ServerNodeOptions {
   bugs?: BugSet;
 }
 
-export interface NodeStats {
-  links: number;
-  openLinks: number;
+export interface NodeStats extends LinkStats {
   polls: number;
   commands: number;
   commits: number;
@@ -53,13 +53,9 @@ export class ServerNode {
   readonly config: NodeConfig;
   private readonly runner: CommandRunner;
   private readonly polls: PollRegistry;
-  private readonly links = new Map<number, LongLink>();
-  /** Authenticated links per account, in login order. */
-  private readonly linksByUin = new Map<number, Set<LongLink>>();
+  private readonly hub: LinkHub;
   private readonly out: (a: ServerAction) => void;
   private readonly bugs: BugSet;
-  private readonly idleMs: number;
-  private nextLinkScan = 0;
   /** The background retention sweep: where it is, and when its next step runs. */
   private sweepCursor = 0;
   private nextSweepAt = -Infinity;
@@ -79,27 +75,26 @@ export class ServerNode {
     this.runner = new CommandRunner(o.store, this.bugs, this.config.maxBatch);
     this.polls = new PollRegistry(this.config.maxPollsPerAccount, this.config.maxPolls);
     this.out = o.out;
-    this.idleMs = idleTimeoutMs(this.config);
+    this.hub = new LinkHub(this.core, this.runner, this.config, o.out);
   }
 
-  /** Commands are waiting for a commit: the driver should call flush() soon. */
+  /** Commands wait for a commit, or paused links for their turn: the driver should call flush() soon. */
   get needsFlush(): boolean {
-    return this.runner.hasWork;
+    return this.runner.hasWork || this.hub.waiting;
   }
 
   stats(): NodeStats {
-    let open = 0;
-    for (const l of this.links.values()) if (l.state === 'open') open++;
-    return { links: this.links.size, openLinks: open, polls: this.polls.size, ...this.runner.stats };
+    return { ...this.hub.stats(), polls: this.polls.size, ...this.runner.stats };
   }
 
-  /** Commit the batch, answer it, then notify: effects leave only after the commit. */
+  /** Commit the batch, answer it, then notify: effects leave only after the commit. Then paused links take their turn. */
   flush(now: number): void {
     const effects = this.runner.flush();
     this.applyEffects(effects, now);
     const deferred = this.deferredPolls;
     this.deferredPolls = [];
     for (const f of deferred) f();
+    this.hub.serveRound(now);
   }
 
   /** A crash: every volatile thing is gone. The driver drops this node and builds a new one on the same store. */
@@ -189,114 +184,28 @@ export class ServerNode {
     this.out({ kind: 'respond', req, answer });
   }
 
-  // ---- long links ----
+  // ---- long links (the hub: server/node/link-hub.ts) ----
 
   linkOpened(id: number, transport: 'tcp' | 'ws', now: number): void {
-    this.links.set(id, new LongLink(id, transport, now, this.config.maxPacketBody));
-    this.nextLinkScan = Math.min(this.nextLinkScan, now + Math.min(this.config.authTimeoutMs, this.idleMs));
+    this.hub.opened(id, transport, now);
   }
 
   linkClosed(id: number): void {
-    const link = this.links.get(id);
-    if (!link) return;
-    link.state = 'closed';
-    this.links.delete(id);
-    this.unindex(link);
+    this.hub.closed(id);
   }
 
   linkData(id: number, bytes: Uint8Array, now: number): void {
-    const link = this.links.get(id);
-    if (!link || link.state === 'closed') return;
-    link.lastRecvAt = now;
-    const { packets, error } = link.decoder.push(bytes);
-    for (const p of packets) {
-      if (link.closed) return;
-      this.packet(link, p, now);
-    }
-    if (error && !link.closed) this.disconnect(link, Ret.BadRequest, `${error.code}: ${error.message}`);
+    this.hub.data(id, bytes, now);
   }
 
-  private packet(link: LongLink, p: Packet, now: number): void {
-    if (p.op === Op.Heartbeat) {
-      this.write(link, encodePacket(Op.HeartbeatReply, p.seq));
-      if (link.state === 'open' && now - link.lastTouchAt >= this.core.config.lastSeenGranularityMs) {
-        link.lastTouchAt = now;
-        this.runner.submit(this.core.heartbeat({ kind: 'link', uin: link.uin, sid: link.sid, deviceId: link.deviceId }, now), () => {});
-      }
-      return;
-    }
-    const known = p.op === Op.Auth || p.op === Op.Send || p.op === Op.Sync;
-    if (!known) return this.disconnect(link, Ret.BadRequest, `unknown operation ${p.op}`);
-    let body: unknown;
-    try {
-      body = decodeJsonBody(p);
-    } catch {
-      return this.disconnect(link, Ret.BadRequest, `operation ${p.op}: body is not valid JSON`);
-    }
-    if (p.op === Op.Auth) return this.auth(link, p.seq, body, now);
-    if (link.state !== 'open') {
-      return this.disconnect(link, Ret.SessionInvalid, link.state === 'authing' ? 'wait for the auth reply (op 8)' : 'authenticate first (op 7)');
-    }
-    const caller: Caller = { kind: 'link', uin: link.uin, sid: link.sid, deviceId: link.deviceId };
-    if (p.op === Op.Send) {
-      this.runner.submit(this.core.send(caller, body, now), (reply) => this.write(link, encodeJsonPacket(Op.SendReply, p.seq, reply)));
-    } else {
-      const key = isObj(body) ? body['SyncKey'] : undefined;
-      this.runner.submit(this.core.sync(caller, key, now), (reply) => this.write(link, encodeJsonPacket(Op.SyncReply, p.seq, reply)));
-    }
-  }
-
-  private auth(link: LongLink, seq: number, body: unknown, now: number): void {
-    if (link.state !== 'unauth') return this.disconnect(link, Ret.BadRequest, 'already authenticated');
-    link.state = 'authing';
-    const bySid = isObj(body) && body['Sid'] !== undefined;
-    const step = bySid ? this.core.resume(body, now) : this.core.login(body, now);
-    this.runner.submit(step, (reply) => {
-      if (link.state !== 'authing') return;
-      if (!('Sid' in reply)) {
-        this.write(link, encodeJsonPacket(Op.AuthReply, seq, reply));
-        return this.disconnect(link, reply.BaseResponse.Ret, reply.BaseResponse.ErrMsg);
-      }
-      const uin = reply.Uin;
-      const mine = this.linksByUin.get(uin);
-      // A device has one link: its newer one closes the old.
-      const deviceId = (body as Record<string, unknown>)['DeviceID'] as string;
-      for (const other of [...(mine ?? [])]) {
-        if (other.deviceId === deviceId) this.disconnect(other, Ret.LinkReplaced, 'this device opened a newer long link');
-      }
-      if ((this.linksByUin.get(uin)?.size ?? 0) >= this.config.maxLinksPerAccount) {
-        this.write(link, encodeJsonPacket(Op.AuthReply, seq, { BaseResponse: { Ret: Ret.LimitExceeded, ErrMsg: 'too many long links for this account' } }));
-        return this.disconnect(link, Ret.LimitExceeded, 'too many long links for this account');
-      }
-      link.state = 'open';
-      link.lastTouchAt = now;
-      link.uin = uin;
-      link.sid = reply.Sid;
-      link.deviceId = deviceId;
-      let set = this.linksByUin.get(uin);
-      if (!set) this.linksByUin.set(uin, (set = new Set()));
-      set.add(link);
-      this.write(link, encodeJsonPacket(Op.AuthReply, seq, { ...reply, HeartbeatSec: this.config.heartbeatSec }));
-    });
-  }
-
-  private write(link: LongLink, bytes: Uint8Array): void {
-    if (link.state === 'closed') return;
-    this.out({ kind: 'write', link: link.id, bytes });
-  }
-
-  private disconnect(link: LongLink, ret: number, errMsg: string): void {
-    if (link.state === 'closed') return;
-    this.write(link, encodeJsonPacket(Op.Disconnect, 0, { Ret: ret, ErrMsg: errMsg }));
-    this.out({ kind: 'close', link: link.id });
-    this.linkClosed(link.id);
-  }
-
-  private unindex(link: LongLink): void {
-    const set = this.linksByUin.get(link.uin);
-    if (!set) return;
-    set.delete(link);
-    if (set.size === 0) this.linksByUin.delete(link.uin);
+  /**
+   * The driver condemns a link for a reason of its own (connection caps, a
+   * peer that does not read, an oversized WebSocket message, a message that
+   * never ends): the node sends op 6 with the fault's code, closes the link
+   * and runs nothing more for it.
+   */
+  linkFault(id: number, code: LinkFaultCode, detail?: string): void {
+    this.hub.fault(id, code, detail);
   }
 
   // ---- effects and time ----
@@ -306,25 +215,19 @@ export class ServerNode {
       if (e.kind === 'appended') {
         this.polls.noteAppended(e.uin, e.seq);
         for (const p of this.polls.takeAccount(e.uin)) this.respond(p.req, syncCheckAnswer(Ret.Ok, e.selector));
-        const links = this.linksByUin.get(e.uin);
-        if (links) {
-          const notify = encodeJsonPacket(Op.Notify, 0, { Selector: e.selector });
-          for (const l of links) this.write(l, notify);
-        }
+        this.hub.notify(e.uin, e.selector);
       } else {
         for (const p of this.polls.takeAccount(e.uin)) {
           if (p.sid === e.sid) this.respond(p.req, syncCheckAnswer(e.ret, Selector.None));
           else this.polls.add(p, false);
         }
-        for (const l of [...(this.linksByUin.get(e.uin) ?? [])]) {
-          if (l.sid === e.sid) this.disconnect(l, e.ret, e.ret === Ret.SessionReplaced ? 'session replaced or logged out' : 'session ended');
-        }
+        this.hub.endSession(e.uin, e.sid, e.ret);
       }
     }
     void now;
   }
 
-  /** Expire long polls and silent links; step the retention sweep. */
+  /** Expire long polls; close links past a deadline; step the retention sweep. */
   tick(now: number): void {
     for (const p of this.polls.expire(now)) this.respond(p.req, syncCheckAnswer(Ret.Ok, Selector.None));
     if (now >= this.nextSweepAt && !this.sweeping) {
@@ -335,23 +238,13 @@ export class ServerNode {
         this.sweepCursor = 'next' in r ? r.next : 0;
       });
     }
-    if (now < this.nextLinkScan) return;
-    let next = Infinity;
-    for (const link of [...this.links.values()]) {
-      const d = link.deadline(this.config.authTimeoutMs, this.idleMs);
-      if (d <= now) {
-        const why = link.state === 'open' ? 'idle timeout: no heartbeat' : 'auth timeout: send op 7 first';
-        this.disconnect(link, Ret.SessionInvalid, why);
-      } else if (d < next) next = d;
-    }
-    this.nextLinkScan = next;
+    this.hub.tick(now);
   }
 
   /** The earliest time tick() has work, for drivers that sleep (the simulator). */
   nextWakeAt(): number | undefined {
     const p = this.polls.nextDeadline();
-    const l = this.links.size > 0 ? this.nextLinkScan : Infinity;
-    const m = Math.min(p ?? Infinity, l, this.nextSweepAt);
+    const m = Math.min(p ?? Infinity, this.hub.nextWakeAt(), this.nextSweepAt);
     return m === Infinity ? undefined : m;
   }
 }

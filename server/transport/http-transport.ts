@@ -1,8 +1,14 @@
 // The HTTP side of the real server: node:http with keep-alive. It reads a
 // bounded body, hands (method, url, body) to the ServerNode under a fresh
 // request id and writes back whatever the node answers. No protocol logic
-// lives here: the only answers of its own are 413 (body over the limit), a
-// 400 for unparseable HTTP, 500 if the node throws, and 503 while shutting down.
+// lives here: the only answers of its own are 413 (body over the limit), 408
+// (headers or body too slow), a 400 for unparseable HTTP, 500 if the node
+// throws, and 503 while shutting down or for a connection over a cap.
+//
+// Against hostile clients: a body is kept in one buffer of our own whatever
+// its chunking (its memory is counted in stats.bufferedBytes), it must arrive
+// within bodyTimeoutMs, and connections over the shared ConnectionLimiter's
+// caps are answered 503 with Retry-After before any of their bytes is parsed.
 import http from 'node:http';
 import type net from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -10,6 +16,11 @@ import type { Duplex } from 'node:stream';
 import { errorAnswer, type HttpAnswer } from '../node/http-api.ts';
 import { Ret } from '../core/ret.ts';
 import type { ServerNode } from '../node/server-node.ts';
+import { faultDisconnect } from '../node/link-fault.ts';
+import { BodyBuffer } from './body-buffer.ts';
+import { ConnectionLimiter, type ShedCode } from './connection-limiter.ts';
+import { DEFAULT_TRANSPORT_LIMITS } from './transport-limits.ts';
+import { decodeUtf8 } from '../wire/packet.ts';
 
 export type HttpNode = Pick<ServerNode, 'httpRequest' | 'httpAborted'>;
 
@@ -23,6 +34,14 @@ export interface HttpTransportOptions {
   upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
   /** Idle keep-alive connections are closed after this long (default 10 s). */
   keepAliveTimeoutMs?: number;
+  /** Connection caps, shared with the TCP transport (default: caps of this transport's own, at the defaults). */
+  limiter?: ConnectionLimiter;
+  /** Headers, then the body, must each arrive within this long (TransportLimits.bodyTimeoutMs); past it: 408. */
+  bodyTimeoutMs?: number;
+  /** Retry-After of a 503 for a connection over a cap, in seconds. */
+  retryAfterSec?: number;
+  /** A connection answered 408 or 503 is destroyed this long after, if still open (default 1 s). */
+  closeGraceMs?: number;
   clock?: () => number;
 }
 
@@ -35,22 +54,55 @@ export interface HttpTransportStats {
   clientErrors: number;
   /** The node threw: answered 500, never with a stack trace. */
   internalErrors: number;
+  /** Bodies that did not arrive within bodyTimeoutMs (answered 408). */
+  bodyTimeouts: number;
+  /** Connections over a cap, answered 503. */
+  shed: number;
+  /** Memory held for bodies being read, in bytes (buffer sizes, not payload bytes). */
+  bufferedBytes: number;
+  /** The most bufferedBytes has been. */
+  peakBufferedBytes: number;
 }
 
 interface Pending {
+  req: IncomingMessage;
   res: ServerResponse;
   /** The node has the request (false while the body is still being read). */
   handed: boolean;
+  /** While the body is read: the body so far, and when the request began. */
+  body?: BodyBuffer;
+  startedAt: number;
 }
+
+/** How often Node checks its own header deadline (its default is 30 s, too coarse for bodyTimeoutMs). */
+const HEADER_CHECK_INTERVAL_MS = 1000;
 
 export class HttpTransport {
   readonly server: http.Server;
-  readonly stats: HttpTransportStats = { requests: 0, aborted: 0, tooLarge: 0, clientErrors: 0, internalErrors: 0 };
+  readonly stats: HttpTransportStats = {
+    requests: 0,
+    aborted: 0,
+    tooLarge: 0,
+    clientErrors: 0,
+    internalErrors: 0,
+    bodyTimeouts: 0,
+    shed: 0,
+    bufferedBytes: 0,
+    peakBufferedBytes: 0,
+  };
   private readonly node: HttpNode;
   private readonly maxBody: number;
   private readonly afterInput: () => void;
   private readonly clock: () => number;
+  private readonly limiter: ConnectionLimiter;
+  private readonly bodyTimeoutMs: number;
+  private readonly retryAfterSec: number;
+  private readonly closeGraceMs: number;
   private readonly pending = new Map<number, Pending>();
+  /** Requests whose body is still being read, held to bodyTimeoutMs. */
+  private readonly reading = new Set<number>();
+  /** Connections answered 503 at a cap: nothing they send is parsed into a request. */
+  private readonly shedSockets = new WeakSet<Duplex>();
   private nextReq = 1;
   private closing = false;
   private readonly closed: Promise<void>;
@@ -60,13 +112,28 @@ export class HttpTransport {
     this.maxBody = o.maxBody;
     this.afterInput = o.afterInput;
     this.clock = o.clock ?? Date.now;
-    this.server = http.createServer({ keepAlive: true }, (req, res) => this.request(req, res));
+    this.limiter = o.limiter ?? new ConnectionLimiter(DEFAULT_TRANSPORT_LIMITS.maxConnections, DEFAULT_TRANSPORT_LIMITS.maxConnectionsPerAddress);
+    this.bodyTimeoutMs = o.bodyTimeoutMs ?? DEFAULT_TRANSPORT_LIMITS.bodyTimeoutMs;
+    this.retryAfterSec = o.retryAfterSec ?? DEFAULT_TRANSPORT_LIMITS.retryAfterSec;
+    this.closeGraceMs = o.closeGraceMs ?? 1000;
+    this.server = http.createServer(
+      {
+        keepAlive: true,
+        // Node's own request deadline (default 300 s) stays as a backstop; the body's is ours (sweep()).
+        headersTimeout: Math.min(this.bodyTimeoutMs, 300_000),
+        connectionsCheckingInterval: HEADER_CHECK_INTERVAL_MS,
+      },
+      (req, res) => this.request(req, res),
+    );
+    // Runs after node:http's own listener: a shed socket is answered at once, and its parser never gets to hand us a request.
+    this.server.on('connection', (socket: net.Socket) => this.connection(socket));
     this.closed = new Promise((resolve) => this.server.once('close', () => resolve()));
     this.server.keepAliveTimeout = o.keepAliveTimeoutMs ?? 10_000;
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.clientError(err, socket));
     const upgrade = o.upgrade;
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => {});
+      if (this.shedSockets.has(socket)) return;
       if (upgrade && !this.closing) return upgrade(req, socket, head);
       refuseUpgrade(socket, 503, 'Service Unavailable');
     });
@@ -105,14 +172,45 @@ export class HttpTransport {
     clearTimeout(timer);
   }
 
+  /** Bodies that are late: 408 (ticked by the app). */
+  sweep(now: number): void {
+    for (const id of [...this.reading]) {
+      const p = this.pending.get(id);
+      if (!p) {
+        this.reading.delete(id);
+        continue;
+      }
+      if (now - p.startedAt < this.bodyTimeoutMs) continue;
+      this.stats.bodyTimeouts++;
+      this.refuseBody(id, errorAnswer(408, Ret.BadRequest, `HTTP_BODY_TIMEOUT: the request body did not arrive within ${this.bodyTimeoutMs} ms`));
+    }
+  }
+
+  private connection(socket: net.Socket): void {
+    const address = socket.remoteAddress;
+    const shed = this.closing ? undefined : this.limiter.admit(address);
+    if (shed === undefined) {
+      socket.once('close', () => this.limiter.release(address));
+      return;
+    }
+    this.stats.shed++;
+    this.shedSockets.add(socket);
+    socket.on('error', () => {});
+    socket.end(overCapAnswer(shed, this.retryAfterSec));
+    setTimeout(() => socket.destroy(), this.closeGraceMs).unref();
+  }
+
   private request(req: IncomingMessage, res: ServerResponse): void {
-    this.stats.requests++;
     req.on('error', () => {});
     res.on('error', () => {});
+    if (this.shedSockets.has(req.socket)) return;
+    this.stats.requests++;
     const id = this.nextReq++;
-    const p: Pending = { res, handed: false };
+    const p: Pending = { req, res, handed: false, startedAt: this.clock() };
     this.pending.set(id, p);
     res.on('close', () => {
+      this.dropBody(p);
+      this.reading.delete(id);
       if (!this.pending.delete(id)) return;
       this.stats.aborted++;
       if (p.handed) {
@@ -123,26 +221,31 @@ export class HttpTransport {
     if (this.closing) return this.respond(id, shuttingDown(), true);
 
     const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > this.maxBody) return this.tooLarge(id, req);
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
+    if (declared > this.maxBody) return this.tooLarge(id);
+    const body = new BodyBuffer(this.maxBody);
+    p.body = body;
+    this.reading.add(id);
     req.on('data', (chunk: Buffer) => {
-      if (over) return;
-      size += chunk.length;
-      if (size > this.maxBody) {
-        over = true;
-        chunks.length = 0;
-        this.tooLarge(id, req);
-      } else chunks.push(chunk);
+      if (p.body !== body) return;
+      const before = body.memoryBytes;
+      if (!body.append(chunk)) return this.tooLarge(id);
+      this.count(body.memoryBytes - before);
     });
     req.on('end', () => {
-      if (over || !this.pending.has(id)) return;
+      if (p.body !== body || !this.pending.has(id)) return;
+      this.reading.delete(id);
+      let text: string | undefined;
+      try {
+        text = decodeUtf8(body.bytes());
+      } catch {
+        text = undefined;
+      }
+      this.dropBody(p);
       if (this.closing) return this.respond(id, shuttingDown(), true);
-      const body = Buffer.concat(chunks, size).toString('utf8');
+      if (text === undefined) return this.respond(id, errorAnswer(400, Ret.BadRequest, 'request body is not valid UTF-8'));
       p.handed = true;
       try {
-        this.node.httpRequest(id, req.method ?? 'GET', req.url ?? '/', body, this.clock());
+        this.node.httpRequest(id, req.method ?? 'GET', req.url ?? '/', text, this.clock());
       } catch {
         this.stats.internalErrors++;
         this.respond(id, errorAnswer(500, Ret.ServerError, 'internal error'));
@@ -151,20 +254,41 @@ export class HttpTransport {
     });
   }
 
-  // 413, then the connection closes: the rest of the body is read and dropped
-  // (not kept) until the answer is out, so the client sees the answer rather
-  // than a reset.
-  private tooLarge(id: number, req: IncomingMessage): void {
+  private tooLarge(id: number): void {
     this.stats.tooLarge++;
+    this.refuseBody(id, errorAnswer(413, Ret.BadRequest, `request body is larger than ${this.maxBody} bytes`));
+  }
+
+  // 413 or 408, then the connection closes: the rest of the body is read and
+  // dropped (not kept) until the answer is out, so the client sees the answer
+  // rather than a reset; a client still sending after the grace is cut.
+  private refuseBody(id: number, answer: HttpAnswer): void {
     const p = this.pending.get(id);
     if (!p) return;
     this.pending.delete(id);
-    req.removeAllListeners('data');
-    req.resume();
-    write(p.res, errorAnswer(413, Ret.BadRequest, `request body is larger than ${this.maxBody} bytes`), true);
+    this.reading.delete(id);
+    this.dropBody(p);
+    p.req.removeAllListeners('data');
+    p.req.resume();
+    write(p.res, answer, true);
+    const socket = p.req.socket;
+    setTimeout(() => socket.destroy(), this.closeGraceMs).unref();
+  }
+
+  private dropBody(p: Pending): void {
+    if (!p.body) return;
+    this.count(-p.body.memoryBytes);
+    p.body.clear();
+    p.body = undefined;
+  }
+
+  private count(delta: number): void {
+    this.stats.bufferedBytes += delta;
+    if (this.stats.bufferedBytes > this.stats.peakBufferedBytes) this.stats.peakBufferedBytes = this.stats.bufferedBytes;
   }
 
   private clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+    if (this.shedSockets.has(socket)) return void socket.destroy();
     this.stats.clientErrors++;
     if (err.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
@@ -196,6 +320,15 @@ function write(res: ServerResponse, a: HttpAnswer, closeAfter = false): void {
 
 export function shuttingDown(): HttpAnswer {
   return errorAnswer(503, Ret.Busy, 'server is shutting down; retry');
+}
+
+// Written raw: the connection is refused before node:http reads a request from it.
+function overCapAnswer(code: ShedCode, retryAfterSec: number): string {
+  const body = JSON.stringify({ BaseResponse: faultDisconnect(code) });
+  return (
+    `HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: ${retryAfterSec}\r\n` +
+    `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+  );
 }
 
 export function refuseUpgrade(socket: Duplex, status: number, text: string): void {

@@ -3,6 +3,10 @@
 // system clock and crypto randomness. The app owns the timing the node
 // leaves to its driver: a group commit right after the input that arrives
 // together (setImmediate), and a tick for long polls and link deadlines.
+// After a flush, links the node holds paused take their turn; if that ran
+// commands (or links still wait), another flush follows on the next turn of
+// the event loop, after the input that arrived meanwhile: so a link that
+// pipelines thousands of packets shares the server with the others.
 import { randomBytes } from 'node:crypto';
 import type { CoreConfig } from '../core/config.ts';
 import type { NodeConfig } from '../node/node-config.ts';
@@ -13,6 +17,8 @@ import type { Store } from '../store/store.ts';
 import { HttpTransport, shuttingDown, type HttpTransportStats } from './http-transport.ts';
 import { TcpTransport, type TcpTransportStats } from './tcp-transport.ts';
 import { WsTransport, type WsTransportStats } from './ws-transport.ts';
+import { ConnectionLimiter, type ConnectionStats } from './connection-limiter.ts';
+import { transportLimits, type TransportLimits } from './transport-limits.ts';
 
 export const DEFAULT_DB_PATH = './data/synckey.db';
 
@@ -33,6 +39,8 @@ export interface StartOptions {
   scryptN?: number;
   node?: Partial<NodeConfig>;
   core?: Partial<CoreConfig>;
+  /** Socket-level anti-abuse limits: connection caps, the HTTP body deadline. */
+  limits?: Partial<TransportLimits>;
   /** How often node.tick runs, in ms (default 250). */
   tickMs?: number;
   /** Bytes queued for a long-link peer that does not read before it is dropped (default 1 MiB). */
@@ -46,6 +54,8 @@ export interface ServerStats {
   http: HttpTransportStats;
   tcp: TcpTransportStats;
   ws: WsTransportStats;
+  /** Connections counted against the caps (HTTP with WebSocket, and TCP). */
+  connections: ConnectionStats;
   flushes: number;
 }
 
@@ -67,6 +77,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const tickMs = opts.tickMs ?? 250;
   const graceMs = opts.closeGraceMs ?? 1000;
   const hasher = scryptHasher(opts.scryptN ?? DEFAULT_SCRYPT_N);
+  const limits = transportLimits(opts.limits);
+  const limiter = new ConnectionLimiter(limits.maxConnections, limits.maxConnectionsPerAddress);
   const store: Store = opts.store ?? SqliteStore.open(dbPath, { synchronous: opts.synchronous ?? 'FULL' });
 
   let flushes = 0;
@@ -83,8 +95,16 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     if (a.kind === 'respond') return http.respond(a.req, a.answer);
     const t = tcp.has(a.link) ? tcp : ws.has(a.link) ? ws : undefined;
     if (!t) return;
-    if (a.kind === 'write') t.write(a.link, a.bytes);
-    else t.close(a.link);
+    switch (a.kind) {
+      case 'write':
+        return t.write(a.link, a.bytes);
+      case 'close':
+        return t.close(a.link);
+      case 'pause':
+        return t.pause(a.link);
+      case 'resume':
+        return t.resume(a.link);
+    }
   };
 
   let node: ServerNode;
@@ -108,6 +128,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     if (storeClosed) return;
     flushes++;
     node.flush(Date.now());
+    // Paused links took their turn: their commands commit on the next turn of the loop.
+    afterInput();
   };
   // Group commit: everything that arrives before the next turn of the event loop shares one transaction.
   const afterInput = (): void => {
@@ -123,12 +145,18 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     nextId,
     ...(opts.linkWriteLimit ? { writeLimit: opts.linkWriteLimit } : {}),
     closeGraceMs: graceMs,
+    messageTimeoutMs: node.config.packetTimeoutMs,
+    maxUnfinishedBytes: node.config.maxLinkBufferBytes,
   });
   http = new HttpTransport({
     node,
     maxBody: node.config.maxHttpBody,
     afterInput,
     upgrade: (req, socket, head) => ws.handleUpgrade(req, socket, head),
+    limiter,
+    bodyTimeoutMs: limits.bodyTimeoutMs,
+    retryAfterSec: limits.retryAfterSec,
+    closeGraceMs: graceMs,
   });
   tcp = new TcpTransport({
     node,
@@ -136,11 +164,15 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     nextId,
     ...(opts.linkWriteLimit ? { writeLimit: opts.linkWriteLimit } : {}),
     closeGraceMs: graceMs,
+    limiter,
   });
 
   const ticker = setInterval(() => {
     if (closing) return;
-    node.tick(Date.now());
+    const now = Date.now();
+    node.tick(now);
+    http.sweep(now);
+    ws.sweep(now);
     // A tick may start commands (the retention sweep): they commit like any input's.
     afterInput();
   }, tickMs);
@@ -187,7 +219,14 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     tcpPort,
     db: opts.store ? 'injected' : dbPath,
     node,
-    stats: () => ({ node: node.stats(), http: { ...http.stats }, tcp: { ...tcp.stats }, ws: { ...ws.stats }, flushes }),
+    stats: () => ({
+      node: node.stats(),
+      http: { ...http.stats },
+      tcp: { ...tcp.stats },
+      ws: { ...ws.stats },
+      connections: { ...limiter.stats },
+      flushes,
+    }),
     close,
   };
 }

@@ -1,7 +1,13 @@
 // Streaming decoder for long-link packets, modelled on ws's receiver.js: named
-// states, one loop switching on the state, and a consume(n) that takes bytes
-// across buffered chunks. A TCP read may hold many packets or a part of one,
-// so both are the normal path, not the edge case.
+// states, one step switching on the state. A TCP read may hold many packets
+// or a part of one, so both are the normal path, not the edge case.
+//
+// Memory is what a hostile peer aims at: a packet trickled one byte per read
+// must not cost one buffer object per byte. So the decoder keeps at most one
+// chunk on loan (the last one appended, read in place, no copy) and copies
+// whatever is left of it into a single buffer of its own when the caller is
+// done with it (release()). That buffer grows by doubling, is counted by
+// `memoryBytes`, and is let go once it is empty.
 
 import { DEFAULT_MAX_BODY, HEADER_LEN, PROTOCOL_VERSION } from './packet.ts';
 import type { Packet } from './packet.ts';
@@ -13,6 +19,8 @@ const FAILED = 2;
 type State = typeof HEADER | typeof BODY | typeof FAILED;
 
 const EMPTY = new Uint8Array(0);
+/** The first size of the decoder's own buffer; it doubles from here. */
+const MIN_OWN_BYTES = 256;
 
 export interface PacketDecoderOptions {
   /** Largest body accepted, in bytes; packLen may be at most 16 + maxBody. */
@@ -24,6 +32,11 @@ export interface PushResult {
   error?: WireError;
 }
 
+/** One step of next(): a packet, a framing error, or nothing until more bytes come. */
+export type DecodeStep = { kind: 'packet'; packet: Packet } | { kind: 'error'; error: WireError } | { kind: 'more' };
+
+const MORE: DecodeStep = Object.freeze({ kind: 'more' });
+
 function readU16(b: Uint8Array, o: number): number {
   return (b[o]! << 8) | b[o + 1]!;
 }
@@ -34,18 +47,22 @@ function readU32(b: Uint8Array, o: number): number {
 }
 
 /**
- * Bodies that lie within one pushed chunk are views of that chunk (no copy),
- * so a caller must not reuse a chunk's memory after pushing it.
+ * Bodies read from the chunk on loan are views of it (no copy), so a caller
+ * must not reuse a chunk's memory after appending it. Bodies read from the
+ * decoder's own buffer are copies.
  */
 export class PacketDecoder {
   readonly maxBody: number;
 
   #state: State = HEADER;
-  // Pending chunks are #chunks[#head..]; an index instead of shift() keeps
-  // one-byte-at-a-time input linear.
-  #chunks: Uint8Array[] = [];
-  #head = 0;
-  #buffered = 0; // bytes in #chunks[#head..]
+  // The chunk on loan: its unread bytes are #loan[#loanAt..]. While it is
+  // set, the own buffer is empty, so bytes are always read from one place.
+  #loan: Uint8Array = EMPTY;
+  #loanAt = 0;
+  // The decoder's own bytes: #own[#start..#end].
+  #own: Uint8Array = EMPTY;
+  #start = 0;
+  #end = 0;
   #op = 0;
   #seq = 0;
   #bodyLen = 0;
@@ -59,58 +76,99 @@ export class PacketDecoder {
     this.maxBody = maxBody;
   }
 
-  /** Bytes pushed but not yet returned in a packet (a partial packet's header included). */
+  /** Bytes appended but not yet returned in a packet (a partial packet's header included). */
   get bufferedBytes(): number {
-    return this.#buffered + (this.#state === BODY ? HEADER_LEN : 0);
+    return this.#unread() + (this.#state === BODY ? HEADER_LEN : 0);
   }
 
+  /** Memory the decoder holds for unread bytes: its own buffer's size, plus a chunk on loan. */
+  get memoryBytes(): number {
+    return this.#own.byteLength + (this.#loan.length - this.#loanAt);
+  }
+
+  /** Some bytes of a packet arrived, not all of it (or more packets wait to be read). */
+  get midPacket(): boolean {
+    return this.#state === BODY || this.#unread() > 0;
+  }
+
+  /** Decode everything: append, read every whole packet, keep the rest. */
   push(chunk: Uint8Array): PushResult {
+    this.append(chunk);
+    const packets: Packet[] = [];
+    for (;;) {
+      const s = this.next();
+      if (s.kind === 'packet') packets.push(s.packet);
+      else {
+        this.release();
+        return s.kind === 'error' ? { packets, error: s.error } : { packets };
+      }
+    }
+  }
+
+  /** Take bytes without reading them yet; next() reads them. */
+  append(chunk: Uint8Array): void {
+    if (this.#state === FAILED || chunk.length === 0) return;
+    if (this.#loanAt < this.#loan.length) this.release();
+    if (this.#end === this.#start) {
+      this.#loan = chunk;
+      this.#loanAt = 0;
+    } else {
+      this.#copyIn(chunk, 0);
+    }
+  }
+
+  /** The next packet, a framing error (then the decoder is failed for good), or `more`. */
+  next(): DecodeStep {
     if (this.#state === FAILED) {
       const first = this.#error;
       return {
-        packets: [],
+        kind: 'error',
         error: new WireError(
           'WIRE_DECODER_FAILED',
           `decoder already failed (${first?.code ?? 'unknown'}); no further input is read on this connection`,
         ),
       };
     }
-    if (chunk.length > 0) {
-      this.#chunks.push(chunk);
-      this.#buffered += chunk.length;
-    }
-    const packets: Packet[] = [];
     for (;;) {
       switch (this.#state) {
         case HEADER: {
-          if (this.#buffered < HEADER_LEN) return { packets };
-          const error = this.#readHeader(this.#consume(HEADER_LEN));
+          if (this.#unread() < HEADER_LEN) return MORE;
+          const error = this.#readHeader(this.#take(HEADER_LEN, false));
           if (error !== undefined) {
             this.#fail(error);
-            return { packets, error };
+            return { kind: 'error', error };
           }
-          if (this.#bodyLen === 0) {
-            packets.push({ op: this.#op, seq: this.#seq, body: EMPTY });
-          } else {
-            this.#state = BODY;
-          }
+          if (this.#bodyLen === 0) return { kind: 'packet', packet: { op: this.#op, seq: this.#seq, body: EMPTY } };
+          this.#state = BODY;
           break;
         }
         case BODY: {
-          if (this.#buffered < this.#bodyLen) return { packets };
-          packets.push({ op: this.#op, seq: this.#seq, body: this.#consume(this.#bodyLen) });
+          if (this.#unread() < this.#bodyLen) return MORE;
           this.#state = HEADER;
-          break;
+          return { kind: 'packet', packet: { op: this.#op, seq: this.#seq, body: this.#take(this.#bodyLen, true) } };
         }
         default:
           // FAILED is handled above; the loop never enters it.
-          return { packets };
+          return MORE;
       }
     }
   }
 
+  /** Give the chunk on loan back: its unread bytes are copied into the decoder's own buffer. */
+  release(): void {
+    const loan = this.#loan;
+    const at = this.#loanAt;
+    this.#loan = EMPTY;
+    this.#loanAt = 0;
+    if (at < loan.length) this.#copyIn(loan, at);
+  }
+
+  #unread(): number {
+    return this.#loan.length - this.#loanAt + this.#end - this.#start;
+  }
+
   // Validates a header and stores its fields; returns the error instead of throwing
-  // so push can hand back the packets decoded before it.
+  // so the caller can hand back the packets decoded before it.
   #readHeader(h: Uint8Array): WireError | undefined {
     const packLen = readU32(h, 0);
     const headerLen = readU16(h, 4);
@@ -149,53 +207,58 @@ export class PacketDecoder {
   #fail(error: WireError): void {
     this.#state = FAILED;
     this.#error = error;
-    // Nothing more is read; let the chunks go.
-    this.#chunks = [];
-    this.#head = 0;
-    this.#buffered = 0;
+    // Nothing more is read; let the bytes go.
+    this.#loan = EMPTY;
+    this.#loanAt = 0;
+    this.#own = EMPTY;
+    this.#start = 0;
+    this.#end = 0;
   }
 
-  // Takes n (<= #buffered, > 0) bytes: a view when they lie in the first chunk,
-  // a copy only when they span chunks.
-  #consume(n: number): Uint8Array {
-    this.#buffered -= n;
-    const first = this.#chunks[this.#head]!;
-    if (n === first.length) {
-      this.#dropHead();
-      return first;
-    }
-    if (n < first.length) {
-      this.#chunks[this.#head] = first.subarray(n);
-      return first.subarray(0, n);
-    }
-    const out = new Uint8Array(n);
-    let filled = 0;
-    while (filled < n) {
-      const c = this.#chunks[this.#head]!;
-      const take = n - filled;
-      if (take >= c.length) {
-        out.set(c, filled);
-        filled += c.length;
-        this.#dropHead();
-      } else {
-        out.set(c.subarray(0, take), filled);
-        this.#chunks[this.#head] = c.subarray(take);
-        filled = n;
+  // Takes n (<= unread) bytes from wherever they are. From the loan: a view.
+  // From the own buffer: a copy when the caller keeps it (`keep`), since the
+  // buffer is reused; a header is read at once, so a view does for it.
+  #take(n: number, keep: boolean): Uint8Array {
+    if (this.#loanAt < this.#loan.length) {
+      const out = this.#loan.subarray(this.#loanAt, this.#loanAt + n);
+      this.#loanAt += n;
+      if (this.#loanAt === this.#loan.length) {
+        this.#loan = EMPTY;
+        this.#loanAt = 0;
       }
+      return out;
+    }
+    const from = this.#start;
+    this.#start += n;
+    const out = keep ? this.#own.slice(from, from + n) : this.#own.subarray(from, from + n);
+    if (this.#start === this.#end) {
+      // Empty: let the buffer go, so an idle link holds nothing. A header view
+      // into it stays valid (nothing writes to a dropped buffer).
+      this.#own = EMPTY;
+      this.#start = 0;
+      this.#end = 0;
     }
     return out;
   }
 
-  #dropHead(): void {
-    this.#chunks[this.#head] = EMPTY; // release the chunk before compaction
-    this.#head++;
-    if (this.#head === this.#chunks.length) {
-      this.#chunks.length = 0;
-      this.#head = 0;
-    } else if (this.#head >= 1024 && this.#head * 2 >= this.#chunks.length) {
-      // Compact now and then so a long run of partial packets does not grow the array.
-      this.#chunks = this.#chunks.slice(this.#head);
-      this.#head = 0;
+  // Appends src[from..] to the own buffer: compact or grow (doubling) as needed.
+  #copyIn(src: Uint8Array, from: number): void {
+    const n = src.length - from;
+    const used = this.#end - this.#start;
+    if (this.#end + n > this.#own.byteLength) {
+      if (used + n <= this.#own.byteLength) {
+        this.#own.copyWithin(0, this.#start, this.#end);
+      } else {
+        let size = Math.max(MIN_OWN_BYTES, this.#own.byteLength * 2);
+        while (size < used + n) size *= 2;
+        const grown = new Uint8Array(size);
+        grown.set(this.#own.subarray(this.#start, this.#end));
+        this.#own = grown;
+      }
+      this.#start = 0;
+      this.#end = used;
     }
+    this.#own.set(src.subarray(from), this.#end);
+    this.#end += n;
   }
 }

@@ -4,6 +4,7 @@
 // HTTP status with its Ret, a synccheck retcode), and after each one a normal
 // client still works: useHostileServer checks that after every test.
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import type { StartOptions } from '../../../server/transport/server-app.ts';
 import { startTestServer, tempDb, type TestServer } from '../fixture.ts';
 import { register } from '../raw-client/http.ts';
 import { HttpDevice } from '../raw-client/http-device.ts';
@@ -47,12 +48,15 @@ export interface HostileServer {
   authed(userName: string, deviceId: string): Promise<TcpLink>;
 }
 
+/** What a file changes of the hostile server: the limits its cases reach. */
+export type HostileOverrides = Pick<StartOptions, 'node' | 'core' | 'limits' | 'linkWriteLimit' | 'closeGraceMs'>;
+
 /**
  * Starts the server for the calling describe (users alice, bob, carol and
  * flood), and after every case closes the links it opened and checks that a
  * normal web device and a normal TCP device still work.
  */
-export function useHostileServer(prefix: string): HostileServer {
+export function useHostileServer(prefix: string, over: HostileOverrides = {}): HostileServer {
   const tmp = tempDb(prefix);
   let t: TestServer;
   let web: HttpDevice;
@@ -83,8 +87,13 @@ export function useHostileServer(prefix: string): HostileServer {
         maxHttpBody: MAX_HTTP_BODY,
         maxPacketBody: MAX_PACKET_BODY,
         sweepIntervalMs: SWEEP_INTERVAL_MS,
+        ...over.node,
       },
       linkWriteLimit: WRITE_LIMIT,
+      ...(over.core ? { core: over.core } : {}),
+      ...(over.limits ? { limits: over.limits } : {}),
+      ...(over.linkWriteLimit ? { linkWriteLimit: over.linkWriteLimit } : {}),
+      ...(over.closeGraceMs ? { closeGraceMs: over.closeGraceMs } : {}),
     });
     // Before any client command, the only command the node can run is that first sweep.
     await until(() => t.srv.stats().node.commands === 1, 2000, 'the first retention sweep');

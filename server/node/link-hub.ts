@@ -1,0 +1,337 @@
+// Every long link of the node: framing, auth, the packets of each link, the
+// deadlines that close links, and the flow control that keeps one link from
+// starving the others. A link gets at most maxLinkInFlight packets per turn
+// and unanswered commands at once; past that the node stops reading it (the
+// driver is told to pause it) and serves it again on a later round, links
+// taking turns round-robin, one round per flush. A condemned (closed) link
+// gets nothing more run.
+import { Op, decodeJsonBody, encodeJsonPacket, encodePacket, type Packet } from '../wire/packet.ts';
+import type { Step } from '../store/store-ops.ts';
+import type { CommandRunner, Done } from './command-runner.ts';
+import type { Caller } from '../core/auth.ts';
+import { refuse, type Plan } from '../core/plan.ts';
+import type { ProtocolCore } from '../core/protocol-core.ts';
+import { errorReply, Ret } from '../core/ret.ts';
+import { isObj } from '../core/validate.ts';
+import { faultDisconnect, type LinkFaultCode } from './link-fault.ts';
+import { LongLink } from './long-link.ts';
+import { idleTimeoutMs, type NodeConfig } from './node-config.ts';
+
+/** What the hub emits: packets and closes, as ServerAction, plus the flow-control actions. */
+export type LinkAction =
+  | { kind: 'write'; link: number; bytes: Uint8Array }
+  /** Close the link after what was written so far. */
+  | { kind: 'close'; link: number }
+  /** Stop reading the link: the node holds enough of its input. */
+  | { kind: 'pause'; link: number }
+  /** Read the link again. */
+  | { kind: 'resume'; link: number };
+
+export interface LinkStats {
+  links: number;
+  openLinks: number;
+  /** Links the node has told the driver to stop reading. */
+  pausedLinks: number;
+  /** Memory the node holds for unread long-link input, in bytes. */
+  linkBufferedBytes: number;
+  /** Links closed with a LinkFaultCode (refused or cut for abuse or overload). */
+  linkFaults: number;
+}
+
+export class LinkHub {
+  private readonly links = new Map<number, LongLink>();
+  /** Authenticated links per account, in login order. */
+  private readonly linksByUin = new Map<number, Set<LongLink>>();
+  /** Links whose auth resolved to an account and awaits its commit: they count against the account's limit. */
+  private readonly reservedByUin = new Map<number, Set<LongLink>>();
+  /** Paused links, in the order their next turn comes. */
+  private readonly held = new Set<LongLink>();
+  /** Links with an unfinished packet, held to packetTimeoutMs. */
+  private readonly partial = new Set<LongLink>();
+  private readonly idleMs: number;
+  private openCount = 0;
+  private faults = 0;
+  private round = 1;
+  private nextLinkScan = 0;
+
+  constructor(
+    private readonly core: ProtocolCore,
+    private readonly runner: CommandRunner,
+    private readonly config: NodeConfig,
+    private readonly out: (a: LinkAction) => void,
+  ) {
+    this.idleMs = idleTimeoutMs(config);
+  }
+
+  get size(): number {
+    return this.links.size;
+  }
+
+  /** Paused links wait for a flush to get their next turn. */
+  get waiting(): boolean {
+    return this.held.size > 0;
+  }
+
+  stats(): LinkStats {
+    let buffered = 0;
+    for (const l of this.links.values()) buffered += l.decoder.memoryBytes;
+    return { links: this.links.size, openLinks: this.openCount, pausedLinks: this.held.size, linkBufferedBytes: buffered, linkFaults: this.faults };
+  }
+
+  // ---- input from the driver ----
+
+  opened(id: number, transport: 'tcp' | 'ws', now: number): void {
+    const link = new LongLink(id, transport, now, this.config.maxPacketBody);
+    this.links.set(id, link);
+    this.nextLinkScan = Math.min(this.nextLinkScan, now + Math.min(this.config.authTimeoutMs, this.idleMs));
+    if (this.links.size - this.openCount > this.config.maxUnauthLinks) this.fault(link, 'LINK_UNAUTH_LIMIT');
+  }
+
+  closed(id: number): void {
+    const link = this.links.get(id);
+    if (!link) return;
+    if (link.state === 'open') this.openCount--;
+    link.state = 'closed';
+    this.links.delete(id);
+    this.unindex(link);
+    this.unreserve(link);
+    this.held.delete(link);
+    this.partial.delete(link);
+  }
+
+  data(id: number, bytes: Uint8Array, now: number): void {
+    const link = this.links.get(id);
+    if (!link || link.state === 'closed' || bytes.length === 0) return;
+    // A driver that pauses the link when told stays far below this; one that does not is cut.
+    if (link.paused && link.decoder.bufferedBytes + bytes.length > this.config.maxLinkBufferBytes) {
+      return this.fault(link, 'LINK_INPUT_OVERFLOW');
+    }
+    if (!link.decoder.midPacket) link.packetStartAt = now;
+    link.decoder.append(bytes);
+    this.serve(link, now);
+  }
+
+  /** The driver condemns a link (see LinkFaultCode): op 6 says why, then it closes. */
+  fault(link: LongLink | number, code: LinkFaultCode, detail?: string): void {
+    const l = typeof link === 'number' ? this.links.get(link) : link;
+    if (!l || l.closed) return;
+    this.faults++;
+    const { Ret: ret, ErrMsg } = faultDisconnect(code, detail);
+    this.disconnect(l, ret, ErrMsg);
+  }
+
+  // ---- packets ----
+
+  // Take this link's whole packets while its turn lasts, then pause or resume it.
+  private serve(link: LongLink, now: number): void {
+    const max = this.config.maxLinkInFlight;
+    while (link.canTake(this.round, max)) {
+      const s = link.decoder.next();
+      if (s.kind === 'more') break;
+      if (s.kind === 'error') return this.disconnect(link, Ret.BadRequest, `${s.error.code}: ${s.error.message}`);
+      link.turn++;
+      link.lastRecvAt = now;
+      link.packetStartAt = link.decoder.midPacket ? now : undefined;
+      this.packet(link, s.packet, now);
+      if (link.closed) return;
+    }
+    link.decoder.release();
+    if (link.canTake(this.round, max)) this.resume(link, now);
+    else this.pause(link);
+    // Not paused, every whole packet was taken: what is left is an unfinished one.
+    if (!link.paused && link.decoder.midPacket) this.partial.add(link);
+    else this.partial.delete(link);
+  }
+
+  private packet(link: LongLink, p: Packet, now: number): void {
+    if (p.op === Op.Heartbeat) {
+      this.write(link, encodePacket(Op.HeartbeatReply, p.seq));
+      if (link.state === 'open' && now - link.lastTouchAt >= this.core.config.lastSeenGranularityMs) {
+        link.lastTouchAt = now;
+        this.submit(link, this.core.heartbeat({ kind: 'link', uin: link.uin, sid: link.sid, deviceId: link.deviceId }, now), () => {});
+      }
+      return;
+    }
+    const known = p.op === Op.Auth || p.op === Op.Send || p.op === Op.Sync;
+    if (!known) return this.disconnect(link, Ret.BadRequest, `unknown operation ${p.op}`);
+    let body: unknown;
+    try {
+      body = decodeJsonBody(p);
+    } catch {
+      return this.disconnect(link, Ret.BadRequest, `operation ${p.op}: body is not valid JSON`);
+    }
+    if (p.op === Op.Auth) return this.auth(link, p.seq, body, now);
+    if (link.state !== 'open') {
+      return this.disconnect(link, Ret.SessionInvalid, link.state === 'authing' ? 'wait for the auth reply (op 8)' : 'authenticate first (op 7)');
+    }
+    const caller: Caller = { kind: 'link', uin: link.uin, sid: link.sid, deviceId: link.deviceId };
+    if (p.op === Op.Send) {
+      this.submit(link, this.core.send(caller, body, now), (reply) => this.write(link, encodeJsonPacket(Op.SendReply, p.seq, reply)));
+    } else {
+      const key = isObj(body) ? body['SyncKey'] : undefined;
+      this.submit(link, this.core.sync(caller, key, now), (reply) => this.write(link, encodeJsonPacket(Op.SyncReply, p.seq, reply)));
+    }
+  }
+
+  // A link's command: counted in flight until its answer.
+  private submit<R>(link: LongLink, step: Step<Plan<R>>, done: Done<R>): void {
+    link.inFlight++;
+    this.runner.submit(step, (reply) => {
+      link.inFlight--;
+      done(reply);
+    });
+  }
+
+  private auth(link: LongLink, seq: number, body: unknown, now: number): void {
+    if (link.state !== 'unauth') return this.disconnect(link, Ret.BadRequest, 'already authenticated');
+    link.state = 'authing';
+    const bySid = isObj(body) && body['Sid'] !== undefined;
+    const step = bySid ? this.core.resume(body, now) : this.core.login(body, now);
+    this.submit(link, this.withinLinkLimit(link, body, step), (reply) => {
+      this.unreserve(link);
+      if (link.state !== 'authing') return;
+      if (!('Sid' in reply)) {
+        this.write(link, encodeJsonPacket(Op.AuthReply, seq, reply));
+        return this.disconnect(link, reply.BaseResponse.Ret, reply.BaseResponse.ErrMsg);
+      }
+      const uin = reply.Uin;
+      const mine = this.linksByUin.get(uin);
+      // A device has one link: its newer one closes the old.
+      const deviceId = (body as Record<string, unknown>)['DeviceID'] as string;
+      for (const other of [...(mine ?? [])]) {
+        if (other.deviceId === deviceId) this.disconnect(other, Ret.LinkReplaced, 'this device opened a newer long link');
+      }
+      link.state = 'open';
+      this.openCount++;
+      this.partial.delete(link);
+      link.lastTouchAt = now;
+      link.uin = uin;
+      link.sid = reply.Sid;
+      link.deviceId = deviceId;
+      let set = this.linksByUin.get(uin);
+      if (!set) this.linksByUin.set(uin, (set = new Set()));
+      set.add(link);
+      this.write(link, encodeJsonPacket(Op.AuthReply, seq, { ...reply, HeartbeatSec: this.config.heartbeatSec }));
+    });
+  }
+
+  // The link limit is checked once the auth knows its account and before
+  // anything of it is written: a refused link commits no session and closes
+  // no other link. Links whose auth passed count until their reply, so a
+  // batch of auths cannot overshoot the limit together.
+  private *withinLinkLimit<R extends object>(link: LongLink, body: unknown, step: Step<Plan<R>>): Step<Plan<R | ReturnType<typeof errorReply>>> {
+    const plan = yield* step;
+    const reply = plan.reply as { Uin?: unknown; Sid?: unknown };
+    if (!('Sid' in reply) || typeof reply.Uin !== 'number') return plan;
+    const deviceId = (body as Record<string, unknown>)['DeviceID'];
+    // The device's own older link is replaced, not added to.
+    let others = 0;
+    for (const l of this.linksByUin.get(reply.Uin) ?? []) if (l.deviceId !== deviceId) others++;
+    for (const l of this.reservedByUin.get(reply.Uin) ?? []) if (l.deviceId !== deviceId) others++;
+    if (others >= this.config.maxLinksPerAccount) return refuse(errorReply(Ret.LimitExceeded, 'too many long links for this account'));
+    link.reservedUin = reply.Uin;
+    link.deviceId = typeof deviceId === 'string' ? deviceId : '';
+    let set = this.reservedByUin.get(reply.Uin);
+    if (!set) this.reservedByUin.set(reply.Uin, (set = new Set()));
+    set.add(link);
+    return plan;
+  }
+
+  private unreserve(link: LongLink): void {
+    const uin = link.reservedUin;
+    if (uin === 0) return;
+    link.reservedUin = 0;
+    const set = this.reservedByUin.get(uin);
+    if (!set) return;
+    set.delete(link);
+    if (set.size === 0) this.reservedByUin.delete(uin);
+  }
+
+  // ---- output ----
+
+  private write(link: LongLink, bytes: Uint8Array): void {
+    if (link.state === 'closed') return;
+    this.out({ kind: 'write', link: link.id, bytes });
+  }
+
+  private disconnect(link: LongLink, ret: number, errMsg: string): void {
+    if (link.state === 'closed') return;
+    this.write(link, encodeJsonPacket(Op.Disconnect, 0, { Ret: ret, ErrMsg: errMsg }));
+    this.out({ kind: 'close', link: link.id });
+    this.closed(link.id);
+  }
+
+  private pause(link: LongLink): void {
+    this.held.delete(link);
+    this.held.add(link); // to the back of the round
+    if (link.paused) return;
+    link.paused = true;
+    this.out({ kind: 'pause', link: link.id });
+  }
+
+  private resume(link: LongLink, now: number): void {
+    if (!link.paused) return;
+    link.paused = false;
+    this.held.delete(link);
+    // While paused the wait was the node's doing: an unfinished packet's time starts now.
+    if (link.decoder.midPacket) link.packetStartAt = now;
+    this.out({ kind: 'resume', link: link.id });
+  }
+
+  private unindex(link: LongLink): void {
+    const set = this.linksByUin.get(link.uin);
+    if (!set) return;
+    set.delete(link);
+    if (set.size === 0) this.linksByUin.delete(link.uin);
+  }
+
+  // ---- effects and time ----
+
+  /** New data for an account: op 122 to each of its links. */
+  notify(uin: number, selector: number): void {
+    const links = this.linksByUin.get(uin);
+    if (!links) return;
+    const notify = encodeJsonPacket(Op.Notify, 0, { Selector: selector });
+    for (const l of links) this.write(l, notify);
+  }
+
+  /** A session ended: its links get op 6 with `ret` and close. */
+  endSession(uin: number, sid: string, ret: number): void {
+    for (const l of [...(this.linksByUin.get(uin) ?? [])]) {
+      if (l.sid === sid) this.disconnect(l, ret, ret === Ret.SessionReplaced ? 'session replaced or logged out' : 'session ended');
+    }
+  }
+
+  /** After a flush: a new round, in which each paused link takes its turn. */
+  serveRound(now: number): void {
+    this.round++;
+    if (this.held.size === 0) return;
+    for (const link of [...this.held]) {
+      if (!link.closed) this.serve(link, now);
+    }
+  }
+
+  /** Close links past a deadline: auth, idle (whole packets only), or an unfinished packet's. */
+  tick(now: number): void {
+    for (const link of [...this.partial]) {
+      if (link.packetDeadline(this.config.packetTimeoutMs) <= now) this.fault(link, 'LINK_PACKET_TIMEOUT', `${this.config.packetTimeoutMs} ms`);
+    }
+    if (now < this.nextLinkScan) return;
+    let next = Infinity;
+    for (const link of [...this.links.values()]) {
+      const d = link.deadline(this.config.authTimeoutMs, this.idleMs);
+      if (d <= now) {
+        const why = link.state === 'open' ? 'idle timeout: no heartbeat' : 'auth timeout: send op 7 first';
+        this.disconnect(link, Ret.SessionInvalid, why);
+      } else if (d < next) next = d;
+    }
+    this.nextLinkScan = next;
+  }
+
+  /** The earliest time tick() has link work, if any. */
+  nextWakeAt(): number {
+    let m = this.links.size > 0 ? this.nextLinkScan : Infinity;
+    for (const link of this.partial) m = Math.min(m, link.packetDeadline(this.config.packetTimeoutMs));
+    return m;
+  }
+}

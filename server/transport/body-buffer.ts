@@ -1,0 +1,49 @@
+// An HTTP request body as it arrives: one buffer of our own, grown by
+// doubling up to the body limit, so a body sent one byte per chunk costs its
+// bytes and not one Buffer object (and the read buffer behind it) per chunk.
+// `memoryBytes` is what it really holds, for the transport's accounting.
+
+const FIRST_BYTES = 1024;
+const EMPTY = Buffer.alloc(0);
+
+export class BodyBuffer {
+  private buf: Buffer = EMPTY;
+  private len = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  get size(): number {
+    return this.len;
+  }
+
+  get memoryBytes(): number {
+    return this.buf.byteLength;
+  }
+
+  /** Append a chunk; false (and nothing kept) if the body would pass maxBytes. */
+  append(chunk: Buffer): boolean {
+    const need = this.len + chunk.length;
+    if (need > this.maxBytes) return false;
+    if (need > this.buf.byteLength) {
+      let size = Math.max(FIRST_BYTES, this.buf.byteLength * 2);
+      while (size < need) size *= 2;
+      const grown = Buffer.allocUnsafeSlow(Math.min(size, this.maxBytes));
+      this.buf.copy(grown, 0, 0, this.len);
+      this.buf = grown;
+    }
+    chunk.copy(this.buf, this.len);
+    this.len = need;
+    return true;
+  }
+
+  /** The body so far (a view: valid until the next append or clear). */
+  bytes(): Buffer {
+    return this.buf.subarray(0, this.len);
+  }
+
+  /** Let the memory go. */
+  clear(): void {
+    this.buf = EMPTY;
+    this.len = 0;
+  }
+}

@@ -1,0 +1,35 @@
+// Socket-level limits of the real server: how many connections it holds and
+// from whom, and how long a request body may take. They are anti-abuse
+// limits (docs/limits.md): an honest client never reaches them. The limits
+// a simulated server shares (packets in flight, packet deadlines, links
+// waiting to authenticate) are the node's, in server/node/node-config.ts.
+
+export interface TransportLimits {
+  /** Open connections in all (HTTP, WebSocket and TCP together); one more is shed. */
+  maxConnections: number;
+  /**
+   * Open connections from one remote address (the exact address string; an
+   * IPv4-mapped IPv6 address counts as its IPv4 one). Behind a proxy every
+   * client shares the proxy's address: raise this there.
+   */
+  maxConnectionsPerAddress: number;
+  /** An HTTP request's headers, then its body, must each arrive within this long; past it: 408. */
+  bodyTimeoutMs: number;
+  /** What a shed HTTP connection is told to wait before retrying (Retry-After, seconds). */
+  retryAfterSec: number;
+}
+
+export const DEFAULT_TRANSPORT_LIMITS: Readonly<TransportLimits> = Object.freeze({
+  maxConnections: 50_000,
+  maxConnectionsPerAddress: 1_024,
+  bodyTimeoutMs: 30_000,
+  retryAfterSec: 5,
+});
+
+export function transportLimits(over: Partial<TransportLimits> = {}): TransportLimits {
+  const l = { ...DEFAULT_TRANSPORT_LIMITS, ...over };
+  for (const [k, v] of Object.entries(l)) {
+    if (!Number.isFinite(v) || v <= 0) throw new RangeError(`transport limit ${k} must be a positive number, got ${v}`);
+  }
+  return l;
+}
