@@ -225,7 +225,7 @@ export class ClientCore {
     });
   }
 
-  /** Over HTTP on every transport (the long link has no op for it). Retried on Ret 1/2/1100 only: a lost answer may hide a created room, which then arrives through sync. */
+  /** Over HTTP on every transport (the long link has no op for it). Retried on Ret 1/2/1100/1110/1111 only: a lost answer may hide a created room, which then arrives through sync. */
   createChatRoom(members: string[], topic: string, now: number): void {
     this.#output.run(() => {
       this.#ops.createChatRoom(members, topic, now);

@@ -54,7 +54,7 @@ export class ContactOps {
     this.#p = parts;
   }
 
-  /** Retried on Ret 1/2/1100 only: a lost answer may hide a created room, which then arrives through sync. */
+  /** Retried on Ret 1/2/1100/1110/1111 only: a lost answer may hide a created room, which then arrives through sync. */
   createChatRoom(members: string[], topic: string, now: number): void {
     this.#add('room', { MemberCount: members.length, MemberList: members.map((m) => ({ UserName: m })), Topic: topic }, now);
   }
@@ -94,6 +94,10 @@ export class ContactOps {
       return this.#failed(op, now, false, 0);
     }
     if (base.ret === Ret.ServerError || base.ret === Ret.Busy) return this.#failed(op, now, false);
+    // Refused for now (a member's contact log is full, or the room quota is used up): nothing was done.
+    if (base.ret === Ret.MailboxFull || base.ret === Ret.RateLimited) {
+      return this.#failed(op, now, false, this.#p.pacing.refusedDelay(op.attempts, base.errMsg));
+    }
     this.#remove(op);
   }
 

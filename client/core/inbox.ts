@@ -1,7 +1,10 @@
 // What the server delivered to this device: messages, kept in the order
 // applied and taken in once per MsgId, and contacts by user name. The inbox
-// is bounded: the oldest messages leave first, and their ids leave the dedup
-// set with them.
+// is bounded: the oldest messages leave first. Their ids leave the dedup set
+// with them, but not the dedup record: MsgIds increase along the account's
+// log (docs/protocol.md 4.1), which is the order messages are applied in, so
+// every message up to the highest id ever trimmed was applied already. A
+// resync from key 0, which replays the log from its floor, applies nothing twice.
 import type { ContactItem, MessageItem } from '../../server/core/model.ts';
 import type { OutputQueue } from './client-output.ts';
 
@@ -19,6 +22,8 @@ export class Inbox {
   readonly #noDedup: boolean;
   #messages: MessageItem[];
   #seen = new Set<number>();
+  /** The highest MsgId trimmed from the inbox: every MsgId up to it counts as applied. */
+  #trimmedThrough = 0;
   #contacts = new Map<string, ContactItem>();
 
   constructor(messages: MessageItem[], contacts: ContactItem[], maxInbox: number, noDedup: boolean, output: OutputQueue) {
@@ -27,6 +32,8 @@ export class Inbox {
     this.#noDedup = noDedup;
     this.#messages = messages;
     for (const m of messages) this.#seen.add(m.MsgId);
+    // A saved inbox that is full may have been trimmed: what came before its oldest message was applied.
+    if (messages.length >= maxInbox) this.#trimmedThrough = messages[0]!.MsgId - 1;
     for (const c of contacts) this.#contacts.set(c.UserName, c);
   }
 
@@ -48,14 +55,19 @@ export class Inbox {
   take(d: Delivery): boolean {
     let fresh = d.contacts.length > 0 || d.deleted.length > 0;
     for (const m of d.messages) {
-      if (!this.#noDedup && this.#seen.has(m.MsgId)) continue;
+      if (!this.#noDedup && (this.#seen.has(m.MsgId) || m.MsgId <= this.#trimmedThrough)) continue;
       this.#messages.push(m);
       this.#seen.add(m.MsgId);
       this.#output.event({ kind: 'applied', msg: m });
       fresh = true;
     }
     const over = this.#messages.length - this.#max;
-    if (over > 0) for (const m of this.#messages.splice(0, over)) this.#seen.delete(m.MsgId);
+    if (over > 0) {
+      for (const m of this.#messages.splice(0, over)) {
+        this.#seen.delete(m.MsgId);
+        this.#trimmedThrough = Math.max(this.#trimmedThrough, m.MsgId);
+      }
+    }
     for (const c of d.contacts) this.setContact(c);
     for (const c of d.deleted) this.#contacts.delete(c.UserName);
     return fresh;

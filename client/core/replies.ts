@@ -120,6 +120,14 @@ export function parseSyncReply(o: Obj): SyncReply | undefined {
   };
 }
 
+const RETRY_AFTER = /retry after (\d{1,12}) ms$/;
+
+/** The hint at the end of a 1111's ErrMsg (`retry after <ms> ms`), or undefined. */
+export function retryAfterMs(errMsg: string): number | undefined {
+  const m = RETRY_AFTER.exec(errMsg);
+  return m ? Number(m[1]) : undefined;
+}
+
 /** The send reply: webwxsendmsg and op 5. */
 export function parseMsgId(o: Obj): number | undefined {
   const id = o['MsgID'];

@@ -4,6 +4,10 @@
 // contact operations back off per attempt instead.
 import { backoffMs } from './backoff.ts';
 import type { ClientConfig } from './client-config.ts';
+import { retryAfterMs } from './replies.ts';
+
+/** A server's retry-after hint is followed up to this long (a longer one is a server's mistake). */
+const MAX_HINT_MS = 3_600_000;
 
 export class RetryPacing {
   readonly #cfg: ClientConfig;
@@ -47,6 +51,14 @@ export class RetryPacing {
   /** The wait after the `attempts`-th failed try of a send or a contact operation. */
   retryDelay(attempts: number): number {
     return backoffMs(attempts, this.#cfg.retryBaseMs, this.#cfg.retryMaxMs, this.#random);
+  }
+
+  /**
+   * The wait after a try refused for now (1110 mailbox full, 1111 rate limited):
+   * the backoff, or the server's retry-after hint if that is longer.
+   */
+  refusedDelay(attempts: number, errMsg: string): number {
+    return Math.max(this.retryDelay(attempts), Math.min(retryAfterMs(errMsg) ?? 0, MAX_HINT_MS));
   }
 
   #backoff(n: number): number {

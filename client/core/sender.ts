@@ -217,6 +217,10 @@ export class Sender {
       return;
     }
     if (ret === Ret.ServerError || ret === Ret.Busy) return this.#attemptFailed(e, now, ret, errMsg);
+    // Nothing was stored: try again once the recipient has room, or the quota has refilled.
+    if (ret === Ret.MailboxFull || ret === Ret.RateLimited) {
+      return this.#attemptFailed(e, now, ret, errMsg, this.#p.pacing.refusedDelay(e.attempts, errMsg));
+    }
     if (ret === Ret.SessionInvalid || ret === Ret.SessionReplaced) {
       if (ret === Ret.SessionInvalid) this.#p.ends.relogin(sid, now);
       else this.#p.ends.ended(sid, ret);

@@ -5,6 +5,7 @@ import type { CoreConfig } from './config.ts';
 import { SID_MAX } from './field-rules.ts';
 import type { Account, Device, Session } from './model.ts';
 import { Ret, errorReply, type ErrorReply } from './ret.ts';
+import { sidFingerprint } from './sid-fingerprint.ts';
 import { isObj, type Obj } from './validate.ts';
 
 /** Who is calling: an HTTP request's BaseRequest, or an authenticated long link. */
@@ -40,12 +41,21 @@ export function* authenticate(config: CoreConfig, caller: Caller, now: number): 
 /** A session by its Sid, without the Skey: long links, and the first half of an HTTP check. */
 export function* authLink(config: CoreConfig, uin: number, sid: string, deviceId: string, now: number): Step<Auth | ErrorReply> {
   const invalid = errorReply(Ret.SessionInvalid, 'unknown or expired session');
+  const replaced = errorReply(Ret.SessionReplaced, 'session replaced by a newer login of this device');
   if (sid.length === 0 || sid.length > SID_MAX) return invalid;
   const session = yield* read({ kind: 'session', sid });
+  if (!session) {
+    // A session of this device deleted since (logins replaced it twice over): replaced, not unknown,
+    // so that an old install stops instead of logging in again and taking the device back.
+    if (!Number.isSafeInteger(uin)) return invalid;
+    const device = yield* read({ kind: 'device', uin, deviceId });
+    if (device && device.retiredSids.includes(sidFingerprint(sid))) return replaced;
+    return invalid;
+  }
   // Another account's Sid answers exactly like an unknown one.
-  if (!session || session.uin !== uin || session.deviceId !== deviceId) return invalid;
+  if (session.uin !== uin || session.deviceId !== deviceId) return invalid;
   if (session.state !== 'active') {
-    return errorReply(Ret.SessionReplaced, session.state === 'replaced' ? 'session replaced by a newer login of this device' : 'logged out');
+    return session.state === 'replaced' ? replaced : errorReply(Ret.SessionReplaced, 'logged out');
   }
   const device = yield* read({ kind: 'device', uin, deviceId });
   const account = yield* read({ kind: 'account', uin });

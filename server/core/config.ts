@@ -42,6 +42,43 @@ export interface CoreConfig {
   sweepAccountIntervalMs: number;
   /** Contacts returned by webwxinit. */
   maxInitContacts: number;
+
+  // ---- anti-abuse limits (docs/limits.md marks them). Rates are token
+  // buckets filled by the commands' `now`, kept in memory (a restart refills them).
+
+  /** webwxinit's ContactList, JSON-encoded, in bytes at most: later contacts are left out. */
+  maxInitContactBytes: number;
+  /** Messages one account may send per second, sustained (Ret 1111 beyond). */
+  sendMessagesPerSec: number;
+  /** Messages one account may send at once before the sustained rate applies. */
+  sendMessageBurst: number;
+  /** Content bytes (UTF-8) one account may send per second, sustained (Ret 1111 beyond). */
+  sendBytesPerSec: number;
+  /** Content bytes one account may send at once; at least maxContentBytes. */
+  sendByteBurst: number;
+  /**
+   * Direct messages from strangers one recipient takes per second, all strangers
+   * together (Ret 1111 beyond). A sender is a stranger to a recipient who never
+   * sent it a direct message nor created a chat room it is in.
+   */
+  strangerMessagesPerSec: number;
+  /** Direct messages from strangers one recipient takes at once. */
+  strangerMessageBurst: number;
+  /**
+   * A stranger's message is refused (Ret 1110) once the recipient's message log
+   * holds this many items, so strangers cannot fill the room its contacts need.
+   */
+  maxStrangerBacklog: number;
+  /** Chat rooms one account may create per hour, sustained (Ret 1111 beyond). */
+  groupCreatesPerHour: number;
+  /** Chat rooms one account may create at once. */
+  groupCreateBurst: number;
+  /** Accounts (or recipients) each rate table tracks; past it the oldest entry is dropped (its quota refills). */
+  rateLimitEntries: number;
+  /** Superseded Sids a device remembers (as fingerprints), so that an old install hears 1101, not 1100. */
+  retiredSidsPerDevice: number;
+  /** Device records one account keeps; a login past it drops the least recently seen device that is not live. */
+  maxDeviceRecordsPerAccount: number;
 }
 
 const HOUR = 3_600_000;
@@ -65,6 +102,21 @@ export const DEFAULT_CORE_CONFIG: Readonly<CoreConfig> = Object.freeze({
   sweepBatch: 64,
   sweepAccountIntervalMs: HOUR,
   maxInitContacts: 1000,
+  maxInitContactBytes: 512 * 1024,
+  // Generous enough that no scenario and no load-test profile meets them
+  // (a saturating load-test account sends a few hundred messages a second at most).
+  sendMessagesPerSec: 200,
+  sendMessageBurst: 2000,
+  sendBytesPerSec: 2 * 1024 * 1024,
+  sendByteBurst: 16 * 1024 * 1024,
+  strangerMessagesPerSec: 20,
+  strangerMessageBurst: 500,
+  maxStrangerBacklog: 50_000,
+  groupCreatesPerHour: 30,
+  groupCreateBurst: 30,
+  rateLimitEntries: 100_000,
+  retiredSidsPerDevice: 16,
+  maxDeviceRecordsPerAccount: 32,
 });
 
 export function coreConfig(over: Partial<CoreConfig> = {}): CoreConfig {
@@ -73,5 +125,12 @@ export function coreConfig(over: Partial<CoreConfig> = {}): CoreConfig {
     if (!Number.isFinite(v) || v < 0) throw new RangeError(`core config ${k} must be a non-negative number, got ${v}`);
   }
   if (c.syncLimit < 1) throw new RangeError('core config syncLimit must be at least 1');
+  if (c.sendByteBurst < c.maxContentBytes) {
+    throw new RangeError(`core config sendByteBurst (${c.sendByteBurst}) must be at least maxContentBytes (${c.maxContentBytes})`);
+  }
+  if (c.maxDeviceRecordsPerAccount <= c.maxDevicesPerAccount) {
+    throw new RangeError(`core config maxDeviceRecordsPerAccount (${c.maxDeviceRecordsPerAccount}) must exceed maxDevicesPerAccount (${c.maxDevicesPerAccount})`);
+  }
+  if (c.rateLimitEntries < 1) throw new RangeError('core config rateLimitEntries must be at least 1');
   return c;
 }

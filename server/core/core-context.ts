@@ -1,9 +1,11 @@
 // What every command family is given: the limits, the world's randomness and
-// password hashing, and the planted bugs with the little state they keep.
+// password hashing, the anti-abuse quotas, and the planted bugs with the
+// little state they keep.
 import type { CoreConfig } from './config.ts';
 import { SALT_BYTES, type CoreDeps, type PasswordHasher, type RandomSource } from './deps.ts';
 import type { LogItem } from './model.ts';
 import { NO_BUGS, type BugSet } from './planted-bugs.ts';
+import { quotas, type Quotas } from './rate-limits.ts';
 
 export interface CoreContext {
   readonly config: CoreConfig;
@@ -11,11 +13,13 @@ export interface CoreContext {
   readonly hasher: PasswordHasher;
   /** Unknown user names still pay for one verify (against this), so timing does not tell them apart. */
   readonly dummyHash: string;
+  /** The only state the real core keeps between commands: rate buckets, in memory (a restart refills them). */
+  readonly quotas: Quotas;
   readonly bugs: BugSet;
   readonly bugState: PlantedBugState;
 }
 
-/** Planted-bug state only: the real core keeps nothing between commands. */
+/** Planted-bug state: what the bugs keep between commands. */
 export interface PlantedBugState {
   /** volatile-seq: each account's sequence counter, in memory only. */
   readonly volatileSeq: Map<number, number>;
@@ -30,6 +34,7 @@ export function coreContext(config: CoreConfig, deps: CoreDeps): CoreContext {
     random: deps.random,
     hasher: deps.hasher,
     dummyHash: deps.hasher.hash('dummy', new Uint8Array(SALT_BYTES)),
+    quotas: quotas(config),
     bugs,
     bugState: { volatileSeq: new Map(), deferredFanout: new Map() },
   };

@@ -1,5 +1,7 @@
 // Chat rooms and contacts: webwxcreatechatroom, and webwxoplog's remark. Both
 // append a contact item (key 2), so the change syncs to every device concerned.
+// Creating rooms is a quota per account (groupCreatesPerHour, Ret 1111): a room
+// puts an item in every member's log, members who never asked for it included.
 import { read, type Step, type Write } from '../store/store-ops.ts';
 import { Appender } from './appender.ts';
 import { authenticate, type Caller } from './auth.ts';
@@ -8,6 +10,7 @@ import { touch } from './devices.ts';
 import { Field } from './field-rules.ts';
 import { Category, groupUserName, isGroupName, type Account, type ContactItem, type Group } from './model.ts';
 import { fail, refuse, type Plan } from './plan.ts';
+import { rateLimited } from './rate-limits.ts';
 import type { ChatRoomReply, OkReply } from './replies.ts';
 import { OK, Ret, type ErrorReply } from './ret.ts';
 import { InputError, int, isObj, obj, optStr, str } from './validate.ts';
@@ -39,6 +42,10 @@ export function* createChatRoom(ctx: CoreContext, caller: Caller, body: unknown,
     members.push(a);
   }
   if (members.length < 2) throw new InputError('MemberList must name at least one other user');
+  const buckets = ctx.quotas.groupCreates;
+  const wait = buckets.wait(creator.uin, 1, now);
+  if (wait > 0) return refuse(rateLimited('too many chat rooms created', wait));
+  buckets.take(creator.uin, 1, now);
   const id = (yield* read({ kind: 'meta', name: 'nextGroupId' })) + 1;
   const group: Group = {
     userName: groupUserName(id),
@@ -58,7 +65,9 @@ export function* createChatRoom(ctx: CoreContext, caller: Caller, body: unknown,
   };
   const appender = new Appender(ctx, now, writes);
   for (const a of members) appender.seed(a);
-  for (const a of members) yield* appender.append(a.uin, Category.Contacts, contact);
+  for (const a of members) {
+    if (!(yield* appender.append(a.uin, Category.Contacts, contact))) return fail(Ret.MailboxFull, `the contact list of ${a.userName} is full; try again later`);
+  }
   writes.push(...touch(config, auth.device, now, auth.device.acked));
   return {
     writes,
@@ -89,7 +98,9 @@ export function* oplog(ctx: CoreContext, caller: Caller, body: unknown, now: num
   const writes: Write[] = [{ kind: 'putRemark', remark: { uin: auth.account.uin, target, remarkName } }];
   const appender = new Appender(ctx, now, writes);
   appender.seed(auth.account);
-  yield* appender.append(auth.account.uin, Category.Contacts, contact);
+  if (!(yield* appender.append(auth.account.uin, Category.Contacts, contact))) {
+    return fail(Ret.MailboxFull, 'your contact log is full of changes your devices have not synced yet; sync them, then try again');
+  }
   writes.push(...touch(ctx.config, auth.device, now, auth.device.acked));
   return { writes, effects: appender.effects(), reply: { BaseResponse: OK } };
 }

@@ -1,17 +1,20 @@
 // webwxinit: the user, its contacts (chat rooms and remarks) and the key to
-// sync from; an HTTP caller may get a new Skey.
+// sync from; an HTTP caller may get a new Skey. The contacts are bounded in
+// count (maxInitContacts) and in JSON bytes (maxInitContactBytes): the list
+// ends before the first contact that would not fit, and no member of a room
+// past it is read. Every contact also comes through sync (key 2).
 import { toSyncKeyJson } from '../wire/synckey.ts';
 import { read, type Step } from '../store/store-ops.ts';
 import { authenticate, type Caller } from './auth.ts';
 import type { CoreContext } from './core-context.ts';
 import { touch } from './devices.ts';
-import { groupContact } from './groups.ts';
-import { isGroupName, unixSeconds, type ContactItem } from './model.ts';
+import { isGroupName, unixSeconds, type ContactItem, type Group } from './model.ts';
 import { plan, refuse, type Plan } from './plan.ts';
 import type { InitReply } from './replies.ts';
 import { OK, type ErrorReply } from './ret.ts';
 import { rotateSkey } from './session-tokens.ts';
 import { initKey } from './sync-keys.ts';
+import { utf8Length } from './validate.ts';
 
 export function* init(ctx: CoreContext, caller: Caller, now: number): Step<Plan<InitReply | ErrorReply>> {
   const { config } = ctx;
@@ -21,13 +24,32 @@ export function* init(ctx: CoreContext, caller: Caller, now: number): Step<Plan<
   const groups = yield* read({ kind: 'groupsOf', uin: account.uin, limit: config.maxInitContacts });
   const remarks = yield* read({ kind: 'remarksOf', uin: account.uin, limit: config.maxInitContacts });
   const contacts: ContactItem[] = [];
-  for (const g of groups) contacts.push(yield* groupContact(g, ''));
+  let room = config.maxInitContactBytes;
+  let full = false;
+  for (const g of groups) {
+    const c = yield* groupContactWithin(g, room);
+    if (!c) {
+      full = true;
+      break;
+    }
+    contacts.push(c);
+    room -= encodedSize(c);
+  }
   for (const r of remarks) {
-    if (contacts.length >= config.maxInitContacts) break;
-    const target = isGroupName(r.target) ? undefined : yield* read({ kind: 'accountByName', userName: r.target });
+    if (full || contacts.length >= config.maxInitContacts) break;
     const found = contacts.find((c) => c.UserName === r.target);
-    if (found) found.RemarkName = r.remarkName;
-    else contacts.push({ UserName: r.target, NickName: target?.nickName ?? '', RemarkName: r.remarkName, MemberList: [], MemberCount: 0 });
+    if (found) {
+      const grows = encodedSize(r.remarkName);
+      if (grows > room) break;
+      found.RemarkName = r.remarkName;
+      room -= grows;
+      continue;
+    }
+    const target = isGroupName(r.target) ? undefined : yield* read({ kind: 'accountByName', userName: r.target });
+    const c: ContactItem = { UserName: r.target, NickName: target?.nickName ?? '', RemarkName: r.remarkName, MemberList: [], MemberCount: 0 };
+    if (encodedSize(c) > room) break;
+    contacts.push(c);
+    room -= encodedSize(c);
   }
   const writes = touch(config, device, now, device.acked);
   const skey = rotateSkey(ctx, auth.session, now, writes, caller);
@@ -40,4 +62,25 @@ export function* init(ctx: CoreContext, caller: Caller, now: number): Step<Plan<
     SKey: skey,
     SystemTime: unixSeconds(now),
   });
+}
+
+/** A value's JSON size in a list: its encoding and a separating comma. */
+function encodedSize(v: unknown): number {
+  return utf8Length(JSON.stringify(v)) + 1;
+}
+
+/** A chat room as a contact if it fits in `room` bytes of JSON; undefined as soon as it cannot (no more members are read). */
+function* groupContactWithin(g: Group, room: number): Step<ContactItem | undefined> {
+  const names: string[] = [];
+  const contact: ContactItem = { UserName: g.userName, NickName: g.topic, RemarkName: '', MemberList: names, MemberCount: g.members.length };
+  let size = encodedSize(contact);
+  if (size > room) return undefined;
+  for (const uin of g.members) {
+    const a = yield* read({ kind: 'account', uin });
+    const name = a?.userName ?? '';
+    size += encodedSize(name);
+    if (size > room) return undefined;
+    names.push(name);
+  }
+  return contact;
 }

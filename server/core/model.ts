@@ -1,7 +1,7 @@
 // The records the protocol core reads and writes. They are plain JSON-able
 // values so that any store (memory, SQLite, later PostgreSQL) can hold them.
 
-/** Data categories of a SyncKey (PROTOCOL.md section 3). */
+/** Data categories of a SyncKey (docs/protocol.md section 3). */
 export const Category = { Messages: 1, Contacts: 2 } as const;
 export type CategoryId = (typeof Category)[keyof typeof Category];
 export const CATEGORIES: readonly CategoryId[] = [Category.Messages, Category.Contacts];
@@ -41,12 +41,18 @@ export interface Account {
   floor: PerCategory;
   /** Items retained per category, to bound the log. */
   itemCount: PerCategory;
+  /** The last retention pass (it runs at most every pruneIntervalMs). */
   lastPrunedAt: number;
+  /**
+   * The last time the log bound dropped an item (0: never). Like a retention
+   * pass, it may leave a gap that a device which acknowledged nothing must hear of.
+   */
+  lastEvictedAt: number;
 }
 
 /** The account with new counters, built field by field: spreading frozen records is several times slower on the hot path. */
-export function withAccount(a: Account, seq: number, floor: PerCategory, itemCount: PerCategory, lastPrunedAt: number): Account {
-  return { uin: a.uin, userName: a.userName, nickName: a.nickName, passwordHash: a.passwordHash, createdAt: a.createdAt, seq, floor, itemCount, lastPrunedAt };
+export function withAccount(a: Account, seq: number, floor: PerCategory, itemCount: PerCategory, lastPrunedAt: number, lastEvictedAt: number): Account {
+  return { uin: a.uin, userName: a.userName, nickName: a.nickName, passwordHash: a.passwordHash, createdAt: a.createdAt, seq, floor, itemCount, lastPrunedAt, lastEvictedAt };
 }
 
 export type SessionState = 'active' | 'replaced' | 'loggedout';
@@ -74,6 +80,12 @@ export interface Device {
    * the one before that is deleted, so a device holds at most two sessions.
    */
   prevSid: string;
+  /**
+   * Fingerprints of the device's older, deleted sessions (newest last, at most
+   * retiredSidsPerDevice): their Sids still answer 1101, not 1100, so an old
+   * install stops instead of logging in again and taking the device back.
+   */
+  retiredSids: string[];
   /** Acknowledged position per category: what the device last presented. */
   acked: PerCategory;
   createdAt: number;
@@ -103,7 +115,7 @@ export interface Group {
   createdAt: number;
 }
 
-/** The message types (MsgType) a client may send. */
+/** The message types (MsgType) of stored messages. */
 export const MsgType = {
   Text: 1,
   Image: 3,
@@ -115,7 +127,8 @@ export const MsgType = {
   System: 10000,
 } as const;
 
-export const MSG_TYPES: ReadonlySet<number> = new Set<number>(Object.values(MsgType));
+/** The types a user may send: every type but the server's own system notices (10000). */
+export const USER_MSG_TYPES: ReadonlySet<number> = new Set<number>(Object.values(MsgType).filter((t) => t !== MsgType.System));
 
 /** Message Status: every stored message is delivered (3); this server keeps no read state. */
 export const MessageStatus = { Delivered: 3 } as const;

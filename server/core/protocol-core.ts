@@ -1,4 +1,4 @@
-// The protocol core: every command of PROTOCOL.md as a sans-IO step. A
+// The protocol core: every command of docs/protocol.md as a sans-IO step. A
 // command is a generator that yields store Reads and returns a Plan: the
 // writes to commit, the reply to send once they are committed, and the
 // effects (accounts whose logs grew, sessions that ended). Time and

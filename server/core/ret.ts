@@ -1,5 +1,5 @@
 // Ret codes: the stable answers of the protocol core. Transports map them to
-// synccheck retcodes and long-link disconnects; PROTOCOL.md and docs/errors.md list them.
+// synccheck retcodes and long-link disconnects; docs/protocol.md and docs/errors.md list them.
 export const Ret = {
   Ok: 0,
   ServerError: 1,
@@ -15,6 +15,13 @@ export const Ret = {
   LimitExceeded: 1108,
   /** The same device opened a newer long link; this one closes (not a session change). */
   LinkReplaced: 1109,
+  /**
+   * A recipient's log holds as much as it may (maxLogItemsPerCategory, or
+   * maxStrangerBacklog for a stranger's message): nothing was stored; retry later.
+   */
+  MailboxFull: 1110,
+  /** A send quota was used up; ErrMsg ends `retry after <ms> ms`. Nothing was stored. */
+  RateLimited: 1111,
   Resync: 1200,
 } as const;
 

@@ -1,17 +1,19 @@
 // Retention: an account's items go once every live device acknowledged them
 // and they are minRetentionMs old, or once they are maxRetentionMs old. A sync
-// prunes its own account; the background sweep prunes accounts that never sync.
+// prunes its own account; the background sweep prunes accounts that never sync,
+// and forgets their devices that are gone (unseen for sessionTtlMs).
 import { read, type Step, type Write } from '../store/store-ops.ts';
 import type { CoreContext } from './core-context.ts';
-import { isLive } from './devices.ts';
+import { forgetDevice, isGone, isLive } from './devices.ts';
 import { CATEGORIES, withAccount, type Account, type Device } from './model.ts';
 import type { Plan } from './plan.ts';
 import type { SweepReply } from './replies.ts';
 
 /**
- * One step of the background retention sweep: the next accounts after
- * `afterUin` that have gone unpruned for sweepAccountIntervalMs are pruned
- * as a sync would. Answers where to go on (0: start over).
+ * One step of the background retention sweep: the next sweepBatch accounts
+ * after `afterUin` lose their gone devices (at most maxDeviceRecordsPerAccount
+ * each, so a step's work is bounded), and those unpruned for
+ * sweepAccountIntervalMs are pruned as a sync would. Answers where to go on (0: start over).
  */
 export function* sweep(ctx: CoreContext, afterUin: number, now: number): Step<Plan<SweepReply>> {
   const { config } = ctx;
@@ -19,6 +21,7 @@ export function* sweep(ctx: CoreContext, afterUin: number, now: number): Step<Pl
   const writes: Write[] = [];
   const due = Math.max(config.pruneIntervalMs, config.sweepAccountIntervalMs);
   for (const a of accounts) {
+    for (const d of yield* read({ kind: 'devicesOf', uin: a.uin })) if (isGone(config, d, now)) writes.push(...forgetDevice(d));
     if (now - a.lastPrunedAt >= due) yield* prune(ctx, a, undefined, now, writes);
   }
   const next = accounts.length < config.sweepBatch ? 0 : accounts[accounts.length - 1]!.uin;
@@ -55,6 +58,6 @@ export function* prune(ctx: CoreContext, account: Account, self: Device | undefi
       itemCount[cat] -= n;
     }
   }
-  writes.push({ kind: 'putAccount', account: withAccount(account, account.seq, floor, itemCount, now) });
+  writes.push({ kind: 'putAccount', account: withAccount(account, account.seq, floor, itemCount, now, account.lastEvictedAt) });
   writes.push({ kind: 'pruneDedup', uin: account.uin, before: now - config.dedupRetentionMs });
 }

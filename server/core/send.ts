@@ -1,7 +1,10 @@
 // webwxsendmsg, and the long link's send: one message appended to the logs of
 // the sender (the multi-device echo) and of each recipient, deduplicated per
-// (sender, ClientMsgId) so that a retry gets the first answer.
-import { read, type Step, type Write } from '../store/store-ops.ts';
+// (sender, ClientMsgId) so that a retry gets the first answer. A send is
+// refused, with nothing stored, past the sender's quota (1111), past a
+// stranger's limits at its recipient (1110, 1111), or when a log it goes to
+// is full (1110).
+import { read, type PeerLinks, type Step, type Write } from '../store/store-ops.ts';
 import { Appender } from './appender.ts';
 import { authenticate, type Caller } from './auth.ts';
 import type { CoreContext } from './core-context.ts';
@@ -9,9 +12,9 @@ import { touch } from './devices.ts';
 import { Field } from './field-rules.ts';
 import {
   Category,
-  MSG_TYPES,
   MessageStatus,
   MsgType,
+  USER_MSG_TYPES,
   isGroupName,
   unixSeconds,
   type Account,
@@ -20,8 +23,10 @@ import {
   type MessageItem,
 } from './model.ts';
 import { fail, plan, refuse, type Plan } from './plan.ts';
+import { takeSendQuota } from './rate-limits.ts';
 import type { SendReply } from './replies.ts';
 import { OK, Ret, type ErrorReply } from './ret.ts';
+import { admitDirect, notePeer, peerLinks } from './strangers.ts';
 import { InputError, idString, obj, optInt, str, utf8Length } from './validate.ts';
 
 /** The fields of a stored message besides Content, JSON-encoded, with room to spare. */
@@ -43,10 +48,12 @@ export function* send(ctx: CoreContext, caller: Caller, msgIn: unknown, now: num
   }
   const to = str(m, 'ToUserName', Field.contactName);
   const type = optInt(m, 'Type', 1, MSG_TYPE_MAX, MsgType.Text);
-  if (!MSG_TYPES.has(type)) throw new InputError(`Type ${type} is not a known message type`);
+  if (type === MsgType.System) throw new InputError(`Type ${type} (a system notice) is sent by the server only`);
+  if (!USER_MSG_TYPES.has(type)) throw new InputError(`Type ${type} is not a known message type`);
   // The limit is in UTF-8 bytes: only the byte count decides (1105), never the string length.
   const content = str(m, 'Content', Field.content);
-  if (utf8Length(content) > config.maxContentBytes) {
+  const bytes = utf8Length(content);
+  if (bytes > config.maxContentBytes) {
     return fail(Ret.ContentTooLarge, `Content is larger than ${config.maxContentBytes} bytes`);
   }
   // Escaping can grow Content up to sixfold: the stored message must still fit one sync reply.
@@ -61,10 +68,14 @@ export function* send(ctx: CoreContext, caller: Caller, msgIn: unknown, now: num
       return plan(writes, { BaseResponse: OK, MsgID: seen.msgId, LocalID: seen.localId });
     }
   }
+  // After the dedup check (a retry is free), before anything else is looked up.
+  const limited = takeSendQuota(ctx.quotas, sender.uin, bytes, now);
+  if (limited) return refuse(limited);
 
   let targets: number[];
   let group: Group | undefined;
   let recipientAccount: Account | undefined;
+  let links: PeerLinks | undefined;
   if (isGroupName(to)) {
     group = yield* read({ kind: 'group', userName: to });
     if (!group) return fail(Ret.UnknownRecipient, `no chat room named ${to}`);
@@ -75,6 +86,11 @@ export function* send(ctx: CoreContext, caller: Caller, msgIn: unknown, now: num
     if (!recipient) return fail(Ret.UnknownRecipient, `no user named ${to}`);
     targets = recipient.uin === sender.uin ? [sender.uin] : [sender.uin, recipient.uin];
     recipientAccount = recipient;
+    if (recipient.uin !== sender.uin) {
+      links = yield* peerLinks(sender, recipient);
+      const refused = yield* admitDirect(ctx, sender, recipient, links, now);
+      if (refused) return refuse(refused);
+    }
   }
 
   const msgId = (yield* read({ kind: 'meta', name: 'nextMsgId' })) + 1;
@@ -102,11 +118,21 @@ export function* send(ctx: CoreContext, caller: Caller, msgIn: unknown, now: num
   if (group && bugs.has('group-order-per-member')) {
     yield* buggyGroupFanout(ctx, group, targets, data, appender);
   } else {
-    for (const uin of targets) yield* appender.append(uin, Category.Messages, data);
+    for (const uin of targets) {
+      if (!(yield* appender.append(uin, Category.Messages, data))) return fail(Ret.MailboxFull, fullMessage(uin, sender, recipientAccount, to));
+    }
   }
+  if (recipientAccount && links) notePeer(sender, recipientAccount, links, writes);
   writes.push({ kind: 'putDedup', dedup: { uin: sender.uin, clientMsgId, msgId, localId, createdAt: now } });
   writes.push(...touch(config, auth.device, now, auth.device.acked));
   return { writes, effects: appender.effects(), reply: { BaseResponse: OK, MsgID: msgId, LocalID: localId } };
+}
+
+/** The 1110 of a send whose log `uin` is full. */
+function fullMessage(uin: number, sender: Account, recipient: Account | undefined, to: string): string {
+  if (uin === sender.uin) return 'your own message log is full of items your devices have not synced yet; sync them, then try again';
+  const whose = recipient ? recipient.userName : `a member of ${to}`;
+  return `the mailbox of ${whose} is full; try again later`;
 }
 
 /** The group-order-per-member planted bug's fan-out. */

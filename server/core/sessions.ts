@@ -6,7 +6,7 @@ import { read, type Step, type Write } from '../store/store-ops.ts';
 import { authLink, authenticate, type Caller } from './auth.ts';
 import type { CoreContext } from './core-context.ts';
 import { SALT_BYTES } from './deps.ts';
-import { isLive, touch } from './devices.ts';
+import { forgetDevice, isLive, retire, touch } from './devices.ts';
 import { Field, MAX_UIN } from './field-rules.ts';
 import { perCategory, type Account, type Device, type Session } from './model.ts';
 import { fail, plan, refuse, type CoreEffect, type Plan } from './plan.ts';
@@ -34,6 +34,7 @@ export function* register(ctx: CoreContext, body: unknown, now: number): Step<Pl
     floor: perCategory(),
     itemCount: perCategory(),
     lastPrunedAt: now,
+    lastEvictedAt: 0,
   };
   return plan([{ kind: 'putAccount', account }, { kind: 'setMeta', name: 'nextUin', value: uin }], { BaseResponse: OK, Uin: uin });
 }
@@ -73,6 +74,7 @@ export function* login(ctx: CoreContext, body: unknown, now: number): Step<Plan<
   }
   const writes: Write[] = [];
   const effects: CoreEffect[] = [];
+  if (!prev) writes.push(...makeRoom(ctx, devices, now));
   if (prev && prev.sid !== '') {
     const old = yield* read({ kind: 'session', sid: prev.sid });
     if (old && old.state === 'active') {
@@ -83,11 +85,13 @@ export function* login(ctx: CoreContext, body: unknown, now: number): Step<Plan<
   const sid = newSid(ctx.random);
   const skey = newSkey(ctx.random);
   const session: Session = { sid, uin: account.uin, deviceId, state: 'active', skey, prevSkey: '', skeyAt: now, createdAt: now, loginId };
-  // A device keeps its current session and the one before (whose requests hear 1101); older ones go.
+  // A device keeps its current session and the one before (whose requests hear 1101); older ones
+  // go, and the device keeps their fingerprints so that their requests hear 1101 too.
+  const dropped = prev && prev.sid !== '' && prev.prevSid !== '' ? prev.prevSid : '';
   const device: Device = prev
-    ? { ...prev, sid, prevSid: prev.sid !== '' ? prev.sid : prev.prevSid, lastSeenAt: now }
-    : { uin: account.uin, deviceId, sid, prevSid: '', acked: perCategory(), createdAt: now, lastSeenAt: now };
-  if (prev && prev.sid !== '' && prev.prevSid !== '') writes.push({ kind: 'deleteSession', sid: prev.prevSid });
+    ? { ...prev, sid, prevSid: prev.sid !== '' ? prev.sid : prev.prevSid, retiredSids: dropped ? retire(config, prev, dropped) : prev.retiredSids, lastSeenAt: now }
+    : { uin: account.uin, deviceId, sid, prevSid: '', retiredSids: [], acked: perCategory(), createdAt: now, lastSeenAt: now };
+  if (dropped) writes.push({ kind: 'deleteSession', sid: dropped });
   writes.push({ kind: 'putSession', session }, { kind: 'putDevice', device });
   if (loginId !== '') {
     // Which session this login made, for its late duplicates (kept as long as send dedup records).
@@ -129,15 +133,28 @@ export function* logout(ctx: CoreContext, caller: Caller, now: number): Step<Pla
   const auth = yield* authenticate(ctx.config, caller, now);
   if ('BaseResponse' in auth) return refuse(auth);
   const { session, device } = auth;
+  const retiredSids = device.prevSid !== '' ? retire(ctx.config, device, device.prevSid) : device.retiredSids;
   return {
     writes: [
       { kind: 'putSession', session: { ...session, state: 'loggedout' } },
-      { kind: 'putDevice', device: { ...device, sid: '', prevSid: session.sid, lastSeenAt: now } },
+      { kind: 'putDevice', device: { ...device, sid: '', prevSid: session.sid, retiredSids, lastSeenAt: now } },
       ...(device.prevSid !== '' ? [{ kind: 'deleteSession' as const, sid: device.prevSid }] : []),
     ],
     effects: [{ kind: 'sessionEnded', sid: session.sid, uin: session.uin, ret: Ret.SessionReplaced }],
     reply: { BaseResponse: OK },
   };
+}
+
+/**
+ * A new device of an account holding maxDeviceRecordsPerAccount device
+ * records: the least recently seen devices that are not live are forgotten
+ * (a login already made sure that few enough are live).
+ */
+function makeRoom(ctx: CoreContext, devices: readonly Device[], now: number): Write[] {
+  const over = devices.length + 1 - ctx.config.maxDeviceRecordsPerAccount;
+  if (over <= 0) return [];
+  const idle = devices.filter((d) => !isLive(ctx.config, d, now)).sort((x, y) => x.lastSeenAt - y.lastSeenAt);
+  return idle.slice(0, over).flatMap(forgetDevice);
 }
 
 /**

@@ -19,8 +19,10 @@ export function checkKey(key: SyncKeyMap, account: Account, device: Device): { r
     if (v > account.seq) return { ret: Ret.BadRequest, msg: `SyncKey ${cat}_${v} is ahead of the server` };
     if (v !== 0 && v < account.floor[cat]) return { ret: Ret.Resync, msg: 'resync: call webwxinit again' };
     // Key 0 asks for everything retained; but from a device that has acknowledged
-    // nothing and existed when the account was pruned, it may hide a gap: say so.
-    if (v === 0 && account.floor[cat] > 0 && device.acked[cat] === 0 && device.createdAt < account.lastPrunedAt) {
+    // nothing and existed when the account was pruned (by retention or by the
+    // log bound), it may hide a gap: say so.
+    const prunedAt = Math.max(account.lastPrunedAt, account.lastEvictedAt);
+    if (v === 0 && account.floor[cat] > 0 && device.acked[cat] === 0 && device.createdAt < prunedAt) {
       return { ret: Ret.Resync, msg: 'resync: items were pruned since this device logged in; call webwxinit again' };
     }
   }

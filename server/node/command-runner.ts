@@ -1,7 +1,11 @@
 // The transactional shell with group commit. Commands run as they arrive,
 // inside one open transaction; their answers are held until flush() commits
-// the batch, so nothing acknowledged can be lost. A synchronous store answers
-// each read at once; an asynchronous store would drive the same steps with await.
+// the batch, so nothing acknowledged can be lost. Each command's writes go in
+// as one all-or-nothing apply (a savepoint), so a command that fails answers
+// Ret 1 alone and the rest of its batch commits. A commit that fails answers
+// every command of the batch with Ret 1, and the runner goes on with a new
+// transaction. A synchronous store answers each read at once; an asynchronous
+// store would drive the same steps with await.
 import type { Store } from '../store/store.ts';
 import type { Step } from '../store/store-ops.ts';
 import type { BugSet } from '../core/planted-bugs.ts';
@@ -52,27 +56,29 @@ export class CommandRunner {
       this.open = true;
     }
     this.stats.commands++;
+    this.hold(done, this.run(step));
+    if (this.held.length >= this.maxBatch) this.commitBatch();
+  }
+
+  /** A command's reply once its writes are in the batch; Ret 1, with nothing written, if it failed. */
+  private run<R>(step: Step<Plan<R>>): unknown {
     let plan: Plan<R>;
     try {
       plan = drive(this.store, step);
-    } catch (e) {
+    } catch {
       // A bug in a command: it wrote nothing; the batch goes on.
       this.stats.failures++;
-      this.hold(done, errorReply(Ret.ServerError, 'internal error'));
-      return;
+      return errorReply(Ret.ServerError, 'internal error');
     }
     try {
       this.store.apply(plan.writes);
-    } catch (e) {
-      // Part of this command's writes may be in the transaction: drop the batch.
+    } catch {
+      // The store undid this command's writes; the commands before it stay in the batch.
       this.stats.failures++;
-      this.abortBatch();
-      done(errorReply(Ret.ServerError, 'internal error'));
-      return;
+      return errorReply(Ret.ServerError, 'internal error');
     }
     this.effects.push(...plan.effects);
-    this.hold(done, plan.reply);
-    if (this.held.length >= this.maxBatch) this.commitBatch();
+    return plan.reply;
   }
 
   private hold(done: Done<any>, reply: unknown): void {
@@ -111,8 +117,12 @@ export class CommandRunner {
 
   private abortBatch(): void {
     if (this.open) {
-      this.store.rollback();
       this.open = false;
+      try {
+        this.store.rollback();
+      } catch {
+        // The failed commit took the transaction with it: there is nothing left to roll back.
+      }
     }
     const held = this.held;
     this.held = [];

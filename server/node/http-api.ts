@@ -1,4 +1,4 @@
-// The HTTP surface of PROTOCOL.md section 4: which path is which command,
+// The HTTP surface of docs/protocol.md section 5: which path is which command,
 // and how answers are written. Transports stay thin: they hand the node a
 // method, a URL and a body, and write back what it answers.
 import type { RetCode } from '../core/ret.ts';

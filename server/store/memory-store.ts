@@ -1,6 +1,7 @@
 // An in-memory store with a crash model: what was committed survives a crash,
 // nothing else. Writes apply in place and push an undo step; commit forgets
-// the undo log, rollback and crash replay it backwards.
+// the undo log, rollback and crash replay it backwards, and an apply that
+// throws replays it back to where that apply began (a savepoint).
 import type { Account, DedupRecord, Device, Group, LogItem, MetaName, Remark, Session } from '../core/model.ts';
 import type { Store } from './store.ts';
 import type { Read, ReadResult, Write } from './store-ops.ts';
@@ -41,6 +42,8 @@ export class MemoryStore implements Store {
   private groups = new Map<string, Group>();
   private groupsByMember = new Map<number, string[]>();
   private remarks = new Map<number, Map<string, Remark>>();
+  /** Per account, the accounts it sent a direct message to. */
+  private peers = new Map<number, Set<number>>();
   /** Per account, its logs indexed by category. */
   private logs = new Map<number, ItemLog[]>();
   private meta = new Map<MetaName, number>();
@@ -139,6 +142,10 @@ export class MemoryStore implements Store {
       }
       case 'remarksOf':
         return [...(this.remarks.get(r.uin)?.values() ?? [])].slice(0, r.limit);
+      case 'peers':
+        return { aToB: this.peers.get(r.a)?.has(r.b) ?? false, bToA: this.peers.get(r.b)?.has(r.a) ?? false };
+      case 'inRoomOf':
+        return (this.groupsByMember.get(r.member) ?? []).some((n) => this.groups.get(n)!.ownerUin === r.owner);
       case 'items':
         return this.logs.get(r.uin)?.[r.category]?.after(r.afterSeq, r.limit) ?? [];
       case 'meta':
@@ -146,9 +153,17 @@ export class MemoryStore implements Store {
     }
   }
 
+  /** All of `writes` or, if one throws, none of them: the transaction stays open with what came before. */
   apply(writes: readonly Write[]): void {
     this.assertTx();
-    for (const w of writes) this.applyOne(w);
+    const mark = this.undo.length;
+    try {
+      for (const w of writes) this.applyOne(w);
+    } catch (e) {
+      for (let i = this.undo.length - 1; i >= mark; i--) this.undo[i]!();
+      this.undo.length = mark;
+      throw e;
+    }
   }
 
   private applyOne(w: Write): void {
@@ -186,6 +201,28 @@ export class MemoryStore implements Store {
       case 'putDevice': {
         const d = this.frozen(w.device);
         this.undoableSet(inner(this.devices, d.uin), d.deviceId, d);
+        return;
+      }
+      case 'deleteDevice': {
+        const m = this.devices.get(w.uin);
+        const prev = m?.get(w.deviceId);
+        if (!m || !prev) return;
+        // Rebuilt rather than re-set on undo: devicesOf answers in insertion order.
+        const before = [...m.entries()];
+        m.delete(w.deviceId);
+        this.undo.push(() => {
+          m.clear();
+          for (const [k, v] of before) m.set(k, v);
+        });
+        return;
+      }
+      case 'putPeer': {
+        let set = this.peers.get(w.uin);
+        if (!set) this.peers.set(w.uin, (set = new Set()));
+        if (set.has(w.peer)) return;
+        const s = set;
+        s.add(w.peer);
+        this.undo.push(() => void s.delete(w.peer));
         return;
       }
       case 'putDedup': {

@@ -59,6 +59,10 @@ export class RecordCache {
     this.devices.set(deviceKey(d.uin, d.deviceId), d);
   }
 
+  deleteDevice(uin: number, deviceId: string): void {
+    this.devices.delete(deviceKey(uin, deviceId));
+  }
+
   metaValue(name: MetaName): number | undefined {
     return this.count(this.meta.get(name));
   }

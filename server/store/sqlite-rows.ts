@@ -15,6 +15,7 @@ export type AccountRow = [
   count1: number,
   count2: number,
   lastPrunedAt: number,
+  lastEvictedAt: number,
 ];
 export type SessionRow = [
   sid: string,
@@ -36,6 +37,7 @@ export type DeviceRow = [
   createdAt: number,
   lastSeenAt: number,
   prevSid: string,
+  retiredSids: string,
 ];
 export type DedupRow = [uin: number, clientMsgId: string, msgId: number, localId: string, createdAt: number];
 export type GroupRow = [userName: string, topic: string, ownerUin: number, members: string, seq: number, createdAt: number];
@@ -43,9 +45,9 @@ export type RemarkRow = [uin: number, target: string, remarkName: string];
 export type ItemRow = [seq: number, createdAt: number, data: string];
 
 export const ACCOUNT_COLS =
-  'uin, user_name, nick_name, password_hash, created_at, seq, floor1, floor2, count1, count2, last_pruned_at';
+  'uin, user_name, nick_name, password_hash, created_at, seq, floor1, floor2, count1, count2, last_pruned_at, last_evicted_at';
 export const SESSION_COLS = 'sid, uin, device_id, state, skey, prev_skey, skey_at, created_at, login_id';
-export const DEVICE_COLS = 'uin, device_id, sid, acked1, acked2, created_at, last_seen_at, prev_sid';
+export const DEVICE_COLS = 'uin, device_id, sid, acked1, acked2, created_at, last_seen_at, prev_sid, retired_sids';
 export const GROUP_COLS = 'user_name, topic, owner_uin, members, seq, created_at';
 
 export function toAccount(r: AccountRow): Account {
@@ -59,6 +61,7 @@ export function toAccount(r: AccountRow): Account {
     floor: { 1: r[6], 2: r[7] },
     itemCount: { 1: r[8], 2: r[9] },
     lastPrunedAt: r[10],
+    lastEvictedAt: r[11],
   };
 }
 
@@ -77,7 +80,13 @@ export function toSession(r: SessionRow): Session {
 }
 
 export function toDevice(r: DeviceRow): Device {
-  return { uin: r[0], deviceId: r[1], sid: r[2], acked: { 1: r[3], 2: r[4] }, createdAt: r[5], lastSeenAt: r[6], prevSid: r[7] };
+  const retiredSids = r[8] === '' ? [] : r[8].split(' ');
+  return { uin: r[0], deviceId: r[1], sid: r[2], acked: { 1: r[3], 2: r[4] }, createdAt: r[5], lastSeenAt: r[6], prevSid: r[7], retiredSids };
+}
+
+/** Retired Sid fingerprints as their column holds them (fingerprints hold no space). */
+export function retiredSidsColumn(d: Device): string {
+  return d.retiredSids.join(' ');
 }
 
 export function toDedup(r: DedupRow): DedupRecord {

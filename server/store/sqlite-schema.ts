@@ -3,7 +3,7 @@
 import type Database from 'better-sqlite3';
 
 /** The schema this code writes, kept in `PRAGMA user_version`. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const SCHEMA_V1 = `
 CREATE TABLE accounts (
@@ -89,7 +89,22 @@ CREATE TABLE meta (
 ) WITHOUT ROWID;
 `;
 
-/** Creates the schema in a fresh file; refuses a file written by a newer version. */
+/**
+ * Version 2: who sent whom a direct message (strangers are told apart by it),
+ * each device's retired Sid fingerprints (space-separated), and when the log
+ * bound last dropped an account's item.
+ */
+const MIGRATE_1_TO_2 = `
+ALTER TABLE accounts ADD COLUMN last_evicted_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE devices ADD COLUMN retired_sids TEXT NOT NULL DEFAULT '';
+CREATE TABLE peers (
+  uin INTEGER NOT NULL,
+  peer INTEGER NOT NULL,
+  PRIMARY KEY (uin, peer)
+) WITHOUT ROWID;
+`;
+
+/** Creates the schema in a fresh file, or migrates an older one; refuses a file written by a newer version. */
 export function migrate(db: Database.Database): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version === SCHEMA_VERSION) return;
@@ -102,7 +117,8 @@ export function migrate(db: Database.Database): void {
     const now = db.pragma('user_version', { simple: true }) as number;
     if (now > SCHEMA_VERSION) throw new Error(`SqliteStore: schema version ${now} is newer than this code`);
     if (now === 0) db.exec(SCHEMA_V1);
-    // Later versions: `if (now < 2) db.exec(MIGRATE_1_TO_2);` and so on.
+    if (now < 2) db.exec(MIGRATE_1_TO_2);
+    // Later versions: `if (now < 3) db.exec(MIGRATE_2_TO_3);` and so on.
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
     db.exec('COMMIT');
   } catch (e) {

@@ -32,15 +32,20 @@ export interface SqliteStatements {
   groupMembers: Database.Statement<[string], string>;
   groupsOf: Database.Statement<[number, number], GroupRow>;
   remarksOf: Database.Statement<[number, number], RemarkRow>;
+  /** The uins of the two directions (a → b, b → a) that exist. */
+  peers: Database.Statement<[number, number, number, number], number>;
+  inRoomOf: Database.Statement<[number, number], number>;
   items: Database.Statement<[number, number, number, number], ItemRow>;
   lastSeq: Database.Statement<[number, number], number | null>;
   meta: Database.Statement<[string], number>;
 
   putAccount: Database.Statement<unknown[]>;
   /** The counters of an account alone. */
-  bumpAccount: Database.Statement<[number, number, number, number, number, number, number]>;
+  bumpAccount: Database.Statement<[number, number, number, number, number, number, number, number]>;
   putSession: Database.Statement<unknown[]>;
   putDevice: Database.Statement<unknown[]>;
+  deleteDevice: Database.Statement<[number, string]>;
+  putPeer: Database.Statement<[number, number]>;
   putDedup: Database.Statement<unknown[]>;
   putGroup: Database.Statement<unknown[]>;
   joinGroup: Database.Statement<[number, string, number]>;
@@ -51,6 +56,10 @@ export interface SqliteStatements {
   pruneDedup: Database.Statement<[number, number]>;
   setMeta: Database.Statement<[string, number]>;
   deleteSession: Database.Statement<[string]>;
+  /** One savepoint per apply: a write that fails undoes only its own apply. */
+  savepoint: Database.Statement<[]>;
+  release: Database.Statement<[]>;
+  rollbackToSavepoint: Database.Statement<[]>;
 }
 
 export function prepareStatements(db: Database.Database): SqliteStatements {
@@ -58,6 +67,9 @@ export function prepareStatements(db: Database.Database): SqliteStatements {
     begin: db.prepare('BEGIN IMMEDIATE'),
     commit: db.prepare('COMMIT'),
     rollback: db.prepare('ROLLBACK'),
+    savepoint: db.prepare('SAVEPOINT apply'),
+    release: db.prepare('RELEASE apply'),
+    rollbackToSavepoint: db.prepare('ROLLBACK TO apply'),
 
     account: rawRows(db, `SELECT ${ACCOUNT_COLS} FROM accounts WHERE uin = ?`),
     accountByName: rawRows(db, `SELECT ${ACCOUNT_COLS} FROM accounts WHERE user_name = ?`),
@@ -77,6 +89,19 @@ export function prepareStatements(db: Database.Database): SqliteStatements {
        WHERE m.uin = ? ORDER BY m.ord LIMIT CAST(? AS INTEGER)`,
     ),
     remarksOf: rawRows(db, 'SELECT uin, target, remark_name FROM remarks WHERE uin = ? ORDER BY rowid LIMIT CAST(? AS INTEGER)'),
+    // Two primary-key lookups: cheaper than one OR (measured).
+    peers: db
+      .prepare<[number, number, number, number], number>(
+        'SELECT uin FROM peers WHERE uin = ? AND peer = ? UNION ALL SELECT uin FROM peers WHERE uin = ? AND peer = ?',
+      )
+      .pluck(),
+    // The member's rooms, each looked up by primary key for its owner.
+    inRoomOf: db
+      .prepare<[number, number], number>(
+        `SELECT 1 FROM group_members m JOIN "groups" g ON g.user_name = m.user_name
+         WHERE m.uin = ? AND g.owner_uin = ? LIMIT 1`,
+      )
+      .pluck(),
     items: rawRows(
       db,
       `SELECT seq, created_at, data FROM items
@@ -86,11 +111,11 @@ export function prepareStatements(db: Database.Database): SqliteStatements {
     meta: db.prepare<[string], number>('SELECT value FROM meta WHERE name = ?').pluck(),
 
     putAccount: db.prepare(
-      `INSERT INTO accounts (${ACCOUNT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO accounts (${ACCOUNT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (uin) DO UPDATE SET user_name = excluded.user_name, nick_name = excluded.nick_name,
          password_hash = excluded.password_hash, created_at = excluded.created_at, seq = excluded.seq,
          floor1 = excluded.floor1, floor2 = excluded.floor2, count1 = excluded.count1, count2 = excluded.count2,
-         last_pruned_at = excluded.last_pruned_at`,
+         last_pruned_at = excluded.last_pruned_at, last_evicted_at = excluded.last_evicted_at`,
     ),
     putSession: db.prepare(
       `INSERT INTO sessions (${SESSION_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -99,11 +124,13 @@ export function prepareStatements(db: Database.Database): SqliteStatements {
          created_at = excluded.created_at, login_id = excluded.login_id`,
     ),
     putDevice: db.prepare(
-      `INSERT INTO devices (${DEVICE_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO devices (${DEVICE_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (uin, device_id) DO UPDATE SET sid = excluded.sid, acked1 = excluded.acked1,
          acked2 = excluded.acked2, created_at = excluded.created_at, last_seen_at = excluded.last_seen_at,
-         prev_sid = excluded.prev_sid`,
+         prev_sid = excluded.prev_sid, retired_sids = excluded.retired_sids`,
     ),
+    deleteDevice: db.prepare('DELETE FROM devices WHERE uin = ? AND device_id = ?'),
+    putPeer: db.prepare('INSERT INTO peers (uin, peer) VALUES (?, ?) ON CONFLICT (uin, peer) DO NOTHING'),
     putDedup: db.prepare(
       `INSERT INTO dedup (uin, client_msg_id, msg_id, local_id, created_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (uin, client_msg_id) DO UPDATE SET msg_id = excluded.msg_id, local_id = excluded.local_id,
@@ -134,7 +161,7 @@ export function prepareStatements(db: Database.Database): SqliteStatements {
     pruneDedup: db.prepare('DELETE FROM dedup WHERE uin = ? AND created_at < ?'),
     deleteSession: db.prepare('DELETE FROM sessions WHERE sid = ?'),
     bumpAccount: db.prepare(
-      'UPDATE accounts SET seq = ?, floor1 = ?, floor2 = ?, count1 = ?, count2 = ?, last_pruned_at = ? WHERE uin = ?',
+      'UPDATE accounts SET seq = ?, floor1 = ?, floor2 = ?, count1 = ?, count2 = ?, last_pruned_at = ?, last_evicted_at = ? WHERE uin = ?',
     ),
     setMeta: db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
   };

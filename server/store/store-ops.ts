@@ -27,6 +27,10 @@ export type Read =
   | { kind: 'group'; userName: string }
   | { kind: 'groupsOf'; uin: number; limit: number }
   | { kind: 'remarksOf'; uin: number; limit: number }
+  /** Whether `a` ever sent `b` a direct message, and `b` `a` (who is a stranger to whom). */
+  | { kind: 'peers'; a: number; b: number }
+  /** Whether `member` is in a chat room that `owner` created. */
+  | { kind: 'inRoomOf'; member: number; owner: number }
   /** Items with seq > afterSeq, oldest first. */
   | { kind: 'items'; uin: number; category: CategoryId; afterSeq: number; limit: number }
   | { kind: 'meta'; name: MetaName };
@@ -42,16 +46,28 @@ export interface ReadResult {
   group: Group | undefined;
   groupsOf: Group[];
   remarksOf: Remark[];
+  peers: PeerLinks;
+  inRoomOf: boolean;
   items: LogItem[];
   meta: number;
+}
+
+/** The direct messages between two accounts, each way: the answer of a `peers` read. */
+export interface PeerLinks {
+  aToB: boolean;
+  bToA: boolean;
 }
 
 export type Write =
   | { kind: 'putAccount'; account: Account }
   | { kind: 'putSession'; session: Session }
-  /** Forget a session that ended two logins ago (its Sid then answers 1100, unknown). */
+  /** Forget a session that ended two logins ago, or whose device is gone. */
   | { kind: 'deleteSession'; sid: string }
   | { kind: 'putDevice'; device: Device }
+  /** Forget a device that is gone (its sessions are deleted by their own writes). */
+  | { kind: 'deleteDevice'; uin: number; deviceId: string }
+  /** `uin` sent `peer` a direct message: from then on `peer` is no stranger to `uin`. */
+  | { kind: 'putPeer'; uin: number; peer: number }
   | { kind: 'putDedup'; dedup: DedupRecord }
   | { kind: 'putGroup'; group: Group }
   | { kind: 'putRemark'; remark: Remark }

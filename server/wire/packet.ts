@@ -1,4 +1,4 @@
-// Long-link packets (PROTOCOL.md section 5): a 16-byte big-endian header
+// Long-link packets (docs/protocol.md section 6): a 16-byte big-endian header
 // (packLen u32, headerLen u16, version u16, op u32, seq u32) and a body.
 
 import { previewText } from './wire-error.ts';
@@ -37,7 +37,21 @@ export interface PacketInput {
 
 const MAX_U32 = 0xffffffff;
 const EMPTY = new Uint8Array(0);
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a byte order mark in the text, where JSON.parse refuses it (bodies carry none).
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * Request bytes as text: the one UTF-8 decoder of every JSON body, the long
+ * link's and HTTP's. Invalid UTF-8 throws a SyntaxError instead of turning
+ * into U+FFFD, so what is stored is exactly what was sent.
+ */
+export function decodeUtf8(bytes: Uint8Array): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new SyntaxError(`${bytes.length} bytes that are not valid UTF-8`);
+  }
+}
 
 function checkU32(name: string, n: number): void {
   if (!Number.isInteger(n) || n < 0 || n > MAX_U32) {
@@ -115,7 +129,7 @@ export function decodeJsonBody(p: Packet): unknown {
   if (p.body.length === 0) return undefined;
   let text: string;
   try {
-    text = utf8.decode(p.body);
+    text = decodeUtf8(p.body);
   } catch {
     throw new SyntaxError(`packet body (op ${p.op}, ${p.body.length} bytes) is not valid UTF-8`);
   }

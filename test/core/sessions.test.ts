@@ -178,7 +178,7 @@ describe.each(STORES)('sessions (%s)', (store) => {
 describe.each(STORES)('session records are bounded (%s)', (store) => {
   const harness = useHarness();
 
-  it('a device keeps its current and previous session; older ones are deleted (their Sid is then unknown, 1100)', () => {
+  it('a device keeps its current and previous session; older ones are deleted (their Sid still answers 1101: retired-sessions.test.ts)', () => {
     const h = harness({ store });
     h.register('dora');
     const first = h.login('dora', 'dora-phone');
@@ -186,7 +186,7 @@ describe.each(STORES)('session records are bounded (%s)', (store) => {
     const third = h.login('dora', 'dora-phone');
     expect(h.sync(third).BaseResponse.Ret).toBe(0);
     expect(h.sync(second).BaseResponse.Ret).toBe(1101);
-    expect(h.sync(first).BaseResponse.Ret).toBe(1100);
+    expect(h.sync(first).BaseResponse.Ret).toBe(1101);
     expect(h.store.read({ kind: 'session', sid: first.sid })).toBeUndefined();
     expect(h.store.read({ kind: 'session', sid: second.sid })?.state).toBe('replaced');
     expect(h.deviceRecord(third)).toMatchObject({ sid: third.sid, prevSid: second.sid });

@@ -25,13 +25,18 @@ export interface ServerModel {
   nextGroupId: number;
   /** Chat room name → member names in join order. */
   groups: Map<string, string[]>;
-  /** Device (account#slot) → its current session (a login number) and acknowledged position. */
-  devices: Map<string, { session: number; prev?: number; acked: Key }>;
+  /**
+   * Device (account#slot) → its current session (a login number), the one
+   * before, the deleted ones it still remembers (oldest first), and its
+   * acknowledged position.
+   */
+  devices: Map<string, { session: number; prev?: number; retired: number[]; acked: Key }>;
   /**
    * Login number → the device's active session, the one before it (replaced:
-   * 1101), or an older one the server deleted (unknown: 1100).
+   * 1101), an older one the server deleted but the device remembers (still
+   * 1101), or one it no longer remembers (unknown: 1100).
    */
-  sessions: Map<number, 'active' | 'replaced' | 'deleted'>;
+  sessions: Map<number, 'active' | 'replaced' | 'deleted' | 'forgotten'>;
   /** (account, ClientMsgId) → MsgID. */
   dedup: Map<string, number>;
   /** (device, ClientLoginId) → the login number it made. */
@@ -100,10 +105,10 @@ export function append(s: ServerModel, account: string, cat: Cat, msgId = 0): vo
   a.items.push({ seq: a.seq, cat, msgId });
 }
 
-/** An authenticated command's session: 1101 if a newer login replaced it, 1100 once deleted, else undefined. */
+/** An authenticated command's session: 1101 if a newer login replaced it (deleted or not), 1100 once forgotten, else undefined. */
 export function sessionRet(m: Model, c: ClientDev, n = c.session!.n): number | undefined {
   const state = m.server.sessions.get(n);
-  return state === 'active' ? undefined : state === 'replaced' ? 1101 : 1100;
+  return state === 'active' ? undefined : state === 'forgotten' ? 1100 : 1101;
 }
 
 export function base(c: ClientDev, s = c.session!): Record<string, unknown> {

@@ -95,6 +95,7 @@ describe('SqliteStore specifics', () => {
       'groups',
       'items',
       'meta',
+      'peers',
       'remarks',
       'sessions',
     ]);

@@ -11,6 +11,7 @@ import { emptyStoreCases } from './suite/empty-store.ts';
 import type { StoreHarness } from './suite/harness.ts';
 import { itemLogCases } from './suite/item-logs.ts';
 import { recordRoundTripCases } from './suite/record-round-trips.ts';
+import { savepointCases } from './suite/savepoints.ts';
 import { transactionCases } from './suite/transactions.ts';
 
 export function runStoreSuite(name: string, make: () => StoreHarness): void {
@@ -20,6 +21,7 @@ export function runStoreSuite(name: string, make: () => StoreHarness): void {
     itemLogCases(make);
     dedupPruningCases(make);
     transactionCases(make);
+    savepointCases(make);
     durabilityCases(make);
     crashPropertyCases(make);
   });

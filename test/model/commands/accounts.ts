@@ -1,6 +1,7 @@
 // Account commands: register, and login with its retried or late duplicate
 // ClientLoginIds.
 import { expect } from 'vitest';
+import { DEFAULT_CORE_CONFIG } from '../../../server/core/config.ts';
 import { PASSWORD, type Harness } from '../../harness/core-harness.ts';
 import { expectRet, settle } from '../model-checks.ts';
 import { deviceIdOf, devKey, keyOf, uins, type Cmd, type Key, type Model } from '../reference-model.ts';
@@ -67,11 +68,17 @@ export class Login implements Cmd {
       } else {
         const n = ++m.logins;
         if (dev) s.sessions.set(dev.session, 'replaced');
-        if (dev?.prev !== undefined) s.sessions.set(dev.prev, 'deleted');
+        const retired = dev ? [...dev.retired] : [];
+        if (dev?.prev !== undefined) {
+          // Deleted, but the device remembers it (1101) until retiredSidsPerDevice newer ones push it out (1100).
+          s.sessions.set(dev.prev, 'deleted');
+          retired.push(dev.prev);
+          if (retired.length > DEFAULT_CORE_CONFIG.retiredSidsPerDevice) s.sessions.set(retired.shift()!, 'forgotten');
+        }
         s.sessions.set(n, 'active');
         s.logins.set(`${key}\u0000${loginId}`, n);
         const acked = dev ? dev.acked : { 1: 0, 2: 0 };
-        s.devices.set(key, dev ? { session: n, prev: dev.session, acked } : { session: n, acked });
+        s.devices.set(key, dev ? { session: n, prev: dev.session, retired, acked } : { session: n, retired, acked });
         expected = { ret: 0, n, acked: { ...acked }, uin: account.uin };
       }
     }

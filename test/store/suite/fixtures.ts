@@ -25,6 +25,7 @@ export function account(uin: number, over: Partial<Account> = {}): Account {
     floor: { 1: 0, 2: 0 },
     itemCount: { 1: 0, 2: 0 },
     lastPrunedAt: 0,
+    lastEvictedAt: 0,
     ...over,
   };
 }
@@ -53,6 +54,7 @@ export function device(uin: number, deviceId: string, over: Partial<Device> = {}
     createdAt: T0,
     lastSeenAt: T0,
     prevSid: '',
+    retiredSids: [],
     ...over,
   };
 }

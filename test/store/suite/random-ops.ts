@@ -25,7 +25,9 @@ export const P_UNIVERSE: Universe = {
 export type Op =
   | { op: 'account'; uin: number; nick: string; seq: number; f: [number, number]; c: [number, number] }
   | { op: 'session'; sid: string; uin: number; deviceId: string; state: SessionState; skey: string }
-  | { op: 'device'; uin: number; deviceId: string; a: [number, number]; seen: number }
+  | { op: 'device'; uin: number; deviceId: string; a: [number, number]; seen: number; retired: string[] }
+  | { op: 'deleteDevice'; uin: number; deviceId: string }
+  | { op: 'peer'; uin: number; peer: number }
   | { op: 'dedup'; uin: number; clientMsgId: string; msgId: number }
   | { op: 'group'; userName: string; owner: number; join: number; topic: string }
   | { op: 'remark'; uin: number; target: string; name: string }
@@ -62,7 +64,10 @@ export const opArb: fc.Arbitrary<Op> = fc.oneof(
     deviceId: fc.constantFrom(...P_DEVICES),
     a: fc.tuple(natArb, natArb),
     seen: natArb,
+    retired: fc.array(fc.constantFrom('a1', 'zz9', '1b2c3d4e5f6g'), { maxLength: 3 }),
   }),
+  fc.record({ op: fc.constant('deleteDevice' as const), uin: uinArb, deviceId: fc.constantFrom(...P_DEVICES) }),
+  fc.record({ op: fc.constant('peer' as const), uin: uinArb, peer: uinArb }),
   fc.record({
     op: fc.constant('dedup' as const),
     uin: uinArb,
@@ -122,8 +127,12 @@ export function concretize(op: Op, m: Model, now: number): Write {
     case 'device':
       return {
         kind: 'putDevice',
-        device: device(op.uin, op.deviceId, { acked: { 1: op.a[0], 2: op.a[1] }, lastSeenAt: op.seen }),
+        device: device(op.uin, op.deviceId, { acked: { 1: op.a[0], 2: op.a[1] }, lastSeenAt: op.seen, retiredSids: op.retired }),
       };
+    case 'deleteDevice':
+      return { kind: 'deleteDevice', uin: op.uin, deviceId: op.deviceId };
+    case 'peer':
+      return { kind: 'putPeer', uin: op.uin, peer: op.peer };
     case 'dedup': {
       // A (sender, ClientMsgId) is recorded once; a rewrite keeps its creation time.
       const prev = m.dedups.get(`${op.uin} ${op.clientMsgId}`);

@@ -31,6 +31,8 @@ export interface Model {
   /** `${uin} ${category}`: the highest seq ever appended (pruned or not). */
   lastSeq: Map<string, number>;
   meta: Map<MetaName, number>;
+  /** `${uin} ${peer}`: uin sent peer a direct message. */
+  peers: Set<string>;
 }
 
 export function emptyModel(): Model {
@@ -45,6 +47,7 @@ export function emptyModel(): Model {
     items: new Map(),
     lastSeq: new Map(),
     meta: new Map(),
+    peers: new Set(),
   };
 }
 
@@ -61,6 +64,12 @@ export function modelApply(m: Model, w: Write): void {
       return;
     case 'putDevice':
       m.devices.set(`${w.device.uin} ${w.device.deviceId}`, w.device);
+      return;
+    case 'deleteDevice':
+      m.devices.delete(`${w.uin} ${w.deviceId}`);
+      return;
+    case 'putPeer':
+      m.peers.add(`${w.uin} ${w.peer}`);
       return;
     case 'putDedup':
       m.dedups.set(`${w.dedup.uin} ${w.dedup.clientMsgId}`, w.dedup);
@@ -111,6 +120,10 @@ export function modelSnapshot(m: Model, u: Universe): Record<string, unknown> {
     out[`groupsOf ${uin}`] = (m.joins.get(uin) ?? []).map((n) => m.groups.get(n));
     out[`remarksOf ${uin}`] = [...m.remarks.values()].filter((r) => r.uin === uin);
     for (const category of CATS) out[`items ${uin} ${category}`] = m.items.get(`${uin} ${category}`) ?? [];
+    for (const other of u.uins) {
+      out[`peers ${uin} ${other}`] = { aToB: m.peers.has(`${uin} ${other}`), bToA: m.peers.has(`${other} ${uin}`) };
+      out[`inRoomOf ${uin} ${other}`] = (m.joins.get(uin) ?? []).some((g) => m.groups.get(g)!.ownerUin === other);
+    }
   }
   for (const sid of u.sids) out[`session ${sid}`] = m.sessions.get(sid);
   for (const userName of u.groups) out[`group ${userName}`] = m.groups.get(userName);

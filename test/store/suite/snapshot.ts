@@ -35,6 +35,10 @@ export function snapshot(store: Store, u: Universe): Record<string, unknown> {
     for (const category of CATS) {
       out[`items ${uin} ${category}`] = store.read({ kind: 'items', uin, category, afterSeq: 0, limit: ALL });
     }
+    for (const other of u.uins) {
+      out[`peers ${uin} ${other}`] = store.read({ kind: 'peers', a: uin, b: other });
+      out[`inRoomOf ${uin} ${other}`] = store.read({ kind: 'inRoomOf', member: uin, owner: other });
+    }
   }
   for (const sid of u.sids) out[`session ${sid}`] = store.read({ kind: 'session', sid });
   for (const userName of u.groups) out[`group ${userName}`] = store.read({ kind: 'group', userName });

@@ -1,0 +1,102 @@
+// The anti-abuse quotas: token buckets per account (or per recipient), filled
+// by the commands' own `now` and kept in memory only. A table holds at most
+// rateLimitEntries buckets; past that the oldest one is dropped, which
+// refills it: memory stays bounded, and dropping errs on the generous side.
+import type { CoreConfig } from './config.ts';
+import { Ret, errorReply, type ErrorReply } from './ret.ts';
+
+const MS_PER_SEC = 1000;
+const SEC_PER_HOUR = 3600;
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+export class TokenBuckets {
+  /** Map order is creation order: the first entry is the oldest. */
+  private readonly buckets = new Map<number, Bucket>();
+
+  constructor(
+    private readonly perSec: number,
+    private readonly burst: number,
+    private readonly maxEntries: number,
+  ) {}
+
+  /** Buckets held (for tests of the bound). */
+  get size(): number {
+    return this.buckets.size;
+  }
+
+  /** Milliseconds until `cost` tokens are there for `key` (0: now). Takes nothing. */
+  wait(key: number, cost: number, now: number): number {
+    const missing = cost - this.level(key, now);
+    if (missing <= 0) return 0;
+    // A rate of 0 never refills: the hint is as long as a hint can be.
+    if (this.perSec <= 0) return Number.MAX_SAFE_INTEGER;
+    return Math.max(1, Math.ceil((missing * MS_PER_SEC) / this.perSec));
+  }
+
+  /** Take `cost` tokens (after wait() said 0). */
+  take(key: number, cost: number, now: number): void {
+    const b = this.buckets.get(key);
+    if (b) {
+      // Updated in place: this runs on every send.
+      b.tokens = this.refilled(b, now) - cost;
+      b.at = now;
+      return;
+    }
+    this.buckets.set(key, { tokens: this.burst - cost, at: now });
+    if (this.buckets.size > this.maxEntries) this.buckets.delete(this.buckets.keys().next().value!);
+  }
+
+  private level(key: number, now: number): number {
+    const b = this.buckets.get(key);
+    return b ? this.refilled(b, now) : this.burst;
+  }
+
+  private refilled(b: Bucket, now: number): number {
+    // A clock that went back refills nothing.
+    const elapsed = Math.max(0, now - b.at);
+    return Math.min(this.burst, b.tokens + (elapsed * this.perSec) / MS_PER_SEC);
+  }
+}
+
+/** The quota tables of one core. */
+export interface Quotas {
+  /** Per sending account: messages. */
+  readonly sendMessages: TokenBuckets;
+  /** Per sending account: Content bytes. */
+  readonly sendBytes: TokenBuckets;
+  /** Per recipient: direct messages from strangers, all strangers together. */
+  readonly strangerMessages: TokenBuckets;
+  /** Per account: chat rooms created. */
+  readonly groupCreates: TokenBuckets;
+}
+
+export function quotas(c: CoreConfig): Quotas {
+  const n = c.rateLimitEntries;
+  return {
+    sendMessages: new TokenBuckets(c.sendMessagesPerSec, c.sendMessageBurst, n),
+    sendBytes: new TokenBuckets(c.sendBytesPerSec, c.sendByteBurst, n),
+    strangerMessages: new TokenBuckets(c.strangerMessagesPerSec, c.strangerMessageBurst, n),
+    groupCreates: new TokenBuckets(c.groupCreatesPerHour / SEC_PER_HOUR, c.groupCreateBurst, n),
+  };
+}
+
+/** Ret 1111; the ErrMsg ends with the hint a client waits for: `retry after <ms> ms`. */
+export function rateLimited(what: string, waitMs: number): ErrorReply {
+  return errorReply(Ret.RateLimited, `${what}: retry after ${waitMs} ms`);
+}
+
+/**
+ * One send against the sender's quotas (messages and bytes): refused with
+ * 1111 if either is short, else both are taken.
+ */
+export function takeSendQuota(q: Quotas, uin: number, bytes: number, now: number): ErrorReply | undefined {
+  const wait = Math.max(q.sendMessages.wait(uin, 1, now), q.sendBytes.wait(uin, bytes, now));
+  if (wait > 0) return rateLimited('too many messages sent', wait);
+  q.sendMessages.take(uin, 1, now);
+  q.sendBytes.take(uin, bytes, now);
+  return undefined;
+}
