@@ -1,10 +1,12 @@
-// `npm run loadtest -- --profile smoke|baseline|stress|capacity [--k6] [--out DIR]`
+// `npm run loadtest -- --profile smoke|baseline|stress|capacity|abuse [--k6] [--out DIR]`
 //
 // Starts the SyncKey server in a child process on a temporary SQLite database
 // and ephemeral loopback ports, runs the load driver with the profile's shape,
 // measures bare Node servers (TCP echo, WebSocket echo, HTTP) under the same
 // shape in the same run, optionally runs the k6 scripts, and writes
-// reports/<profile>-<timestamp>/{report.json, summary.md, chart.svg}.
+// reports/<profile>-<timestamp>/{report.json, summary.md, chart.svg}. The abuse
+// profile runs hostile users instead, one attack at a time, each against a
+// server of its own (stages/abuse.ts); its results join the same files.
 // Exits 1 if anything was lost or duplicated or a threshold failed, 2 on a
 // usage error, 3 if the run overran its time bound.
 import fs from 'node:fs';
@@ -18,6 +20,7 @@ import { PROFILES, profileByName, type Profile } from './profiles.ts';
 import { chartSvg, summaryMarkdown, type CapacityReport, type K6Report, type Report } from './report.ts';
 import { RunContext, type Options } from './run-context.ts';
 import { startSyncKey } from './server-under-test.ts';
+import { abuseMarkdown, abuseStage, type AbuseReport } from './stages/abuse.ts';
 import { bareStages } from './stages/bare.ts';
 import { capacityStage } from './stages/capacity.ts';
 import { k6Stage } from './stages/k6.ts';
@@ -50,6 +53,7 @@ Options:
 Examples:
   npm run loadtest -- --profile smoke
   npm run loadtest -- --profile capacity --out reports/capacity
+  npm run loadtest -- --profile abuse
   npm start -- --db /tmp/x.db --scrypt-n 2 & npm run loadtest -- --profile baseline --server http://127.0.0.1:8080 --tcp 127.0.0.1:8081`;
 
 class UsageError extends Error {}
@@ -91,6 +95,7 @@ function parseCli(argv: string[]): Options | 'help' {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+  if (values.k6 && profile.abuse) throw new UsageError('--k6 does not apply to the abuse profile');
   const sync = values.synchronous;
   if (sync !== undefined && sync !== 'FULL' && sync !== 'NORMAL') throw new UsageError(`--synchronous must be FULL or NORMAL, got '${sync}'`);
   if (sync) profile = { ...profile, server: { ...profile.server, synchronous: sync } };
@@ -134,6 +139,7 @@ async function main(): Promise<number> {
 
   let capacity: CapacityReport | undefined;
   let k6: K6Report | undefined;
+  let abuse: AbuseReport | undefined;
   try {
     if (p.transports || p.mixed || o.k6) {
       const srv = await startSyncKey(run);
@@ -150,6 +156,7 @@ async function main(): Promise<number> {
     }
     if (p.transports && p.bare) await bareStages(run);
     if (p.capacity) capacity = await capacityStage(run);
+    if (p.abuse) abuse = await abuseStage(run);
   } catch (e) {
     run.log(`error: ${(e as Error).stack ?? String(e)}`);
     run.cleanup();
@@ -159,7 +166,7 @@ async function main(): Promise<number> {
   run.cleanup();
   clearTimeout(watchdog);
 
-  const thresholds = checkThresholds(p, run.phases, capacity, k6);
+  const thresholds = [...checkThresholds(p, run.phases, capacity, k6), ...(abuse?.attacks.flatMap((a) => a.checks) ?? [])];
   const server = run.phases.filter((x) => x.kind === 'synckey');
   const report: Report = {
     profile: p.name,
@@ -186,8 +193,8 @@ async function main(): Promise<number> {
       mismatched: server.reduce((n, x) => n + x.mismatched, 0),
     },
   };
-  fs.writeFileSync(path.join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
-  fs.writeFileSync(path.join(outDir, 'summary.md'), summaryMarkdown(report));
+  fs.writeFileSync(path.join(outDir, 'report.json'), `${JSON.stringify(abuse ? { ...report, abuse } : report, null, 2)}\n`);
+  fs.writeFileSync(path.join(outDir, 'summary.md'), summaryMarkdown(report) + (abuse ? `\n${abuseMarkdown(abuse)}` : ''));
   fs.writeFileSync(path.join(outDir, 'chart.svg'), chartSvg(report));
   for (const t of thresholds) run.log(`${t.ok ? 'ok  ' : 'FAIL'} ${t.what}: ${t.detail}`);
   run.log(`${report.passed ? 'passed' : 'FAILED'}: lost ${report.totals.lost}, duplicated ${report.totals.duplicated}; ${path.join(outDir, 'summary.md')}`);

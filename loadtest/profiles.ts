@@ -6,8 +6,9 @@
 // (closed loop) and then measure latency at half of it (open model).
 import type { Workload } from '../scenarios/scenario.ts';
 import { scenarioByName } from '../scenarios/index.ts';
+import { DEFAULT_SCRYPT_N } from '../server/core/password.ts';
 
-export type ProfileName = 'smoke' | 'baseline' | 'stress' | 'capacity';
+export type ProfileName = 'smoke' | 'baseline' | 'stress' | 'capacity' | 'abuse';
 
 export interface TransportStages {
   /** Devices of one transport in each per-transport population. */
@@ -63,6 +64,34 @@ export interface Thresholds {
   requireQuiescence: boolean;
 }
 
+/** The attacks of the abuse profile, in the order they run (stages/abuse/attacks/). */
+export const ATTACK_NAMES = ['flood', 'chunked-body', 'slow-packet', 'idle-connections', 'pipelined-sync', 'login-guessing', 'guess-in-a-row', 'group-spam'] as const;
+export type AttackName = (typeof ATTACK_NAMES)[number];
+
+export interface AbuseStage {
+  /** How long each attack runs (its honest load runs as long); never more than ABUSE_ATTACK_LIMIT_MS. */
+  attackMs: number;
+  /** The honest load alone first, for reference figures (0 = skip). */
+  referenceMs: number;
+  /** The honest population present through every attack: it sends (open model) and its probes heartbeat. */
+  honest: { tcp: number; ws: number; http: number; devicesPerAccount: number; rate: number; probeEveryMs: number; quiesceTimeoutMs: number };
+  flood: { links: number; window: number; httpConcurrency: number; maxMessages: number; contentBytes: number };
+  chunkedBody: { fastRequests: number; slowRequests: number; slowChunkEveryMs: number; bodyBytes: number };
+  slowPacket: { tcpLinks: number; wsLinks: number; authenticatedShare: number; byteEveryMs: number };
+  idleConnections: { tcp: number; ws: number; http: number; maxOpens: number };
+  pipelinedSync: { packets: number; maxRounds: number; prefillMessages: number; prefillContentBytes: number };
+  /** `scryptN`: the password hash cost of this attack's server (a guess costs the server one hash). */
+  loginGuessing: { guessers: number; linkShare: number; maxGuesses: number; scryptN: number };
+  /** Wrong passwords one after the other at one account, then its owner's login (the profile's cheap hash: this one is about policy, not cost). */
+  guessInARow: { guesses: number };
+  groupSpam: { strangers: number; maxGroups: number; maxMessages: number; window: number };
+  /** What must hold for honest clients during each attack. */
+  thresholds: { maxHonestP99Ms: number; maxRssGrowthBytes: number };
+}
+
+/** No attack runs longer than this, whatever a profile says. */
+export const ABUSE_ATTACK_LIMIT_MS = 20_000;
+
 export interface K6Stage {
   vus: number;
   duration: string;
@@ -77,6 +106,7 @@ export interface Profile {
   transports: TransportStages | null;
   mixed: MixedStage | null;
   capacity: CapacityStage | null;
+  abuse: AbuseStage | null;
   /** Bare baselines run with the transport stages' shape. */
   bare: boolean;
   k6: K6Stage;
@@ -107,6 +137,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     },
     mixed: { scenario: 'calm', accountsScale: 2, rateScale: 25, durationMs: 2_000, maxMessages: 5_000 },
     capacity: null,
+    abuse: null,
     bare: true,
     k6: { vus: 4, duration: '10s', sendRate: 2 },
     quiesceTimeoutMs: 10_000,
@@ -131,6 +162,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     },
     mixed: { scenario: 'calm', accountsScale: 10, rateScale: 100, durationMs: 8_000, maxMessages: 50_000 },
     capacity: null,
+    abuse: null,
     bare: true,
     k6: { vus: 20, duration: '30s', sendRate: 2 },
     quiesceTimeoutMs: 30_000,
@@ -155,6 +187,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     },
     mixed: { scenario: 'group-burst', accountsScale: 40, rateScale: 100, durationMs: 15_000, maxMessages: 100_000 },
     capacity: null,
+    abuse: null,
     bare: true,
     k6: { vus: 100, duration: '60s', sendRate: 1 },
     quiesceTimeoutMs: 60_000,
@@ -168,11 +201,40 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     transports: null,
     mixed: null,
     capacity: { links: 20_000, devicesPerAccount: 4, heartbeatSec: 10, holdMs: 30_000, loginBatch: 500, liveRate: 200, liveMs: 5_000 },
+    abuse: null,
     bare: true,
     k6: { vus: 200, duration: '60s', sendRate: 0.1 },
     quiesceTimeoutMs: 60_000,
     thresholds: { ...STRICT, minDurablePerSec: { tcp: 0, ws: 0, http: 0 }, maxP99AtHalfMs: 5_000 },
     maxRunMs: 10 * 60_000,
+  },
+  abuse: {
+    name: 'abuse',
+    description: 'hostile users, one attack at a time against a fresh server while honest TCP, WebSocket and HTTP devices send and heartbeat: server memory, honest p99, what was refused',
+    server: { holdMs: 5_000, heartbeatSec: 30, synchronous: 'FULL', scryptN: 2 },
+    transports: null,
+    mixed: null,
+    capacity: null,
+    abuse: {
+      attackMs: 12_000,
+      referenceMs: 6_000,
+      honest: { tcp: 4, ws: 2, http: 4, devicesPerAccount: 2, rate: 20, probeEveryMs: 50, quiesceTimeoutMs: 15_000 },
+      flood: { links: 4, window: 64, httpConcurrency: 16, maxMessages: 300_000, contentBytes: 200 },
+      chunkedBody: { fastRequests: 16, slowRequests: 64, slowChunkEveryMs: 200, bodyBytes: 300_000 },
+      slowPacket: { tcpLinks: 150, wsLinks: 50, authenticatedShare: 0.5, byteEveryMs: 100 },
+      idleConnections: { tcp: 3_000, ws: 300, http: 300, maxOpens: 20_000 },
+      pipelinedSync: { packets: 10_000, maxRounds: 10, prefillMessages: 200, prefillContentBytes: 1_000 },
+      // The server's own default hash cost, as `npm start` runs: what each guess really costs it.
+      loginGuessing: { guessers: 256, linkShare: 0.25, maxGuesses: 20_000, scryptN: DEFAULT_SCRYPT_N },
+      guessInARow: { guesses: 1_000 },
+      groupSpam: { strangers: 499, maxGroups: 100, maxMessages: 20_000, window: 32 },
+      thresholds: { maxHonestP99Ms: 100, maxRssGrowthBytes: 100 * 1024 * 1024 },
+    },
+    bare: false,
+    k6: { vus: 1, duration: '1s', sendRate: 1 },
+    quiesceTimeoutMs: 15_000,
+    thresholds: { ...STRICT, minDurablePerSec: { tcp: 0, ws: 0, http: 0 }, maxP99AtHalfMs: 5_000 },
+    maxRunMs: 9 * 60_000,
   },
 };
 

@@ -7,6 +7,7 @@ import { pidSample, selfSample } from './memory.ts';
 import { HOST, type RunContext } from './run-context.ts';
 import { ServerChild } from './server-process.ts';
 import type { ServerSample, Target } from './target.ts';
+import { ONE_ADDRESS_LIMITS } from './loopback.ts';
 
 export interface SyncKeyServer {
   target: Target;
@@ -35,6 +36,7 @@ export async function startSyncKey(run: RunContext): Promise<SyncKeyServer> {
       scryptN: p.server.scryptN,
       synchronous: p.server.synchronous,
       node: { holdMs: p.server.holdMs, heartbeatSec: p.server.heartbeatSec },
+      limits: ONE_ADDRESS_LIMITS,
     });
     const sample = async (gc = false): Promise<ServerSample> => {
       const g = (globalThis as { gc?: () => void }).gc;
