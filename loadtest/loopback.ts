@@ -1,7 +1,6 @@
 // Load tests run on loopback only: any host outside 127.0.0.0/8, localhost
 // and ::1 is refused, so that no profile can be pointed at someone else's server.
 import net from 'node:net';
-import { DEFAULT_TRANSPORT_LIMITS } from '../server/transport/transport-limits.ts';
 
 /** Throws unless `host` is a loopback address: 127.0.0.0/8, localhost or ::1. */
 export function assertLoopback(host: string): void {
@@ -9,10 +8,3 @@ export function assertLoopback(host: string): void {
   const ok = h === 'localhost' || h === '::1' || (net.isIPv4(h) && h.split('.')[0] === '127');
   if (!ok) throw new RangeError(`load tests run on loopback only (127.0.0.0/8, localhost, ::1); refusing '${host}'`);
 }
-
-/**
- * Every device of a load test connects from one loopback address, so the
- * server under test lifts its per-address connection cap to its total cap;
- * the abuse profile, which measures the caps, keeps the defaults.
- */
-export const ONE_ADDRESS_LIMITS = { maxConnectionsPerAddress: DEFAULT_TRANSPORT_LIMITS.maxConnections };

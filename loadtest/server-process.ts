@@ -19,7 +19,7 @@ import { startServer, type RunningServer } from '../server/transport/server-app.
 import { pidSample } from './memory.ts';
 import type { ServerSample } from './target.ts';
 import { until } from './wait-until.ts';
-import { ONE_ADDRESS_LIMITS } from './loopback.ts';
+import { LOAD_CORE_LIMITS, LOAD_TRANSPORT_LIMITS } from './server-limits.ts';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -67,9 +67,9 @@ async function childMain(): Promise<void> {
       'hold-ms': { type: 'string', default: '25000' },
       'heartbeat-sec': { type: 'string', default: '240' },
       synchronous: { type: 'string', default: 'FULL' },
-      // one-address: the load driver's devices share one address (ONE_ADDRESS_LIMITS);
-      // default: the server's own caps, which the abuse profile measures.
-      limits: { type: 'string', default: 'one-address' },
+      // load: the load test's lifted quotas and address cap (server-limits.ts);
+      // default: the server's own anti-abuse limits, which the abuse profile measures.
+      limits: { type: 'string', default: 'load' },
     },
   });
   const mode = values.mode as Mode;
@@ -85,7 +85,7 @@ async function childMain(): Promise<void> {
       scryptN: Number(values['scrypt-n']),
       synchronous: values.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL',
       node: { holdMs: Number(values['hold-ms']), heartbeatSec: Number(values['heartbeat-sec']) },
-      ...(values.limits === 'default' ? {} : { limits: ONE_ADDRESS_LIMITS }),
+      ...(values.limits === 'default' ? {} : { limits: LOAD_TRANSPORT_LIMITS, core: LOAD_CORE_LIMITS }),
     });
   } else if (mode === 'bare-tcp') bare = await startBareTcpEcho(values.host);
   else if (mode === 'bare-ws') bare = await startBareWsEcho(values.host);

@@ -7,7 +7,7 @@ import { pidSample, selfSample } from './memory.ts';
 import { HOST, type RunContext } from './run-context.ts';
 import { ServerChild } from './server-process.ts';
 import type { ServerSample, Target } from './target.ts';
-import { ONE_ADDRESS_LIMITS } from './loopback.ts';
+import { LOAD_CORE_LIMITS, LOAD_TRANSPORT_LIMITS } from './server-limits.ts';
 
 export interface SyncKeyServer {
   target: Target;
@@ -36,7 +36,8 @@ export async function startSyncKey(run: RunContext): Promise<SyncKeyServer> {
       scryptN: p.server.scryptN,
       synchronous: p.server.synchronous,
       node: { holdMs: p.server.holdMs, heartbeatSec: p.server.heartbeatSec },
-      limits: ONE_ADDRESS_LIMITS,
+      limits: LOAD_TRANSPORT_LIMITS,
+      core: LOAD_CORE_LIMITS,
     });
     const sample = async (gc = false): Promise<ServerSample> => {
       const g = (globalThis as { gc?: () => void }).gc;

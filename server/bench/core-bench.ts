@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CommandRunner } from '../node/command-runner.ts';
-import { coreConfig } from '../core/config.ts';
+import { QUOTAS_LIFTED, coreConfig } from '../core/config.ts';
 import { scryptHasher } from '../core/password.ts';
 import type { Caller } from '../core/auth.ts';
 import type { Plan } from '../core/plan.ts';
@@ -74,7 +74,7 @@ function options(): Options {
 
 /** One store with the core and a runner over it; commands are submitted and flushed in batches. */
 class Bench {
-  readonly core = new ProtocolCore(coreConfig(), { random: { bytes: (n) => randomBytes(n) }, hasher: scryptHasher(2) });
+  readonly core = new ProtocolCore(coreConfig(QUOTAS_LIFTED), { random: { bytes: (n) => randomBytes(n) }, hasher: scryptHasher(2) });
   readonly runner: CommandRunner;
   private submitted = 0;
   failures = 0;

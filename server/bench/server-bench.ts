@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Op } from '../wire/packet.ts';
+import { QUOTAS_LIFTED } from '../core/config.ts';
 import { startServer, type RunningServer } from '../transport/server-app.ts';
 import { RawTcpLink, post as postTo, request as requestTo, startBareHttp, startBareTcpEcho } from './baselines.ts';
 
@@ -123,7 +124,7 @@ function request(agent: http.Agent, port: number, method: string, p: string, bod
 
 async function withServer<T>(f: (srv: RunningServer) => Promise<T>): Promise<T> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'synckey-bench-'));
-  const srv = await startServer({ host: HOST, httpPort: 0, tcpPort: 0, db: path.join(dir, 'bench.db'), scryptN: 2, node: { holdMs: 25_000 } });
+  const srv = await startServer({ host: HOST, httpPort: 0, tcpPort: 0, db: path.join(dir, 'bench.db'), scryptN: 2, core: QUOTAS_LIFTED, node: { holdMs: 25_000 } });
   try {
     return await f(srv);
   } finally {
