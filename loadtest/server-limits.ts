@@ -5,6 +5,7 @@
 // themselves instead of the server. The load test lifts exactly those; the
 // abuse profile, which measures them, keeps the defaults.
 import { QUOTAS_LIFTED, type CoreConfig } from '../server/core/config.ts';
+import type { NodeConfig } from '../server/node/node-config.ts';
 import { DEFAULT_TRANSPORT_LIMITS, type TransportLimits } from '../server/transport/transport-limits.ts';
 
 export const LOAD_TRANSPORT_LIMITS: Partial<TransportLimits> = {
@@ -12,3 +13,17 @@ export const LOAD_TRANSPORT_LIMITS: Partial<TransportLimits> = {
 };
 
 export const LOAD_CORE_LIMITS: Partial<CoreConfig> = QUOTAS_LIFTED;
+
+/**
+ * Every profile's setup registers its accounts from the one loopback address
+ * (the abuse profile's group spam alone registers 500), which the
+ * per-address registration quota would refuse; no attack measures it, so
+ * every server of the load test, the abuse profile's too, lifts it.
+ */
+export const SETUP_NODE_LIMITS: Partial<NodeConfig> = {
+  registerBurstPerAddress: 1_000_000,
+  registersPerAddressPerHour: 1_000_000,
+};
+
+/** A load population logs hundreds of devices in at once: as many password hashes may run (the abuse profile keeps the limit). */
+export const LOAD_NODE_LIMITS: Partial<NodeConfig> = { ...SETUP_NODE_LIMITS, maxHashJobs: 100_000 };

@@ -19,7 +19,7 @@ import { startServer, type RunningServer } from '../server/transport/server-app.
 import { pidSample } from './memory.ts';
 import type { ServerSample } from './target.ts';
 import { until } from './wait-until.ts';
-import { LOAD_CORE_LIMITS, LOAD_TRANSPORT_LIMITS } from './server-limits.ts';
+import { LOAD_CORE_LIMITS, LOAD_NODE_LIMITS, LOAD_TRANSPORT_LIMITS, SETUP_NODE_LIMITS } from './server-limits.ts';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -84,7 +84,7 @@ async function childMain(): Promise<void> {
       db: values.db,
       scryptN: Number(values['scrypt-n']),
       synchronous: values.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL',
-      node: { holdMs: Number(values['hold-ms']), heartbeatSec: Number(values['heartbeat-sec']) },
+      node: { ...(values.limits === 'default' ? SETUP_NODE_LIMITS : LOAD_NODE_LIMITS), holdMs: Number(values['hold-ms']), heartbeatSec: Number(values['heartbeat-sec']) },
       ...(values.limits === 'default' ? {} : { limits: LOAD_TRANSPORT_LIMITS, core: LOAD_CORE_LIMITS }),
     });
   } else if (mode === 'bare-tcp') bare = await startBareTcpEcho(values.host);

@@ -7,7 +7,7 @@ import { pidSample, selfSample } from './memory.ts';
 import { HOST, type RunContext } from './run-context.ts';
 import { ServerChild } from './server-process.ts';
 import type { ServerSample, Target } from './target.ts';
-import { LOAD_CORE_LIMITS, LOAD_TRANSPORT_LIMITS } from './server-limits.ts';
+import { LOAD_CORE_LIMITS, LOAD_NODE_LIMITS, LOAD_TRANSPORT_LIMITS } from './server-limits.ts';
 
 export interface SyncKeyServer {
   target: Target;
@@ -35,7 +35,7 @@ export async function startSyncKey(run: RunContext): Promise<SyncKeyServer> {
       db: run.db,
       scryptN: p.server.scryptN,
       synchronous: p.server.synchronous,
-      node: { holdMs: p.server.holdMs, heartbeatSec: p.server.heartbeatSec },
+      node: { ...LOAD_NODE_LIMITS, holdMs: p.server.holdMs, heartbeatSec: p.server.heartbeatSec },
       limits: LOAD_TRANSPORT_LIMITS,
       core: LOAD_CORE_LIMITS,
     });

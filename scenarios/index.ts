@@ -2,13 +2,14 @@
 import { calm } from './calm.ts';
 import { flakyWifi } from './flaky-wifi.ts';
 import { groupBurst } from './group-burst.ts';
+import { hostileUsers } from './hostile-users.ts';
 import { longOffline } from './long-offline.ts';
 import { multiDeviceStorm } from './multi-device-storm.ts';
 import { partitionHeal } from './partition-heal.ts';
 import type { Scenario } from './scenario.ts';
 import { serverCrashLoop } from './server-crash-loop.ts';
 
-export const SCENARIOS: readonly Scenario[] = [calm, flakyWifi, partitionHeal, serverCrashLoop, multiDeviceStorm, groupBurst, longOffline];
+export const SCENARIOS: readonly Scenario[] = [calm, flakyWifi, partitionHeal, serverCrashLoop, multiDeviceStorm, groupBurst, longOffline, hostileUsers];
 
 export function scenarioByName(name: string): Scenario {
   const s = SCENARIOS.find((x) => x.name === name);

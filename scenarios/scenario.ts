@@ -33,6 +33,27 @@ export interface Workload {
   silence?: { everyMs: number; durationMs: number };
   /** Length of the safety phase, simulated milliseconds. */
   durationMs: number;
+  /** Malicious accounts acting beside the honest users (sim/hostile-workload.ts); unset: none. */
+  hostile?: HostileWorkload;
+}
+
+/**
+ * What the hostile accounts do, each a Poisson process with the given mean
+ * interval (0 = never), drawn from the world's own 'hostile' stream. Their
+ * requests are raw (sim/hostile-client.ts): they pipeline where the real
+ * client would wait, and ignore the server's refusals.
+ */
+export interface HostileWorkload {
+  /** Hostile accounts h0, h1, ...; each also runs the real app on one device. */
+  accounts: number;
+  /** Every `everyMs`, one hostile account fires `size` direct messages at once at one honest stranger. */
+  flood: { everyMs: number; size: number };
+  /** Every `everyMs`, `packets` sync packets written at once on one new long link. */
+  pipeline: { everyMs: number; packets: number };
+  /** Every `everyMs`, a login at an honest account and device with a wrong password. */
+  guess: { everyMs: number };
+  /** Every `everyMs`, a room with `members` honest strangers, then `messages` sent into it at once. */
+  groupSpam: { everyMs: number; members: number; messages: number };
 }
 
 /** Every probability is per message; every duration is a mean in milliseconds (exponential). */

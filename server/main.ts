@@ -5,6 +5,7 @@ import { DEFAULT_NODE_CONFIG } from './node/node-config.ts';
 import { DEFAULT_SCRYPT_N } from './core/password.ts';
 import { DEFAULT_DB_PATH, startServer, type StartOptions } from './transport/server-app.ts';
 import { DEFAULT_TRANSPORT_LIMITS } from './transport/transport-limits.ts';
+import { DEFAULT_LOG_LEVEL, LOG_LEVELS, createLogger, isLogLevel } from './observability/log.ts';
 
 const HELP = `Usage: npm start -- [options]
 
@@ -29,11 +30,39 @@ Options:
                       (default ${DEFAULT_TRANSPORT_LIMITS.maxConnectionsPerAddress})
   --max-unauth-links N
                       long links waiting to authenticate, in all (default ${DEFAULT_NODE_CONFIG.maxUnauthLinks})
+  --max-hash-jobs N   password hashes (login, register) running at once; more answer
+                      Ret 2 with a retry-after hint (default ${DEFAULT_NODE_CONFIG.maxHashJobs})
+  --login-free-failures-per-address N
+                      failed logins from one address before each next one waits,
+                      doubling (default ${DEFAULT_NODE_CONFIG.loginFreeFailuresPerAddress})
+  --login-free-failures-per-account N
+                      the same per user name, from any address (default ${DEFAULT_NODE_CONFIG.loginFreeFailuresPerAccount})
+  --registers-per-address-per-hour N
+                      registrations from one address per hour, after a burst of as
+                      many (default ${DEFAULT_NODE_CONFIG.registersPerAddressPerHour})
+  --log-level LEVEL   JSON log lines on stderr from this level up: ${LOG_LEVELS.join('|')}
+                      (default ${DEFAULT_LOG_LEVEL}); stdout keeps the one ready line
+  --metrics-token T   bearer token GET /metrics requires; without it (and without
+                      SYNCKEY_METRICS_TOKEN) /metrics answers loopback peers only
   -h, --help          show this help and exit
 
 Example: npm start -- --http-port 0 --tcp-port 0 --db :memory:`;
 
 class UsageError extends Error {}
+
+/** The password limits' flags (docs/limits.md). */
+function nodeAbuseFlags(values: Record<string, string | boolean | undefined>): Partial<typeof DEFAULT_NODE_CONFIG> {
+  const flag = (name: string): string | undefined => values[name] as string | undefined;
+  const d = DEFAULT_NODE_CONFIG;
+  const perHour = intFlag('registers-per-address-per-hour', flag('registers-per-address-per-hour'), d.registersPerAddressPerHour, 1, 10_000_000);
+  return {
+    maxHashJobs: intFlag('max-hash-jobs', flag('max-hash-jobs'), d.maxHashJobs, 1, 10_000),
+    loginFreeFailuresPerAddress: intFlag('login-free-failures-per-address', flag('login-free-failures-per-address'), d.loginFreeFailuresPerAddress, 1, 10_000_000),
+    loginFreeFailuresPerAccount: intFlag('login-free-failures-per-account', flag('login-free-failures-per-account'), d.loginFreeFailuresPerAccount, 1, 10_000_000),
+    registersPerAddressPerHour: perHour,
+    registerBurstPerAddress: perHour,
+  };
+}
 
 function intFlag(name: string, text: string | undefined, dflt: number, min: number, max: number): number {
   if (text === undefined) return dflt;
@@ -61,6 +90,12 @@ function parseCli(argv: string[]): StartOptions | 'help' {
         'max-connections': { type: 'string' },
         'max-connections-per-address': { type: 'string' },
         'max-unauth-links': { type: 'string' },
+        'max-hash-jobs': { type: 'string' },
+        'login-free-failures-per-address': { type: 'string' },
+        'login-free-failures-per-account': { type: 'string' },
+        'registers-per-address-per-hour': { type: 'string' },
+        'log-level': { type: 'string' },
+        'metrics-token': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -74,16 +109,24 @@ function parseCli(argv: string[]): StartOptions | 'help' {
   if (host === '') throw new UsageError('--host must not be empty');
   const db = values.db ?? DEFAULT_DB_PATH;
   if (db === '') throw new UsageError('--db must not be empty (use :memory: for a throwaway database)');
+  const logLevel = values['log-level'] ?? DEFAULT_LOG_LEVEL;
+  if (!isLogLevel(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel}'`);
+  // The environment keeps the token out of the process list.
+  const metricsToken = values['metrics-token'] ?? process.env['SYNCKEY_METRICS_TOKEN'];
+  if (metricsToken === '') throw new UsageError('--metrics-token must not be empty');
   return {
     httpPort: intFlag('http-port', values['http-port'], 8080, 0, 65535),
     tcpPort: intFlag('tcp-port', values['tcp-port'], 8081, 0, 65535),
     host,
     db,
     scryptN,
+    logger: createLogger(logLevel),
+    ...(metricsToken !== undefined ? { metricsToken } : {}),
     node: {
       holdMs: intFlag('hold-ms', values['hold-ms'], DEFAULT_NODE_CONFIG.holdMs, 1, 3_600_000),
       heartbeatSec: intFlag('heartbeat-sec', values['heartbeat-sec'], DEFAULT_NODE_CONFIG.heartbeatSec, 1, 86_400),
       maxUnauthLinks: intFlag('max-unauth-links', values['max-unauth-links'], DEFAULT_NODE_CONFIG.maxUnauthLinks, 1, 10_000_000),
+      ...nodeAbuseFlags(values),
     },
     limits: {
       maxConnections: intFlag('max-connections', values['max-connections'], DEFAULT_TRANSPORT_LIMITS.maxConnections, 1, 10_000_000),
@@ -122,6 +165,8 @@ async function main(): Promise<void> {
   const { host, httpPort, tcpPort, db } = server;
   const h = host.includes(':') ? `[${host}]` : host;
   process.stdout.write(`ready http=http://${h}:${httpPort} ws=ws://${h}:${httpPort}/longlink tcp=${h}:${tcpPort} db=${db}\n`);
+  const log = opts.logger;
+  log?.info({ event: 'started', host, httpPort, tcpPort, db, metrics: opts.metricsToken !== undefined ? 'bearer token' : 'loopback only' }, 'server started');
 
   let stopping = false;
   const stop = (signal: string): void => {
@@ -130,8 +175,12 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     stopping = true;
+    log?.info({ event: 'stopping', signal }, 'draining');
     server.close().then(
-      () => process.exit(0),
+      () => {
+        log?.info({ event: 'stopped' }, 'server stopped');
+        process.exit(0);
+      },
       (e: unknown) => {
         process.stderr.write(`error while closing: ${(e as Error).message}\n`);
         process.exit(1);

@@ -1,7 +1,8 @@
 // App life on the devices: starting the real client core, killing it (with
 // a torn last write, perhaps), replacing its session by a new login of the
-// same device, and the ghosts such a replacement leaves behind. What the
-// users do with a running app comes in here too.
+// same device, and the ghosts such a replacement leaves behind, which run
+// their real client logic until they hear 1101. What the users do with a
+// running app comes in here too.
 import { ClientCore, type ClientAction, type ClientEvent } from '../client/core/client-core.ts';
 import { forgetSession } from '../client/core/client-state.ts';
 import type { BugSet } from '../server/core/planted-bugs.ts';
@@ -37,6 +38,8 @@ export class Apps {
   readonly listeners: Array<(inst: AppInstance, e: ClientEvent) => void> = [];
   /** Whoever hears every action a core emits, before it is routed. */
   readonly actionListeners: Array<(inst: AppInstance, a: ClientAction) => void> = [];
+  /** Device → the last ghost instance of it that tried a password login. */
+  private readonly ghostLogins = new Map<string, number>();
 
   constructor(
     private readonly q: EventQueue,
@@ -111,27 +114,19 @@ export class Apps {
     this.router.dropLinks(inst);
   }
 
-  /** What the core emits goes to the router, unless a ghost would log in again. */
+  /**
+   * What the core emits goes to the router, a ghost's too: a replaced install
+   * runs its real client logic (it should hear 1101 and stop). If it logs in
+   * by password instead, it would take the device back from its replacer:
+   * that is noted, and judged when the current instance loses its session.
+   */
   private out(inst: AppInstance, a: ClientAction): void {
     for (const listen of this.actionListeners) listen(inst, a);
-    if (inst.ghost) {
-      if (a.kind === 'http' && a.url.split('?')[0] === PATHS.manualauth) return this.retireGhost(inst);
-      if (a.kind === 'linkWrite' && inst.links.has(a.link) && isPasswordAuth(a.bytes)) return this.retireGhost(inst);
+    if (inst.ghost && isPasswordLogin(inst, a)) {
+      this.ghostLogins.set(inst.device, inst.id);
+      this.observer.note('ghost-login', inst.device, `#${inst.id} logs in by password`);
     }
     this.router.fromClient(inst, a);
-  }
-
-  /**
-   * A replaced instance whose session ended unseen (it expired before the
-   * replacement reached it) would log in again and replace its replacer: it
-   * is gone instead. The replacement took its credentials, as a reinstall does.
-   */
-  private retireGhost(inst: AppInstance): void {
-    const d = this.registry.deviceByName(inst.device);
-    const i = d.ghosts.indexOf(inst);
-    if (i >= 0) d.ghosts.splice(i, 1);
-    this.observer.note('ghost-gone', d.name, `#${inst.id} would log in again`);
-    this.bury(inst);
   }
 
   /** A core's event: the observer records it and feeds the checkers; the app's life reacts to it. */
@@ -160,6 +155,10 @@ export class Apps {
           if (i >= 0) d.ghosts.splice(i, 1);
           this.bury(inst);
         } else if (inst.alive && this.options.sessionEndIsViolation !== false) {
+          const ghost = this.ghostLogins.get(d.name);
+          if (ghost !== undefined) {
+            throw new Violation('liveness', d.name, `a replaced install (#${ghost}) logged in again by password and took the device back: the current session was ended (Ret ${e.ret})`);
+          }
           throw new Violation('liveness', d.name, `the device's current session was ended (Ret ${e.ret}) though no newer login replaced it`);
         }
         return;
@@ -195,6 +194,12 @@ export class Apps {
     this.observer.note('user-remark', inst.device, target);
     inst.settle();
   }
+}
+
+/** A manualauth, or a long-link auth by password: either makes a new session of the device. */
+function isPasswordLogin(inst: AppInstance, a: ClientAction): boolean {
+  if (a.kind === 'http') return a.url.split('?')[0] === PATHS.manualauth;
+  return a.kind === 'linkWrite' && inst.links.has(a.link) && isPasswordAuth(a.bytes);
 }
 
 /** A long-link auth (op 7) by password, which makes a new session (a resume names a Sid instead). */

@@ -74,7 +74,9 @@ export class Router {
     let answer: { status: number; body: string } | undefined;
     const id = this.nextServerId++;
     this.requests.set(id, (status, b) => (answer = { status, body: b }));
-    node.httpRequest(id, method, path, JSON.stringify(body), now);
+    // A setup call's password hash is answered at once, and it comes from an
+    // address of its own: the per-address limits are not what setup is about.
+    this.server.inline(() => node.httpRequest(id, method, path, JSON.stringify(body), `setup-${id}`, now));
     node.flush(now);
     if (!answer) throw new Error(`setup call ${path} got no answer`);
     return JSON.parse(answer.body);
@@ -157,7 +159,7 @@ export class Router {
           const id = this.nextServerId++;
           // A dead instance's request still reaches the server; the answer is dropped when it arrives.
           this.requests.set(id, { instance, req: e.req, sent: e, ...(fate === 'dropResponse' ? { answerLost: true } : {}) });
-          node.httpRequest(id, e.method, e.url, e.body, now);
+          node.httpRequest(id, e.method, e.url, e.body, deviceAddress(e.device), now);
         }
         return this.server.settle();
       }
@@ -200,7 +202,7 @@ export class Router {
     const sid = this.nextServerId++;
     this.serverLinks.set(sid, { instance: inst, link: e.link });
     inst.links.set(e.link, { stream: stream.id, serverLink: sid });
-    node.linkOpened(sid, this.registry.deviceByName(e.device).transport === 'ws' ? 'ws' : 'tcp', now);
+    node.linkOpened(sid, this.registry.deviceByName(e.device).transport === 'ws' ? 'ws' : 'tcp', deviceAddress(e.device), now);
     this.server.settle();
     inst.input((c) => c.linkOpened(e.link, now));
   }
@@ -268,4 +270,9 @@ export class Router {
 /** The client's request, as a fault hook sees it. */
 function requestAction(e: HttpRequestEnvelope): HttpRequestAction {
   return { kind: 'http', req: e.req, method: e.method, url: e.url, body: e.body };
+}
+
+/** The address the server sees a device's requests and links come from: one per device. */
+function deviceAddress(device: string): string {
+  return `device-${device}`;
 }

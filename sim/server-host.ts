@@ -1,7 +1,13 @@
 // The server host of the simulation: the real ServerNode on a store that
 // survives crashes per its crash model. Group commit happens after a drawn
-// delay, so a crash can fall between a command and its commit.
-import { scryptHasher } from '../server/core/password.ts';
+// delay, so a crash can fall between a command and its commit. Password
+// hashes the node asks for are answered by an event of their own (with the
+// tiny-cost hasher): a crash, a commit or another login can fall between a
+// login's two halves. It comes at the same simulated instant, after what
+// is already queued for it: the delay is fixed, so it draws nothing from
+// the server's stream, and being 0 it moves no other event's time.
+import { runHashWork, scryptHasher } from '../server/core/password.ts';
+import type { HashAction } from '../server/node/hash-jobs.ts';
 import { ServerNode, type ServerAction } from '../server/node/server-node.ts';
 import type { BugSet } from '../server/core/planted-bugs.ts';
 import type { Store } from '../server/store/store.ts';
@@ -19,11 +25,19 @@ export interface SimStore {
   dispose(): void;
 }
 
-/** What the host reads of a scenario: the server's limits and the group-commit delay. */
-export type HostConfig = Pick<Scenario, 'core' | 'node'> & { faults: Pick<Scenario['faults'], 'commitDelayMs'> };
+/**
+ * What the host reads of a scenario: the server's limits and the group-commit
+ * delay; and how hash jobs are answered: by an event (default), or `inline`,
+ * from inside the call that asked, as tests that drive the node by hand and
+ * never run the queue want.
+ */
+export type HostConfig = Pick<Scenario, 'core' | 'node'> & { faults: Pick<Scenario['faults'], 'commitDelayMs'> } & { hashJobs?: 'event' | 'inline' };
 
 // A tiny scrypt cost: the simulation checks the logic, not the hash's strength.
 const SIM_HASHER = scryptHasher(2, 1, 1);
+
+/** How long after its job the simulated hash answers, in ms (a real one takes tens, on its thread pool). */
+const SIM_HASH_DELAY_MS = 0;
 
 export class ServerHost {
   node: ServerNode | undefined;
@@ -33,6 +47,9 @@ export class ServerHost {
   private flushToken = 0;
   private tickToken = 0;
   private tickAt = Infinity;
+  /** Above 0: hash jobs are answered at once (see inline()). */
+  private inlineDepth = 0;
+  private readonly hashInline: boolean;
   crashes = 0;
 
   constructor(
@@ -45,7 +62,18 @@ export class ServerHost {
     /** Where what a crashed node still emits goes (tests that assert it stays silent); unset: to `out` like the rest. */
     private readonly ghost?: (a: ServerAction) => void,
   ) {
+    this.hashInline = scenario.hashJobs === 'inline';
     this.node = this.build(sim.store);
+  }
+
+  /** Run `f` with hash jobs answered at once: setup calls that want their answer at the next flush. */
+  inline<T>(f: () => T): T {
+    this.inlineDepth++;
+    try {
+      return f();
+    } finally {
+      this.inlineDepth--;
+    }
   }
 
   get up(): boolean {
@@ -62,10 +90,27 @@ export class ServerHost {
       store,
       random: { bytes: (n) => this.rng.bytes(n) },
       hasher: SIM_HASHER,
-      out: (a) => (generation === this.generation || !this.ghost ? this.out(a) : this.ghost(a)),
+      out: (a) => {
+        if (a.kind === 'hash') return this.hash(generation, a);
+        return generation === this.generation || !this.ghost ? this.out(a) : this.ghost(a);
+      },
       core: this.scenario.core ?? {},
       node: this.scenario.node ?? {},
       bugs: this.bugs,
+    });
+  }
+
+  /** A hash job of the node of `generation`; a crashed node's jobs died with it. */
+  private hash(generation: number, a: HashAction): void {
+    if (generation !== this.generation) return;
+    const answer = (): void => {
+      if (generation !== this.generation || !this.node) return;
+      this.node.hashDone(a.job, runHashWork(SIM_HASHER, a.work), this.q.now);
+    };
+    if (this.hashInline || this.inlineDepth > 0) return answer();
+    this.q.schedule(this.q.now + SIM_HASH_DELAY_MS, 'hash', 'server', () => {
+      answer();
+      this.settle();
     });
   }
 

@@ -1,6 +1,8 @@
 // Swarm testing: every fault parameter drawn from the seed, so that many
 // seeds explore many different worlds. The drawn values print with the seed.
-import type { FaultProfile, Scenario } from '../scenarios/scenario.ts';
+// A scenario with hostile users has their parameters drawn too, from a
+// stream of their own: the faults a seed draws are the same with or without.
+import type { FaultProfile, HostileWorkload, Scenario } from '../scenarios/scenario.ts';
 import { Rng } from './rng.ts';
 
 export function swarm(base: Scenario, seed: string): Scenario {
@@ -27,7 +29,28 @@ export function swarm(base: Scenario, seed: string): Scenario {
   };
   // A delivery bound holds only where nothing goes wrong: swarm faults drop it.
   const { maxDeliveryMs: _bound, ...rest } = base;
-  return { ...rest, faults, livenessBoundMs: Math.max(base.livenessBoundMs, 180_000) };
+  const workload = base.workload.hostile ? { ...base.workload, hostile: swarmHostile(base.workload.hostile, seed) } : base.workload;
+  return { ...rest, workload, faults, livenessBoundMs: Math.max(base.livenessBoundMs, 180_000) };
+}
+
+/** Each hostile behaviour on or off, at a drawn rate and size; the account count stays the scenario's. */
+function swarmHostile(base: HostileWorkload, seed: string): HostileWorkload {
+  const r = new Rng('swarm-hostile', seed);
+  const on = (p: number): boolean => r.chance(p);
+  return {
+    accounts: base.accounts,
+    flood: { everyMs: on(0.7) ? r.int(500, 10_000) : 0, size: r.int(1, 100) },
+    pipeline: { everyMs: on(0.5) ? r.int(500, 10_000) : 0, packets: r.int(1, 100) },
+    guess: { everyMs: on(0.5) ? r.int(100, 5_000) : 0 },
+    groupSpam: { everyMs: on(0.6) ? r.int(500, 10_000) : 0, members: r.int(1, 5), messages: r.int(1, 40) },
+  };
+}
+
+/** The drawn hostile parameters on one line, or '' without hostile users. */
+export function describeHostile(s: Scenario): string {
+  const h = s.workload.hostile;
+  if (!h) return '';
+  return `hostile: accounts=${h.accounts} flood=${h.flood.size}/${h.flood.everyMs}ms pipeline=${h.pipeline.packets}/${h.pipeline.everyMs}ms guess=${h.guess.everyMs}ms rooms=${h.groupSpam.members}x${h.groupSpam.messages}/${h.groupSpam.everyMs}ms`;
 }
 
 /** The drawn parameters on one line, rounded for reading. */

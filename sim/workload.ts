@@ -6,6 +6,7 @@ import type { ClientTransport } from '../client/core/client-core.ts';
 import type { Workload } from '../scenarios/scenario.ts';
 import { PATHS } from '../server/node/http-api.ts';
 import { Device } from './device.ts';
+import { HostileDriver } from './hostile-workload.ts';
 import type { Rng } from './rng.ts';
 import type { RunSpecAccount, RunSpecGroup, UserOp } from './run-spec.ts';
 import { SIM_EPOCH_MS } from './event-queue.ts';
@@ -24,6 +25,10 @@ const WIDE = ['微', '信', '同', '步', 'é', 'ß', '😀', '🚀', '\u0000', 
 export class WorkloadDriver {
   private running = false;
   readonly groups: Array<{ name: string; members: string[] }> = [];
+  /** The scenario's hostile users, if it has any: they act beside the honest ones. */
+  hostile: HostileDriver | undefined;
+  /** Accounts the honest users never act as nor write to (the hostile ones). */
+  private readonly shunned = new Set<string>();
 
   constructor(
     private readonly world: World,
@@ -55,6 +60,23 @@ export class WorkloadDriver {
       const n = this.rng.int(this.w.devicesPerAccount[0], this.w.devicesPerAccount[1]);
       for (let k = 0; k < n; k++) this.placeDevice(name, k, this.rng.weighted(mix));
     }
+    if (this.w.hostile) this.setupHostile(this.w.hostile, names);
+  }
+
+  /**
+   * After the honest setup, so that it draws and names what it did without
+   * them. A hostile device is on HTTP: its script's long links then replace
+   * no link of its app.
+   */
+  private setupHostile(h: NonNullable<Workload['hostile']>, honest: string[]): void {
+    this.hostile = new HostileDriver(this.world, this.world.streams.get('hostile'), h, honest);
+    this.hostile.setup(
+      (name, i) => {
+        this.shunned.add(name);
+        this.register(name, this.w.accounts + i);
+      },
+      (account) => this.placeDevice(account, 0, 'http'),
+    );
   }
 
   private register(name: string, i: number): void {
@@ -105,10 +127,12 @@ export class WorkloadDriver {
     }
     if (this.w.sendsPerSecond > 0) this.scheduleNext();
     if (this.w.burst.everyMs > 0 && this.w.burst.size > 0) this.scheduleBurst();
+    this.hostile?.start();
   }
 
   stop(): void {
     this.running = false;
+    this.hostile?.stop();
   }
 
   private startPlan(plan: WorkloadPlan): void {
@@ -192,13 +216,13 @@ export class WorkloadDriver {
   }
 
   private pickRunning() {
-    const running = this.world.devices.filter((d) => d.current);
+    const running = this.world.devices.filter((d) => d.current && !this.shunned.has(d.account));
     if (running.length === 0) return undefined;
     return this.rng.pick(running).current!;
   }
 
   private pickPeer(me: string): string {
-    const others = [...this.world.registry.accounts.keys()].filter((a) => a !== me);
+    const others = [...this.world.registry.accounts.keys()].filter((a) => a !== me && !this.shunned.has(a));
     return others.length > 0 ? this.rng.pick(others) : me;
   }
 

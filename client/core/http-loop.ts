@@ -115,6 +115,7 @@ export class HttpLoop {
     if (base.ret === Ret.SessionReplaced) return step === 'login' ? ends.lose(base.ret) : ends.ended(call.sid, base.ret);
     if (step === 'login') {
       if (base.ret === Ret.AuthFailed) return ends.lose(base.ret);
+      if (base.ret === Ret.Busy || base.ret === Ret.TooManyAttempts) return this.#schedule('login', now + pacing.loginRefusedDelay(base.errMsg));
       const r = base.ret === Ret.Ok ? parseLoginReply(o) : undefined;
       if (!r) return this.#failed(step, now);
       pacing.answered();

@@ -277,6 +277,8 @@ export class LinkSession {
   #authReply(l: Link, o: Obj, ret: number, now: number): void {
     const { session, position, pacing, ends } = this.#p;
     if (ret === Ret.AuthFailed) return ends.lose(ret);
+    // Refused for now (the op 6 that follows finds the link gone): reconnect after the server's hint.
+    if (ret === Ret.Busy || ret === Ret.TooManyAttempts) return this.#drop(now, pacing.loginRefusedDelay(baseOf(o)?.errMsg ?? ''), true);
     if (ret === Ret.SessionReplaced) return l.authSid === '' ? ends.lose(ret) : ends.ended(l.authSid, ret);
     if (ret === Ret.SessionInvalid) {
       pacing.answered();

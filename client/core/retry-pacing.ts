@@ -61,6 +61,17 @@ export class RetryPacing {
     return Math.max(this.retryDelay(attempts), Math.min(retryAfterMs(errMsg) ?? 0, MAX_HINT_MS));
   }
 
+  /**
+   * The wait after a login refused for now (2: the server is hashing as many
+   * passwords as it will; 1112: too many failed logins from here or for this
+   * account): the server's retry-after hint, and never less than the network
+   * failure backoff, which grows with each refusal in a row, so that many
+   * clients refused together do not come back together.
+   */
+  loginRefusedDelay(errMsg: string): number {
+    return Math.max(this.failureDelay(), Math.min(retryAfterMs(errMsg) ?? 0, MAX_HINT_MS));
+  }
+
   #backoff(n: number): number {
     return this.#http
       ? backoffMs(n, this.#cfg.retryBaseMs, this.#cfg.retryMaxMs, this.#random)

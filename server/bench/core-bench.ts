@@ -108,13 +108,17 @@ function openStore(kind: StoreKind, dir: string): Store {
   return s;
 }
 
+/** Every bench account's stored hash: the hash jobs are not run. */
+const BENCH_HASH = 'bench';
+
 function setup(b: Bench, accounts: number): Dev[] {
   const now = Date.now();
-  for (let i = 0; i < accounts; i++) b.submit(b.core.register({ UserName: `u${i}`, Password: 'pw' }, now), () => {});
+  // The commands proper, past their hash jobs (what the bench measures is the store and the core).
+  for (let i = 0; i < accounts; i++) b.submit(b.core.register({ UserName: `u${i}`, Password: 'pw' }, now, BENCH_HASH), () => {});
   const devs: Dev[] = [];
   for (let i = 0; i < accounts; i++) {
     const deviceId = `e${String(100_000_000_000_000 + i)}`;
-    b.submit(b.core.login({ UserName: `u${i}`, Password: 'pw', DeviceID: deviceId }, now), (r) => {
+    b.submit(b.core.login({ UserName: `u${i}`, Password: 'pw', DeviceID: deviceId }, now, { stored: BENCH_HASH, ok: true }), (r) => {
       devs.push({
         uin: r.Uin,
         userName: `u${i}`,

@@ -55,7 +55,7 @@ export class Appender {
     if (itemCount[category] >= this.ctx.config.maxLogItemsPerCategory) {
       const [oldest] = yield* read({ kind: 'items', uin, category, afterSeq: floor[category], limit: 1 });
       if (oldest) {
-        if (oldest.seq > (yield* this.consumedThrough(uin, category))) return false;
+        if (oldest.seq > (yield* this.consumedThrough(uin, category)) && !this.ctx.bugs.has('evict-unconsumed')) return false;
         this.writes.push({ kind: 'pruneItems', uin, category, throughSeq: oldest.seq });
         floor = category === Category.Messages ? { 1: oldest.seq, 2: floor[2] } : { 1: floor[1], 2: oldest.seq };
         itemCount[category]--;

@@ -13,6 +13,20 @@ export interface PasswordHasher {
   verify(password: string, stored: string): boolean;
 }
 
+/**
+ * A password hash the core needs and does not compute itself: hashing costs
+ * tens of milliseconds, so the node hands it to its driver (off the event
+ * loop on a real server) and takes the answer later (ServerNode.hashDone).
+ */
+export type HashWork =
+  /** Hash a new password with this salt: answered with the stored form. */
+  | { op: 'hash'; password: string; salt: Uint8Array }
+  /** Check a password against a stored hash: answered true or false. */
+  | { op: 'verify'; password: string; stored: string };
+
+/** The answer to a HashWork: the stored form for 'hash', the verdict for 'verify'. */
+export type HashResult = string | boolean;
+
 /** Bytes of random salt in every password hash. */
 export const SALT_BYTES = 16;
 

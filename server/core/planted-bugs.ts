@@ -19,6 +19,8 @@ export const PLANTED_BUGS = [
   'continue-off-by-one',
   /** A synccheck poll misses an item appended while it was being set up. */
   'synccheck-race',
+  /** A full log makes room by dropping its oldest item even when a live device has not consumed it (the old cap eviction). */
+  'evict-unconsumed',
 ] as const;
 
 export type PlantedBug = (typeof PLANTED_BUGS)[number];

@@ -8,6 +8,9 @@
 // and share a CoreContext. A guarded command answers bad input (InputError)
 // with its Ret code and writes nothing; heartbeat, synccheck and the sweep
 // check their input themselves.
+//
+// Register and login come in two halves around a password hash that the
+// core leaves to its driver (server/core/sessions.ts says why).
 import type { Step } from '../store/store-ops.ts';
 import type { Caller } from './auth.ts';
 import type { CoreConfig } from './config.ts';
@@ -18,10 +21,11 @@ import { init } from './init.ts';
 import { guard, type Plan } from './plan.ts';
 import type { ChatRoomReply, InitReply, LoginReply, OkReply, RegisterReply, SendReply, SweepReply, SyncCheckReply, SyncReply } from './replies.ts';
 import { sweep } from './retention.ts';
-import type { ErrorReply } from './ret.ts';
+import { errorReply, type ErrorReply } from './ret.ts';
 import { send } from './send.ts';
-import { heartbeat, login, logout, register, resume } from './sessions.ts';
+import { heartbeat, login, loginCheck, logout, register, registerCheck, resume, type CredentialCheck, type Verdict } from './sessions.ts';
 import { sync, syncCheck } from './sync.ts';
+import { InputError } from './validate.ts';
 
 export class ProtocolCore {
   private readonly ctx: CoreContext;
@@ -35,13 +39,24 @@ export class ProtocolCore {
 
   // ---- accounts and sessions ----
 
-  register(body: unknown, now: number): Step<Plan<RegisterReply | ErrorReply>> {
-    return guard(register(this.ctx, body, now));
+  /** register, first half (reads only): the name is free; what to hash. */
+  registerCheck(body: unknown): Step<CredentialCheck> {
+    return guardCheck(registerCheck(this.ctx, body));
   }
 
-  /** manualauth, and long-link auth by password: a device login. */
-  login(body: unknown, now: number): Step<Plan<LoginReply | ErrorReply>> {
-    return guard(login(this.ctx, body, now));
+  /** register, second half: the account, with the hash the first half's job made. */
+  register(body: unknown, now: number, passwordHash: string): Step<Plan<RegisterReply | ErrorReply>> {
+    return guard(register(this.ctx, body, now, passwordHash));
+  }
+
+  /** manualauth and long-link auth by password, first half (reads only): what to verify. */
+  loginCheck(body: unknown): Step<CredentialCheck> {
+    return guardCheck(loginCheck(this.ctx, body));
+  }
+
+  /** manualauth, and long-link auth by password, second half: a device login, given the verdict. */
+  login(body: unknown, now: number, verdict: Verdict): Step<Plan<LoginReply | ErrorReply>> {
+    return guard(login(this.ctx, body, now, verdict));
   }
 
   /** Long-link auth by an existing session: `{Uin, Sid, DeviceID}`. */
@@ -95,5 +110,15 @@ export class ProtocolCore {
   /** One step of the background retention sweep after `afterUin`; answers where to go on (0: start over). */
   sweep(afterUin: number, now: number): Step<Plan<SweepReply>> {
     return sweep(this.ctx, afterUin, now);
+  }
+}
+
+/** Bad input to a first half becomes its Ret code, as guard() does for commands. */
+function* guardCheck(step: Step<CredentialCheck>): Step<CredentialCheck> {
+  try {
+    return yield* step;
+  } catch (e) {
+    if (e instanceof InputError) return errorReply(e.ret, e.message);
+    throw e;
   }
 }

@@ -22,6 +22,12 @@ export const Ret = {
   MailboxFull: 1110,
   /** A send quota was used up; ErrMsg ends `retry after <ms> ms`. Nothing was stored. */
   RateLimited: 1111,
+  /**
+   * Too many failed logins from this address or for this account, or too many
+   * registrations from this address: nothing was hashed or stored; ErrMsg ends
+   * `retry after <ms> ms`, after which a correct password works again.
+   */
+  TooManyAttempts: 1112,
   Resync: 1200,
 } as const;
 

@@ -1,26 +1,62 @@
 // Accounts and their devices' sessions: register, login (manualauth and
 // long-link auth by password), resume (long-link auth by Sid), heartbeat and
 // logout. Bad input throws InputError; the facade guards these commands.
+//
+// Register and login run in two halves around a password hash, which the
+// core does not compute (it costs tens of milliseconds: the node's driver
+// runs it off the event loop). The first half only reads: it checks the
+// input and says what to hash (a new password with a fresh salt, or a
+// password against the stored hash, a dummy one for an unknown name). The
+// second half is the command proper, given the result; it reads again, so
+// a login counts only if the hash it verified is still the account's.
 import { toSyncKeyJson } from '../wire/synckey.ts';
 import { read, type Step, type Write } from '../store/store-ops.ts';
 import { authLink, authenticate, type Caller } from './auth.ts';
 import type { CoreContext } from './core-context.ts';
-import { SALT_BYTES } from './deps.ts';
+import { SALT_BYTES, type HashWork } from './deps.ts';
 import { forgetDevice, isLive, retire, touch } from './devices.ts';
 import { Field, MAX_UIN } from './field-rules.ts';
 import { perCategory, type Account, type Device, type Session } from './model.ts';
 import { fail, plan, refuse, type CoreEffect, type Plan } from './plan.ts';
 import type { LoginReply, OkReply, RegisterReply } from './replies.ts';
-import { OK, Ret, type ErrorReply } from './ret.ts';
+import { OK, Ret, errorReply, type ErrorReply } from './ret.ts';
 import { newSid, newSkey } from './session-tokens.ts';
 import { initKey } from './sync-keys.ts';
 import { idString, int, obj, optStr, str } from './validate.ts';
 
-export function* register(ctx: CoreContext, body: unknown, now: number): Step<Plan<RegisterReply | ErrorReply>> {
+/** The first half of a register or a login: what to hash, for which user name; or the refusal. */
+export type CredentialCheck = { userName: string; work: HashWork } | ErrorReply;
+
+/** What a login's hash job found: the stored hash it checked, and whether the password matched it. */
+export interface Verdict {
+  stored: string;
+  ok: boolean;
+}
+
+interface RegisterFields {
+  userName: string;
+  password: string;
+  nickName: string;
+}
+
+function registerFields(body: unknown): RegisterFields {
   const b = obj(body, 'request body');
   const userName = str(b, 'UserName', Field.userName);
   const password = str(b, 'Password', Field.password);
   const nickName = optStr(b, 'NickName', Field.nickName, userName);
+  return { userName, password, nickName };
+}
+
+/** register, first half: the name must be free; the password is to be hashed with a fresh salt. */
+export function* registerCheck(ctx: CoreContext, body: unknown): Step<CredentialCheck> {
+  const { userName, password } = registerFields(body);
+  if (yield* read({ kind: 'accountByName', userName })) return errorReply(Ret.UserNameTaken, 'that user name is taken');
+  return { userName, work: { op: 'hash', password, salt: ctx.random.bytes(SALT_BYTES) } };
+}
+
+/** register, second half: the account, with `passwordHash` made by the first half's job. */
+export function* register(ctx: CoreContext, body: unknown, now: number, passwordHash: string): Step<Plan<RegisterReply | ErrorReply>> {
+  const { userName, nickName } = registerFields(body);
   if (yield* read({ kind: 'accountByName', userName })) return fail(Ret.UserNameTaken, 'that user name is taken');
   const uin = (yield* read({ kind: 'meta', name: 'nextUin' })) + 1;
   if (uin > MAX_UIN) return fail(Ret.LimitExceeded, 'no account numbers left');
@@ -28,7 +64,7 @@ export function* register(ctx: CoreContext, body: unknown, now: number): Step<Pl
     uin,
     userName,
     nickName,
-    passwordHash: ctx.hasher.hash(password, ctx.random.bytes(SALT_BYTES)),
+    passwordHash,
     createdAt: now,
     seq: 0,
     floor: perCategory(),
@@ -39,17 +75,36 @@ export function* register(ctx: CoreContext, body: unknown, now: number): Step<Pl
   return plan([{ kind: 'putAccount', account }, { kind: 'setMeta', name: 'nextUin', value: uin }], { BaseResponse: OK, Uin: uin });
 }
 
-/** manualauth, and long-link auth by password: a device login. */
-export function* login(ctx: CoreContext, body: unknown, now: number): Step<Plan<LoginReply | ErrorReply>> {
-  const { config } = ctx;
+interface LoginFields {
+  userName: string;
+  password: string;
+  deviceId: string;
+  loginId: string;
+}
+
+function loginFields(body: unknown): LoginFields {
   const b = obj(body, 'request body');
   const userName = str(b, 'UserName', Field.userName);
   const password = str(b, 'Password', Field.password);
   const deviceId = str(b, 'DeviceID', Field.deviceId);
   const loginId = idString(b, 'ClientLoginId', false) ?? '';
+  return { userName, password, deviceId, loginId };
+}
+
+/** manualauth and long-link auth by password, first half: the password against the stored hash (a dummy one for an unknown name, which costs the same). */
+export function* loginCheck(ctx: CoreContext, body: unknown): Step<CredentialCheck> {
+  const { userName, password } = loginFields(body);
   const account = yield* read({ kind: 'accountByName', userName });
-  const ok = ctx.hasher.verify(password, account?.passwordHash ?? ctx.dummyHash);
-  if (!account || !ok) return fail(Ret.AuthFailed, 'wrong user name or password');
+  return { userName, work: { op: 'verify', password, stored: account?.passwordHash ?? ctx.dummyHash } };
+}
+
+/** manualauth, and long-link auth by password, second half: a device login, given the verdict of the first half's job. */
+export function* login(ctx: CoreContext, body: unknown, now: number, verdict: Verdict): Step<Plan<LoginReply | ErrorReply>> {
+  const { config } = ctx;
+  const { userName, deviceId, loginId } = loginFields(body);
+  const account = yield* read({ kind: 'accountByName', userName });
+  // The hash may have changed while it was checked: only a match against the account's current one counts.
+  if (!account || !verdict.ok || account.passwordHash !== verdict.stored) return fail(Ret.AuthFailed, 'wrong user name or password');
 
   const devices = yield* read({ kind: 'devicesOf', uin: account.uin });
   const prev = devices.find((d) => d.deviceId === deviceId);

@@ -60,6 +60,21 @@ export class CommandRunner {
     if (this.held.length >= this.maxBatch) this.commitBatch();
   }
 
+  /**
+   * Run a step that only reads, at once and outside the batch's answers: it
+   * writes nothing, so it waits for no commit. It may see the open batch's
+   * writes; what it finds must be checked again by the command it leads to.
+   * Undefined if the step failed.
+   */
+  query<T>(step: Step<T>): T | undefined {
+    try {
+      return drive(this.store, step);
+    } catch {
+      this.stats.failures++;
+      return undefined;
+    }
+  }
+
   /** A command's reply once its writes are in the batch; Ret 1, with nothing written, if it failed. */
   private run<R>(step: Step<Plan<R>>): unknown {
     let plan: Plan<R>;

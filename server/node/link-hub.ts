@@ -11,11 +11,13 @@ import type { CommandRunner, Done } from './command-runner.ts';
 import type { Caller } from '../core/auth.ts';
 import { refuse, type Plan } from '../core/plan.ts';
 import type { ProtocolCore } from '../core/protocol-core.ts';
-import { errorReply, Ret } from '../core/ret.ts';
+import type { LoginReply } from '../core/replies.ts';
+import { errorReply, Ret, type ErrorReply } from '../core/ret.ts';
 import { isObj } from '../core/validate.ts';
 import { faultDisconnect, type LinkFaultCode } from './link-fault.ts';
 import { LongLink } from './long-link.ts';
 import { idleTimeoutMs, type NodeConfig } from './node-config.ts';
+import type { PasswordGate } from './password-gate.ts';
 
 /** What the hub emits: packets and closes, as ServerAction, plus the flow-control actions. */
 export type LinkAction =
@@ -57,6 +59,7 @@ export class LinkHub {
   constructor(
     private readonly core: ProtocolCore,
     private readonly runner: CommandRunner,
+    private readonly gate: PasswordGate,
     private readonly config: NodeConfig,
     private readonly out: (a: LinkAction) => void,
   ) {
@@ -80,8 +83,8 @@ export class LinkHub {
 
   // ---- input from the driver ----
 
-  opened(id: number, transport: 'tcp' | 'ws', now: number): void {
-    const link = new LongLink(id, transport, now, this.config.maxPacketBody);
+  opened(id: number, transport: 'tcp' | 'ws', remote: string, now: number): void {
+    const link = new LongLink(id, transport, remote, now, this.config.maxPacketBody);
     this.links.set(id, link);
     this.nextLinkScan = Math.min(this.nextLinkScan, now + Math.min(this.config.authTimeoutMs, this.idleMs));
     if (this.links.size - this.openCount > this.config.maxUnauthLinks) this.fault(link, 'LINK_UNAUTH_LIMIT');
@@ -186,8 +189,7 @@ export class LinkHub {
     if (link.state !== 'unauth') return this.disconnect(link, Ret.BadRequest, 'already authenticated');
     link.state = 'authing';
     const bySid = isObj(body) && body['Sid'] !== undefined;
-    const step = bySid ? this.core.resume(body, now) : this.core.login(body, now);
-    this.submit(link, this.withinLinkLimit(link, body, step), (reply) => {
+    const answered = (reply: LoginReply | ErrorReply): void => {
       this.unreserve(link);
       if (link.state !== 'authing') return;
       if (!('Sid' in reply)) {
@@ -212,7 +214,25 @@ export class LinkHub {
       if (!set) this.linksByUin.set(uin, (set = new Set()));
       set.add(link);
       this.write(link, encodeJsonPacket(Op.AuthReply, seq, { ...reply, HeartbeatSec: this.config.heartbeatSec }));
-    });
+    };
+    if (bySid) return this.submit<LoginReply | ErrorReply>(link, this.withinLinkLimit(link, body, this.core.resume(body, now)), answered);
+    // By password: the hash job comes first; the auth counts in flight until its answer.
+    link.inFlight++;
+    const done = (reply: LoginReply | ErrorReply): void => {
+      link.inFlight--;
+      answered(reply);
+    };
+    this.gate.login(
+      body,
+      link.remote,
+      now,
+      (step) => {
+        // A link gone while its password was checked logs nothing in.
+        if (link.closed) return void link.inFlight--;
+        this.runner.submit<LoginReply | ErrorReply>(this.withinLinkLimit(link, body, step), done);
+      },
+      done,
+    );
   }
 
   // The link limit is checked once the auth knows its account and before

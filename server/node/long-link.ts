@@ -30,6 +30,8 @@ export class LongLink {
   constructor(
     readonly id: number,
     readonly transport: 'tcp' | 'ws',
+    /** The peer's address, which the anti-abuse limits count by. */
+    readonly remote: string,
     readonly openedAt: number,
     maxBody: number,
   ) {

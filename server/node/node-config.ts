@@ -43,6 +43,46 @@ export interface NodeConfig {
    * when told never reaches it; past it the link is closed.
    */
   maxLinkBufferBytes: number;
+  /**
+   * Anti-abuse: password hashes (register, login by password) out at the
+   * driver at once. One more login or register answers Ret 2 (Busy) with
+   * `retry after hashBusyRetryMs ms`, without hashing.
+   */
+  maxHashJobs: number;
+  /** The retry-after hint of that Busy answer, in ms. */
+  hashBusyRetryMs: number;
+  /**
+   * Anti-abuse: failed logins from one address (an IPv6 /64) that cost no
+   * wait; after them each next login from it waits loginDelayBaseMs × 2^n
+   * after the last failure (Ret 1112 before that, without hashing), at most
+   * loginMaxDelayPerAddressMs.
+   */
+  loginFreeFailuresPerAddress: number;
+  /**
+   * Anti-abuse: the same for one user name, from any address: gentler (more
+   * free failures, a lower cap) so that guessers elsewhere cannot keep the
+   * owner out for longer than loginMaxDelayPerAccountMs per attempt.
+   */
+  loginFreeFailuresPerAccount: number;
+  /** The first wait after the free failures, in ms; it doubles with each further failure. */
+  loginDelayBaseMs: number;
+  /** The longest wait per address, in ms. */
+  loginMaxDelayPerAddressMs: number;
+  /** The longest wait per user name, in ms. */
+  loginMaxDelayPerAccountMs: number;
+  /** Failed logins are forgotten this long after the last one, in ms. */
+  loginFailureMemoryMs: number;
+  /** Anti-abuse: registrations one address may make at once (a token bucket's burst)... */
+  registerBurstPerAddress: number;
+  /** ...and per hour, sustained (Ret 1112 beyond). */
+  registersPerAddressPerHour: number;
+  /**
+   * Anti-abuse: entries in each throttle table (failures per address, per
+   * user name; registrations per address). Past it the least recently
+   * touched entry is dropped (it starts afresh). An entry is a key of at
+   * most 64 characters and two numbers: about 200 bytes.
+   */
+  maxThrottleEntries: number;
 }
 
 export const DEFAULT_NODE_CONFIG: Readonly<NodeConfig> = Object.freeze({
@@ -60,6 +100,17 @@ export const DEFAULT_NODE_CONFIG: Readonly<NodeConfig> = Object.freeze({
   packetTimeoutMs: 30_000,
   maxUnauthLinks: 1_024,
   maxLinkBufferBytes: 256 * 1024,
+  maxHashJobs: 8,
+  hashBusyRetryMs: 1_000,
+  loginFreeFailuresPerAddress: 10,
+  loginFreeFailuresPerAccount: 20,
+  loginDelayBaseMs: 1_000,
+  loginMaxDelayPerAddressMs: 300_000,
+  loginMaxDelayPerAccountMs: 30_000,
+  loginFailureMemoryMs: 900_000,
+  registerBurstPerAddress: 20,
+  registersPerAddressPerHour: 20,
+  maxThrottleEntries: 50_000,
 });
 
 export function nodeConfig(over: Partial<NodeConfig> = {}): NodeConfig {

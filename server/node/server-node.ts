@@ -5,11 +5,13 @@ import type { Store } from '../store/store.ts';
 import type { Step } from '../store/store-ops.ts';
 import { CommandRunner } from './command-runner.ts';
 import { coreConfig, type CoreConfig } from '../core/config.ts';
-import type { PasswordHasher, RandomSource } from '../core/deps.ts';
+import type { HashResult, PasswordHasher, RandomSource } from '../core/deps.ts';
 import { ROUTES, errorAnswer, jsonAnswer, splitUrl, syncCheckAnswer, type HttpAnswer } from './http-api.ts';
 import { LinkHub, type LinkAction, type LinkStats } from './link-hub.ts';
 import type { LinkFaultCode } from './link-fault.ts';
+import type { HashAction } from './hash-jobs.ts';
 import { nodeConfig, type NodeConfig } from './node-config.ts';
+import { PasswordGate, type GateStats } from './password-gate.ts';
 import { NO_BUGS, type BugSet } from '../core/planted-bugs.ts';
 import { PollRegistry, type Poll } from './poll-registry.ts';
 import type { Caller } from '../core/auth.ts';
@@ -24,16 +26,18 @@ import { isObj } from '../core/validate.ts';
 const SYNC_REPLY_ENVELOPE_BYTES = 2048;
 
 /**
- * What the node asks of its driver: an HTTP answer, or for a long link a
+ * What the node asks of its driver: an HTTP answer, for a long link a
  * write, a close (after what was written), or to stop (`pause`) and start
- * again (`resume`) reading it. A driver that ignores pause still works: the
- * node buffers up to maxLinkBufferBytes of the link, then closes it.
+ * again (`resume`) reading it, or a password hash (answer it later with
+ * hashDone). A driver that ignores pause still works: the node buffers up
+ * to maxLinkBufferBytes of the link, then closes it.
  */
-export type ServerAction = { kind: 'respond'; req: number; answer: HttpAnswer } | LinkAction;
+export type ServerAction = { kind: 'respond'; req: number; answer: HttpAnswer } | LinkAction | HashAction;
 
 export interface ServerNodeOptions {
   store: Store;
   random: RandomSource;
+  /** Makes the core's one dummy hash at start (same cost as the real ones); every other hash is a job for the driver. */
   hasher: PasswordHasher;
   out: (a: ServerAction) => void;
   core?: Partial<CoreConfig>;
@@ -41,7 +45,7 @@ export interface ServerNodeOptions {
   bugs?: BugSet;
 }
 
-export interface NodeStats extends LinkStats {
+export interface NodeStats extends LinkStats, GateStats {
   polls: number;
   commands: number;
   commits: number;
@@ -54,6 +58,7 @@ export class ServerNode {
   private readonly runner: CommandRunner;
   private readonly polls: PollRegistry;
   private readonly hub: LinkHub;
+  private readonly gate: PasswordGate;
   private readonly out: (a: ServerAction) => void;
   private readonly bugs: BugSet;
   /** The background retention sweep: where it is, and when its next step runs. */
@@ -75,7 +80,8 @@ export class ServerNode {
     this.runner = new CommandRunner(o.store, this.bugs, this.config.maxBatch);
     this.polls = new PollRegistry(this.config.maxPollsPerAccount, this.config.maxPolls);
     this.out = o.out;
-    this.hub = new LinkHub(this.core, this.runner, this.config, o.out);
+    this.gate = new PasswordGate(this.core, this.runner, this.config, o.out);
+    this.hub = new LinkHub(this.core, this.runner, this.gate, this.config, o.out);
   }
 
   /** Commands wait for a commit, or paused links for their turn: the driver should call flush() soon. */
@@ -84,7 +90,7 @@ export class ServerNode {
   }
 
   stats(): NodeStats {
-    return { ...this.hub.stats(), polls: this.polls.size, ...this.runner.stats };
+    return { ...this.hub.stats(), ...this.gate.stats(), polls: this.polls.size, ...this.runner.stats };
   }
 
   /** Commit the batch, answer it, then notify: effects leave only after the commit. Then paused links take their turn. */
@@ -104,7 +110,8 @@ export class ServerNode {
 
   // ---- HTTP ----
 
-  httpRequest(req: number, method: string, url: string, body: string, now: number): void {
+  /** `remote`: the peer's address, which the anti-abuse limits count by. */
+  httpRequest(req: number, method: string, url: string, body: string, remote: string, now: number): void {
     const { path, query } = splitUrl(url);
     const route = ROUTES.get(path);
     if (!route) return this.respond(req, errorAnswer(404, Ret.BadRequest, `no endpoint at ${path.slice(0, 80)}`));
@@ -121,14 +128,14 @@ export class ServerNode {
     if (!isObj(json)) return this.respond(req, errorAnswer(400, Ret.BadRequest, 'request body must be a JSON object'));
     const caller: Caller = { kind: 'http', base: json['BaseRequest'], checkSkey: true };
     const core = this.core;
+    const answer = (reply: unknown): void => this.respond(req, jsonAnswer(reply));
+    const run = (step: Step<Plan<unknown>>): void => this.runner.submit(step, answer);
     let step: Step<Plan<unknown>>;
     switch (route.endpoint) {
       case 'register':
-        step = core.register(json, now);
-        break;
+        return this.gate.register(json, remote, now, run, answer);
       case 'manualauth':
-        step = core.login(json, now);
-        break;
+        return this.gate.login(json, remote, now, run, answer);
       case 'webwxinit':
         step = core.init(caller, now);
         break;
@@ -148,7 +155,7 @@ export class ServerNode {
         step = core.logout(caller, now);
         break;
     }
-    this.runner.submit(step, (reply) => this.respond(req, jsonAnswer(reply)));
+    run(step);
   }
 
   /** The client of a waiting request went away. */
@@ -186,8 +193,9 @@ export class ServerNode {
 
   // ---- long links (the hub: server/node/link-hub.ts) ----
 
-  linkOpened(id: number, transport: 'tcp' | 'ws', now: number): void {
-    this.hub.opened(id, transport, now);
+  /** `remote`: the peer's address, which the anti-abuse limits count by. */
+  linkOpened(id: number, transport: 'tcp' | 'ws', remote: string, now: number): void {
+    this.hub.opened(id, transport, remote, now);
   }
 
   linkClosed(id: number): void {
@@ -206,6 +214,17 @@ export class ServerNode {
    */
   linkFault(id: number, code: LinkFaultCode, detail?: string): void {
     this.hub.fault(id, code, detail);
+  }
+
+  // ---- password hashes ----
+
+  /**
+   * The driver's answer to a `hash` action: the stored form for a new
+   * password, true or false for a check; null if hashing failed. The
+   * register or login waiting for it goes on (a command for the next flush).
+   */
+  hashDone(job: number, result: HashResult | null, now: number): void {
+    this.gate.hashDone(job, result, now);
   }
 
   // ---- effects and time ----

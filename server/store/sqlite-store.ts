@@ -17,6 +17,22 @@ export interface SqliteStoreOptions {
   synchronous?: 'FULL' | 'NORMAL';
   /** How long to wait for another connection's lock, in ms (default 5000). */
   busyTimeoutMs?: number;
+  /**
+   * Hold the file for this connection alone until close (default true): a
+   * second server on the same file would hand out the same MsgIds, so it
+   * must refuse to start. SQLite's own lock does it (locking_mode
+   * EXCLUSIVE, taken by a write at open): the OS drops it when the process
+   * dies, so no stale lock outlives a crash.
+   */
+  exclusive?: boolean;
+}
+
+/** Thrown by open() when another connection holds the file. */
+export class StoreLockedError extends Error {
+  constructor(readonly file: string) {
+    super(`the database ${file} is in use by another process (another server is running on it?); stop that one or pick another file`);
+    this.name = 'StoreLockedError';
+  }
 }
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
@@ -37,6 +53,7 @@ export class SqliteStore implements Store {
     if (!inMemory && !file.startsWith('file:')) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     const db = new Database(file);
     try {
+      if (!inMemory && opts.exclusive !== false) lockExclusively(db, file);
       db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS))}`);
       if (!inMemory) {
         const mode = db.pragma('journal_mode = WAL', { simple: true });
@@ -299,5 +316,23 @@ export class SqliteStore implements Store {
 
   private assertTx(): void {
     if (!this.db.inTransaction) throw new Error('SqliteStore: no transaction');
+  }
+}
+
+/**
+ * Take the file's lock now, or throw StoreLockedError at once (no busy wait).
+ * In EXCLUSIVE locking mode set before WAL, SQLite keeps the WAL index in
+ * the process (no -shm file) and holds the lock from the first write to
+ * close; the empty write transaction takes it.
+ */
+function lockExclusively(db: Database.Database, file: string): void {
+  db.pragma('busy_timeout = 0');
+  db.pragma('locking_mode = EXCLUSIVE');
+  try {
+    db.pragma('journal_mode = WAL');
+    db.exec('BEGIN EXCLUSIVE; COMMIT');
+  } catch (e) {
+    if ((e as { code?: string }).code === 'SQLITE_BUSY') throw new StoreLockedError(file);
+    throw e;
   }
 }

@@ -9,6 +9,7 @@
 // its chunking (its memory is counted in stats.bufferedBytes), it must arrive
 // within bodyTimeoutMs, and connections over the shared ConnectionLimiter's
 // caps are answered 503 with Retry-After before any of their bytes is parsed.
+// GET /metrics is answered here, never by the node (server/observability/).
 import http from 'node:http';
 import type net from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -21,6 +22,7 @@ import { BodyBuffer } from './body-buffer.ts';
 import { ConnectionLimiter, type ShedCode } from './connection-limiter.ts';
 import { DEFAULT_TRANSPORT_LIMITS } from './transport-limits.ts';
 import { decodeUtf8 } from '../wire/packet.ts';
+import { METRICS_PATH, type MetricsRequest } from '../observability/metrics-endpoint.ts';
 
 export type HttpNode = Pick<ServerNode, 'httpRequest' | 'httpAborted'>;
 
@@ -43,6 +45,12 @@ export interface HttpTransportOptions {
   /** A connection answered 408 or 503 is destroyed this long after, if still open (default 1 s). */
   closeGraceMs?: number;
   clock?: () => number;
+  /** Answers GET /metrics; without it /metrics goes to the node like any path (404). */
+  metrics?: (req: MetricsRequest) => Promise<HttpAnswer>;
+  /** Told of each connection or request the transport refuses itself (a cap, 408, 413, 400, 503). */
+  onRefused?: (reason: string, address: string | undefined) => void;
+  /** Told of each answer written, with the request's URL and body (for metrics and logs). */
+  onAnswer?: (url: string, answer: HttpAnswer, body: string | undefined, address: string | undefined) => void;
 }
 
 export interface HttpTransportStats {
@@ -62,6 +70,8 @@ export interface HttpTransportStats {
   bufferedBytes: number;
   /** The most bufferedBytes has been. */
   peakBufferedBytes: number;
+  /** Connections admitted and still open (WebSocket upgrades included). */
+  openConnections: number;
 }
 
 interface Pending {
@@ -72,6 +82,8 @@ interface Pending {
   /** While the body is read: the body so far, and when the request began. */
   body?: BodyBuffer;
   startedAt: number;
+  /** The request's body once read, kept for onAnswer until the answer. */
+  text?: string;
 }
 
 /** How often Node checks its own header deadline (its default is 30 s, too coarse for bodyTimeoutMs). */
@@ -89,6 +101,7 @@ export class HttpTransport {
     shed: 0,
     bufferedBytes: 0,
     peakBufferedBytes: 0,
+    openConnections: 0,
   };
   private readonly node: HttpNode;
   private readonly maxBody: number;
@@ -98,6 +111,7 @@ export class HttpTransport {
   private readonly bodyTimeoutMs: number;
   private readonly retryAfterSec: number;
   private readonly closeGraceMs: number;
+  private readonly hooks: Pick<HttpTransportOptions, 'metrics' | 'onRefused' | 'onAnswer'>;
   private readonly pending = new Map<number, Pending>();
   /** Requests whose body is still being read, held to bodyTimeoutMs. */
   private readonly reading = new Set<number>();
@@ -116,6 +130,7 @@ export class HttpTransport {
     this.bodyTimeoutMs = o.bodyTimeoutMs ?? DEFAULT_TRANSPORT_LIMITS.bodyTimeoutMs;
     this.retryAfterSec = o.retryAfterSec ?? DEFAULT_TRANSPORT_LIMITS.retryAfterSec;
     this.closeGraceMs = o.closeGraceMs ?? 1000;
+    this.hooks = { metrics: o.metrics, onRefused: o.onRefused, onAnswer: o.onAnswer };
     this.server = http.createServer(
       {
         keepAlive: true,
@@ -135,6 +150,7 @@ export class HttpTransport {
       socket.on('error', () => {});
       if (this.shedSockets.has(socket)) return;
       if (upgrade && !this.closing) return upgrade(req, socket, head);
+      this.hooks.onRefused?.('HTTP_503', req.socket.remoteAddress);
       refuseUpgrade(socket, 503, 'Service Unavailable');
     });
   }
@@ -153,6 +169,8 @@ export class HttpTransport {
     const p = this.pending.get(req);
     if (!p) return;
     this.pending.delete(req);
+    if (answer.status === 503) this.hooks.onRefused?.('HTTP_503', p.req.socket.remoteAddress);
+    this.hooks.onAnswer?.(p.req.url ?? '/', answer, p.text, p.req.socket.remoteAddress);
     write(p.res, answer, closeAfter);
   }
 
@@ -190,10 +208,15 @@ export class HttpTransport {
     const address = socket.remoteAddress;
     const shed = this.closing ? undefined : this.limiter.admit(address);
     if (shed === undefined) {
-      socket.once('close', () => this.limiter.release(address));
+      this.stats.openConnections++;
+      socket.once('close', () => {
+        this.stats.openConnections--;
+        this.limiter.release(address);
+      });
       return;
     }
     this.stats.shed++;
+    this.hooks.onRefused?.(shed, address);
     this.shedSockets.add(socket);
     socket.on('error', () => {});
     socket.end(overCapAnswer(shed, this.retryAfterSec));
@@ -204,6 +227,8 @@ export class HttpTransport {
     req.on('error', () => {});
     res.on('error', () => {});
     if (this.shedSockets.has(req.socket)) return;
+    const metrics = this.hooks.metrics;
+    if (metrics && isMetricsPath(req.url)) return this.metricsRequest(req, res, metrics);
     this.stats.requests++;
     const id = this.nextReq++;
     const p: Pending = { req, res, handed: false, startedAt: this.clock() };
@@ -241,17 +266,29 @@ export class HttpTransport {
         text = undefined;
       }
       this.dropBody(p);
+      if (this.hooks.onAnswer) p.text = text;
       if (this.closing) return this.respond(id, shuttingDown(), true);
       if (text === undefined) return this.respond(id, errorAnswer(400, Ret.BadRequest, 'request body is not valid UTF-8'));
       p.handed = true;
       try {
-        this.node.httpRequest(id, req.method ?? 'GET', req.url ?? '/', text, this.clock());
+        this.node.httpRequest(id, req.method ?? 'GET', req.url ?? '/', text, req.socket.remoteAddress ?? '', this.clock());
       } catch {
         this.stats.internalErrors++;
         this.respond(id, errorAnswer(500, Ret.ServerError, 'internal error'));
       }
       this.afterInput();
     });
+  }
+
+  // Answered apart from the node's requests: no body is read, nothing waits on a flush.
+  private metricsRequest(req: IncomingMessage, res: ServerResponse, metrics: NonNullable<HttpTransportOptions['metrics']>): void {
+    req.resume();
+    const ask: MetricsRequest = { method: req.method, authorization: req.headers.authorization, remoteAddress: req.socket.remoteAddress };
+    const failed = (): HttpAnswer => errorAnswer(500, Ret.ServerError, 'internal error');
+    metrics(ask).then(
+      (answer) => write(res, answer),
+      () => write(res, failed()),
+    );
   }
 
   private tooLarge(id: number): void {
@@ -268,6 +305,7 @@ export class HttpTransport {
     this.pending.delete(id);
     this.reading.delete(id);
     this.dropBody(p);
+    this.hooks.onRefused?.(`HTTP_${answer.status}`, p.req.socket.remoteAddress);
     p.req.removeAllListeners('data');
     p.req.resume();
     write(p.res, answer, true);
@@ -298,6 +336,7 @@ export class HttpTransport {
       err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] :
       err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout'] :
       [400, 'Bad Request'];
+    this.hooks.onRefused?.(`HTTP_${status}`, (socket as Partial<net.Socket>).remoteAddress);
     const body = JSON.stringify({ BaseResponse: { Ret: Ret.BadRequest, ErrMsg: `malformed HTTP request (${status})` } });
     socket.end(
       `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
@@ -316,6 +355,10 @@ function write(res: ServerResponse, a: HttpAnswer, closeAfter = false): void {
   if (closeAfter) headers['Connection'] = 'close';
   res.writeHead(a.status, headers);
   res.end(a.body);
+}
+
+function isMetricsPath(url: string | undefined): boolean {
+  return url === METRICS_PATH || (url !== undefined && url.startsWith(`${METRICS_PATH}?`));
 }
 
 export function shuttingDown(): HttpAnswer {

@@ -10,7 +10,9 @@
 import { randomBytes } from 'node:crypto';
 import type { CoreConfig } from '../core/config.ts';
 import type { NodeConfig } from '../node/node-config.ts';
-import { DEFAULT_SCRYPT_N, scryptHasher } from '../core/password.ts';
+import type { HashResult } from '../core/deps.ts';
+import { DEFAULT_SCRYPT_N, runHashWorkAsync, scryptHasher } from '../core/password.ts';
+import type { HashAction } from '../node/hash-jobs.ts';
 import { ServerNode, type NodeStats, type ServerAction } from '../node/server-node.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
@@ -19,6 +21,9 @@ import { TcpTransport, type TcpTransportStats } from './tcp-transport.ts';
 import { WsTransport, type WsTransportStats } from './ws-transport.ts';
 import { ConnectionLimiter, type ConnectionStats } from './connection-limiter.ts';
 import { transportLimits, type TransportLimits } from './transport-limits.ts';
+import { performance } from 'node:perf_hooks';
+import { ServerObserver } from '../observability/server-observer.ts';
+import type { Logger } from '../observability/log.ts';
 
 export const DEFAULT_DB_PATH = './data/synckey.db';
 
@@ -47,6 +52,10 @@ export interface StartOptions {
   linkWriteLimit?: number;
   /** Time a closing link or connection gets to finish before it is destroyed, in ms (default 1000). */
   closeGraceMs?: number;
+  /** Where refusals, cut links and throttled accounts are logged (default: nowhere). */
+  logger?: Logger;
+  /** Bearer token for GET /metrics; without it only loopback peers may scrape (docs/protocol.md 5.12). */
+  metricsToken?: string;
 }
 
 export interface ServerStats {
@@ -79,7 +88,9 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const hasher = scryptHasher(opts.scryptN ?? DEFAULT_SCRYPT_N);
   const limits = transportLimits(opts.limits);
   const limiter = new ConnectionLimiter(limits.maxConnections, limits.maxConnectionsPerAddress);
-  const store: Store = opts.store ?? SqliteStore.open(dbPath, { synchronous: opts.synchronous ?? 'FULL' });
+  // Built before the transports it reports on: it reads their stats only when scraped.
+  const observer = new ServerObserver(() => stats(), { ...(opts.logger ? { logger: opts.logger } : {}), ...(opts.metricsToken !== undefined ? { metricsToken: opts.metricsToken } : {}) });
+  const store: Store = observer.probeStore(opts.store ?? SqliteStore.open(dbPath, { synchronous: opts.synchronous ?? 'FULL' }));
 
   let flushes = 0;
   let flushScheduled = false;
@@ -93,6 +104,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   let ws!: WsTransport;
   const out = (a: ServerAction): void => {
     if (a.kind === 'respond') return http.respond(a.req, a.answer);
+    if (a.kind === 'hash') return hashJob(a);
     const t = tcp.has(a.link) ? tcp : ws.has(a.link) ? ws : undefined;
     if (!t) return;
     switch (a.kind) {
@@ -113,7 +125,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       store,
       random: { bytes: (n) => randomBytes(n) },
       hasher,
-      out,
+      out: observer.watchOut(out),
       ...(opts.core ? { core: opts.core } : {}),
       ...(opts.node ? { node: opts.node } : {}),
     });
@@ -123,11 +135,27 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   }
 
   let storeClosed = false;
+  // Password hashes run on libuv's thread pool (crypto.scrypt), off the event
+  // loop; the node bounds how many are out (maxHashJobs). One that ends after
+  // the store closed is dropped: its request was answered by the drain.
+  const hashJob = (a: HashAction): void => {
+    runHashWorkAsync(hasher, a.work).then(
+      (result) => hashDone(a.job, result),
+      () => hashDone(a.job, null),
+    );
+  };
+  const hashDone = (job: number, result: HashResult | null): void => {
+    if (storeClosed) return;
+    node.hashDone(job, result, Date.now());
+    afterInput();
+  };
   const flush = (): void => {
     flushScheduled = false;
     if (storeClosed) return;
     flushes++;
+    const startedAt = performance.now();
     node.flush(Date.now());
+    observer.flushed((performance.now() - startedAt) / 1000);
     // Paused links took their turn: their commands commit on the next turn of the loop.
     afterInput();
   };
@@ -138,8 +166,10 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     setImmediate(flush);
   };
 
+  const links = observer.watchLinks(node);
   ws = new WsTransport({
-    node,
+    node: links,
+    onRefused: observer.refusals('ws'),
     maxPacketBody: node.config.maxPacketBody,
     afterInput,
     nextId,
@@ -157,9 +187,13 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     bodyTimeoutMs: limits.bodyTimeoutMs,
     retryAfterSec: limits.retryAfterSec,
     closeGraceMs: graceMs,
+    metrics: (req) => observer.endpoint.answer(req),
+    onRefused: observer.refusals('http'),
+    onAnswer: (url, answer, body, address) => observer.httpAnswered(url, answer, body, address),
   });
   tcp = new TcpTransport({
-    node,
+    node: links,
+    onRefused: observer.refusals('tcp'),
     afterInput,
     nextId,
     ...(opts.linkWriteLimit ? { writeLimit: opts.linkWriteLimit } : {}),
@@ -191,6 +225,17 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     throw e;
   }
 
+  function stats(): ServerStats {
+    return {
+      node: node.stats(),
+      http: { ...http.stats },
+      tcp: { ...tcp.stats },
+      ws: { ...ws.stats },
+      connections: { ...limiter.stats },
+      flushes,
+    };
+  }
+
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closed ??= (async () => {
@@ -219,14 +264,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     tcpPort,
     db: opts.store ? 'injected' : dbPath,
     node,
-    stats: () => ({
-      node: node.stats(),
-      http: { ...http.stats },
-      tcp: { ...tcp.stats },
-      ws: { ...ws.stats },
-      connections: { ...limiter.stats },
-      flushes,
-    }),
+    stats,
     close,
   };
 }

@@ -29,6 +29,8 @@ export interface TcpTransportOptions {
   /** Connection caps, shared with the HTTP transport (default: caps of this transport's own, at the defaults). */
   limiter?: ConnectionLimiter;
   clock?: () => number;
+  /** Told of each connection the transport refuses or cuts, before the node says why (logs and metrics). */
+  onRefused?: (reason: string, address: string | undefined, link: number) => void;
 }
 
 export interface TcpTransportStats {
@@ -58,7 +60,7 @@ export class TcpTransport {
   readonly server: net.Server;
   readonly stats: TcpTransportStats = { accepted: 0, closed: 0, overflowClosed: 0, socketErrors: 0, shed: 0, paused: 0 };
   private readonly conns = new Map<number, Conn>();
-  private readonly o: Required<Omit<TcpTransportOptions, 'clock'>> & { clock: () => number };
+  private readonly o: Required<Omit<TcpTransportOptions, 'clock' | 'onRefused'>> & Pick<TcpTransportOptions, 'onRefused'> & { clock: () => number };
   private readonly allClosed: Array<() => void> = [];
 
   constructor(o: TcpTransportOptions) {
@@ -103,6 +105,7 @@ export class TcpTransport {
       // Say why (the node writes op 6, then closes); the grace timer cuts a peer that never reads it.
       this.stats.overflowClosed++;
       c.state = 'overflowing';
+      this.o.onRefused?.('LINK_WRITE_QUEUE_FULL', c.socket.remoteAddress, id);
       this.o.node.linkFault(id, 'LINK_WRITE_QUEUE_FULL', `${this.o.writeLimit} bytes unread`);
       if (c.state === 'overflowing') this.close(id);
     }
@@ -183,9 +186,10 @@ export class TcpTransport {
       this.o.node.linkData(id, chunk, this.o.clock());
       this.o.afterInput();
     });
-    this.o.node.linkOpened(id, 'tcp', this.o.clock());
+    this.o.node.linkOpened(id, 'tcp', address ?? '', this.o.clock());
     if (shed !== undefined) {
       this.stats.shed++;
+      this.o.onRefused?.(shed, address, id);
       this.o.node.linkFault(id, shed);
     }
   }

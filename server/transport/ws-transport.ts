@@ -13,6 +13,7 @@
 // over the size limit (ws closes it, 1009) and a peer that does not read
 // both get op 6 with the reason before the close (ServerNode.linkFault).
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { ServerNode } from '../node/server-node.ts';
@@ -49,6 +50,8 @@ export interface WsTransportOptions {
   /** What an unfinished message may make ws hold, counted as above (NodeConfig.maxLinkBufferBytes; default 256 KiB). */
   maxUnfinishedBytes?: number;
   clock?: () => number;
+  /** Told of each upgrade or link the transport refuses or cuts, before the node says why (logs and metrics). */
+  onRefused?: (reason: string, address: string | undefined, link?: number) => void;
 }
 
 export interface WsTransportStats {
@@ -102,7 +105,7 @@ export class WsTransport {
   };
   private readonly wss: WebSocketServer;
   private readonly conns = new Map<number, Conn>();
-  private readonly o: Required<Omit<WsTransportOptions, 'clock'>> & { clock: () => number };
+  private readonly o: Required<Omit<WsTransportOptions, 'clock' | 'onRefused'>> & Pick<WsTransportOptions, 'onRefused'> & { clock: () => number };
   private accepting = true;
   private readonly allClosed: Array<() => void> = [];
   /** Reading stops while this much is queued for the peer. */
@@ -132,8 +135,8 @@ export class WsTransport {
     const url = req.url ?? '';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
-    if (path !== LONGLINK_PATH) return refuseUpgrade(socket, 404, 'Not Found');
-    if (!this.accepting) return refuseUpgrade(socket, 503, 'Service Unavailable');
+    if (path !== LONGLINK_PATH) return this.refuseUpgrade(req, socket, 404, 'Not Found');
+    if (!this.accepting) return this.refuseUpgrade(req, socket, 503, 'Service Unavailable');
     // Listening before ws does (it attaches its own reader inside handleUpgrade,
     // synchronously): each chunk is counted before ws parses it.
     const message: Unfinished = { startAt: undefined, cost: 0 };
@@ -159,6 +162,7 @@ export class WsTransport {
       this.stats.overflowClosed++;
       c.state = 'overflowing';
       c.closeCode = WS_CLOSE.PolicyViolation;
+      this.refused('LINK_WRITE_QUEUE_FULL', c, id);
       this.o.node.linkFault(id, 'LINK_WRITE_QUEUE_FULL', `${this.o.writeLimit} bytes unread`);
       if (c.state === 'overflowing') this.close(id);
     }
@@ -194,6 +198,7 @@ export class WsTransport {
       const t = c.message.startAt;
       if (c.state !== 'open' || !c.gate.open || t === undefined || now - t < this.o.messageTimeoutMs) continue;
       this.stats.messageTimeouts++;
+      this.refused('LINK_PACKET_TIMEOUT', c, id);
       this.o.node.linkFault(id, 'LINK_PACKET_TIMEOUT', `a WebSocket message unfinished after ${this.o.messageTimeoutMs} ms`);
     }
   }
@@ -238,6 +243,7 @@ export class WsTransport {
       if (code === WS_CLOSE.TooBig && c.state === 'open') {
         this.stats.tooBig++;
         c.closeCode = WS_CLOSE.TooBig;
+        this.refused('LINK_MESSAGE_TOO_LARGE', c, id);
         this.o.node.linkFault(id, 'LINK_MESSAGE_TOO_LARGE', `at most ${16 + this.o.maxPacketBody} bytes`);
       }
       wsClose(code, data);
@@ -261,13 +267,14 @@ export class WsTransport {
       if (c.state !== 'open') return;
       if (!isBinary) {
         this.stats.textMessages++;
+        this.refused('WS_TEXT_MESSAGE', c, id);
         this.close(id, WS_CLOSE.Unsupported, 'text messages are not accepted: send binary packets');
         return;
       }
       this.o.node.linkData(id, toBytes(data), this.o.clock());
       this.o.afterInput();
     });
-    this.o.node.linkOpened(id, 'ws', this.o.clock());
+    this.o.node.linkOpened(id, 'ws', (socket as { remoteAddress?: string }).remoteAddress ?? '', this.o.clock());
     return id;
   }
 
@@ -279,8 +286,18 @@ export class WsTransport {
     this.stats.bufferedBytes += cost;
     const c = this.conns.get(id);
     if (c?.state === 'open' && m.cost > this.o.maxUnfinishedBytes) {
+      this.refused('LINK_INPUT_OVERFLOW', c, id);
       this.o.node.linkFault(id, 'LINK_INPUT_OVERFLOW', `an unfinished WebSocket message holds over ${this.o.maxUnfinishedBytes} bytes`);
     }
+  }
+
+  private refused(reason: string, c: Conn, id: number): void {
+    this.o.onRefused?.(reason, (c.socket as Partial<Socket>).remoteAddress, id);
+  }
+
+  private refuseUpgrade(req: IncomingMessage, socket: Duplex, status: number, text: string): void {
+    this.o.onRefused?.(`WS_UPGRADE_${status}`, req.socket.remoteAddress);
+    refuseUpgrade(socket, status, text);
   }
 
   private finished(m: Unfinished): void {

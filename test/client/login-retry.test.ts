@@ -49,7 +49,7 @@ describe.each(ALL)('a login whose answer went missing (%s)', (transport) => {
 
     // The killed app's request, held up in the network, arrives now.
     const late = JSON.stringify({ UserName: 'alice', Password: 'pw-alice', DeviceID: 'dev-a', ClientLoginId: saved.loginId });
-    w.node.httpRequest(1_000_000_000, 'POST', PATHS.manualauth, late, w.now);
+    w.node.httpRequest(1_000_000_000, 'POST', PATHS.manualauth, late, 'late-copy', w.now);
     w.settle();
     b.core.send('alice', 'still here', w.now);
     w.runFor(1_000);

@@ -102,6 +102,17 @@ const SCENARIOS: Record<Exclude<PlantedBug, 'client-no-dedup'>, Scenario> = {
       expect(h.syncCheckResult(poll)).toEqual({ retcode: '0', selector: '2' });
     },
   },
+  'evict-unconsumed': {
+    options: { core: { maxLogItemsPerCategory: 3 } },
+    run(h) {
+      const a = h.user('alice');
+      const b = h.user('bob');
+      h.drain(a);
+      for (let i = 0; i < 3; i++) h.sendOk(b, 'alice', `m${i}`);
+      // Alice's device has consumed none of them: her full log refuses.
+      expect(h.send(b, 'alice', 'one too many').BaseResponse.Ret).toBe(1110);
+    },
+  },
 };
 
 describe('planted core bugs are caught', () => {

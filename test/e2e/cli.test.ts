@@ -53,7 +53,9 @@ describe('the CLI', () => {
     first.child.kill('SIGTERM');
     expect(await first.exit).toBe(0);
     expect(first.out().split('\n').filter(Boolean)).toHaveLength(1);
-    expect(first.err()).toBe('');
+    // stderr holds the structured log: a clean run says only that it started and stopped.
+    const log = first.err().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event?: string });
+    expect(log.map((l) => l.event)).toEqual(['started', 'stopping', 'stopped']);
 
     const second = run(args);
     const b = await ready(second);

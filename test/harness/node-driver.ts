@@ -49,6 +49,11 @@ export class NodeDriver {
   readonly lostRequests = new Set<number>();
   readonly links = new Map<number, LinkClient>();
   restarts = 0;
+  /**
+   * The address requests and links come from; unset, each comes from an
+   * address of its own, so that only tests about them meet the per-address limits.
+   */
+  remote: string | undefined;
 
   private nextReq = 1;
   private nextLink = 1;
@@ -60,7 +65,8 @@ export class NodeDriver {
     this.crashStore = new CrashStore(options.store ?? 'memory', this.timeline);
     this.store = this.crashStore.store;
     const rng = new Streams(String(options.seed ?? 1)).get('server');
-    const config = { core: options.core ?? {}, node: options.node ?? {}, faults: { commitDelayMs: NO_COMMIT_DELAY } };
+    // Hash jobs are answered inline: a login or register is answered at the flush after it, as commands are.
+    const config = { core: options.core ?? {}, node: options.node ?? {}, faults: { commitDelayMs: NO_COMMIT_DELAY }, hashJobs: 'inline' as const };
     this.host = new ServerHost(this.q, rng, this.crashStore, config, options.bugs ?? NO_BUGS, (a) => this.onAction(a), (a) => this.ghostOutputs.push(a));
   }
 
@@ -156,7 +162,7 @@ export class NodeDriver {
   /** Hand the node a raw HTTP request; returns its id. */
   request(method: string, url: string, body = ''): number {
     const req = this.nextReq++;
-    this.node.httpRequest(req, method, url, body, this.now);
+    this.node.httpRequest(req, method, url, body, this.remote ?? `harness-req-${req}`, this.now);
     this.autoFlushNow();
     return req;
   }
@@ -178,7 +184,7 @@ export class NodeDriver {
   openLink(transport: 'tcp' | 'ws' = 'tcp'): LinkClient {
     const l = new LinkClient(this, this.nextLink++);
     this.links.set(l.id, l);
-    this.node.linkOpened(l.id, transport, this.now);
+    this.node.linkOpened(l.id, transport, this.remote ?? `harness-link-${l.id}`, this.now);
     return l;
   }
 }

@@ -205,6 +205,9 @@ export async function login(env: AttackEnv, agent: http.Agent, userName: string,
   return { Uin: j.Uin!, Sid: j.Sid!, Skey: j.Skey!, DeviceID: deviceId };
 }
 
+/** Tries of one registration answered Busy (Ret 2) before it counts as failed. */
+const REGISTER_BUSY_TRIES = 50;
+
 /** Registers `names` (`concurrency` at a time); a name already taken counts as done. Throws if one fails. */
 export async function registerAll(env: AttackEnv, names: readonly string[], concurrency = 16): Promise<void> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
@@ -213,7 +216,13 @@ export async function registerAll(env: AttackEnv, names: readonly string[], conc
     const worker = async (): Promise<void> => {
       while (next < names.length) {
         const name = names[next++]!;
-        const a = await httpCall(env, agent, 'POST', '/cgi-bin/micromsg-bin/register', JSON.stringify({ UserName: name, Password: env.password }));
+        let a = await httpCall(env, agent, 'POST', '/cgi-bin/micromsg-bin/register', JSON.stringify({ UserName: name, Password: env.password }));
+        // Ret 2: every password-hash slot is taken (maxHashJobs); try again after the server's hint.
+        for (let tries = 1; a.json?.BaseResponse?.Ret === 2 && tries < REGISTER_BUSY_TRIES; tries++) {
+          const hintMs = Number(/retry after (\d+) ms$/.exec(String(a.json.BaseResponse.ErrMsg))?.[1] ?? 100);
+          await new Promise((r) => setTimeout(r, hintMs));
+          a = await httpCall(env, agent, 'POST', '/cgi-bin/micromsg-bin/register', JSON.stringify({ UserName: name, Password: env.password }));
+        }
         const ret = a.json?.BaseResponse?.Ret;
         // 1104: taken, by an earlier run against the same server.
         if (ret !== 0 && ret !== 1104) throw new Error(`register ${name}: HTTP ${a.status} Ret ${ret} ${a.error ?? ''}`);

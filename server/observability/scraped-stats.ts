@@ -1,0 +1,33 @@
+// What the metrics read from the running server at scrape time: the counters
+// the node and the transports keep anyway (ServerStats of
+// server/transport/server-app.ts has this shape). Reading them per scrape
+// costs the hot path nothing.
+
+export interface ScrapedStats {
+  node: {
+    polls: number;
+    commands: number;
+    commits: number;
+    failures: number;
+    pausedLinks: number;
+    linkBufferedBytes: number;
+    linkFaults: number;
+  };
+  http: {
+    requests: number;
+    aborted: number;
+    internalErrors: number;
+    bufferedBytes: number;
+    peakBufferedBytes: number;
+    /** Sockets admitted and still open, WebSocket upgrades included. */
+    openConnections: number;
+  };
+  tcp: { socketErrors: number; paused: number };
+  ws: { socketErrors: number; paused: number; bufferedBytes: number };
+  /** The shared connection caps: admitted and open, and shed. */
+  connections: { open: number; shed: number };
+  flushes: number;
+}
+
+export type TransportLabel = 'http' | 'tcp' | 'ws';
+export type LinkTransport = 'tcp' | 'ws';

@@ -1,0 +1,185 @@
+// Observability of one running server, wired in by its driver
+// (server/transport/server-app.ts): it watches what crosses the node's
+// boundary (links opening and closing, every action out, each commit and
+// flush) and what the transports refuse, counts it in the server's metrics
+// and logs what an operator under attack needs: refusals, cut links and
+// throttled accounts, each kind held to a few lines per window.
+import type { HttpAnswer } from '../node/http-api.ts';
+import { ROUTES } from '../node/http-api.ts';
+import type { ServerAction, ServerNode } from '../node/server-node.ts';
+import type { Store } from '../store/store.ts';
+import { Op } from '../wire/packet.ts';
+import {
+  LINK_COMMAND_OF_REPLY,
+  THROTTLE_REASONS,
+  retLabel,
+  retOfHttpBody,
+  summarizePacket,
+  uinOfAuthReply,
+  uinOfHttpRequest,
+} from './answer-sniffer.ts';
+import { LinkWatch } from './link-watch.ts';
+import { addressTag, silentLogger, type Logger } from './log.ts';
+import { LogThrottle } from './log-throttle.ts';
+import { MetricsEndpoint } from './metrics-endpoint.ts';
+import { ServerMetrics } from './server-metrics.ts';
+import type { ScrapedStats, TransportLabel } from './scraped-stats.ts';
+import { StoreProbe } from './store-probe.ts';
+
+export type LinkNode = Pick<ServerNode, 'linkOpened' | 'linkData' | 'linkClosed' | 'linkFault'>;
+
+/**
+ * Called by a transport for each connection, request or message it refuses
+ * itself; `link` when it then condemns a long link through the node (whose
+ * op 6 is counted as a disconnect but not logged twice).
+ */
+export type RefusalHook = (reason: string, address: string | undefined, link?: number) => void;
+
+export interface ObserverOptions {
+  logger?: Logger;
+  /** Bearer token for /metrics; without it only loopback peers may scrape. */
+  metricsToken?: string;
+  clock?: () => number;
+}
+
+/** Lines of one kind (a refusal reason, a fault code, an account) logged per window; the rest are counted. */
+const LOG_LINES_PER_WINDOW = 5;
+const LOG_WINDOW_MS = 10_000;
+/** Accounts (throttled uins) remembered by the log throttle at most. */
+const LOG_THROTTLE_KEYS = 10_000;
+
+/** Reasons at a cap: the server or an address is full, which an operator may want to act on. */
+const CAP_REASONS: ReadonlySet<string> = new Set(['CONN_SERVER_FULL', 'CONN_ADDRESS_LIMIT', 'LINK_UNAUTH_LIMIT']);
+
+export class ServerObserver {
+  readonly metrics: ServerMetrics;
+  readonly endpoint: MetricsEndpoint;
+  readonly log: Logger;
+  private readonly links = new LinkWatch();
+  private readonly clock: () => number;
+  private readonly refusalLines = new LogThrottle(LOG_LINES_PER_WINDOW, LOG_WINDOW_MS, LOG_THROTTLE_KEYS);
+  private readonly throttleLines = new LogThrottle(1, LOG_WINDOW_MS, LOG_THROTTLE_KEYS);
+
+  constructor(stats: () => ScrapedStats, o: ObserverOptions = {}) {
+    this.log = o.logger ?? silentLogger();
+    this.clock = o.clock ?? Date.now;
+    this.metrics = new ServerMetrics({ stats, links: (t) => this.links.count(t) });
+    this.endpoint = new MetricsEndpoint(this.metrics, o.metricsToken);
+  }
+
+  /** The store, measured: commands per commit and commit time. */
+  probeStore(store: Store): Store {
+    return new StoreProbe(store, (commands, seconds) => {
+      this.metrics.commitBatch.observe(commands);
+      this.metrics.commitSeconds.observe(seconds);
+    });
+  }
+
+  /** The node as the link transports see it: the same calls, with each link's transport noted. */
+  watchLinks(node: LinkNode): LinkNode {
+    // Rest parameters: the node's signatures pass through whatever they take.
+    return {
+      linkOpened: (...args) => {
+        this.links.opened(args[0], args[1]);
+        node.linkOpened(...args);
+      },
+      linkData: (...args) => node.linkData(...args),
+      linkClosed: (...args) => {
+        node.linkClosed(...args);
+        this.links.closed(args[0]);
+      },
+      linkFault: (...args) => node.linkFault(...args),
+    };
+  }
+
+  /** The node's output, counted on its way to the transports. */
+  watchOut(out: (a: ServerAction) => void): (a: ServerAction) => void {
+    return (a) => {
+      if (a.kind === 'write') this.linkWrite(a.link, a.bytes);
+      out(a);
+    };
+  }
+
+  flushed(seconds: number): void {
+    this.metrics.flushSeconds.observe(seconds);
+  }
+
+  /** A refusal hook for one transport. */
+  refusals(transport: TransportLabel): RefusalHook {
+    return (reason, address, link) => {
+      this.metrics.refused.inc({ transport, reason });
+      if (link !== undefined) this.links.markReported(link);
+      const v = this.refusalLines.check(`${transport}:${reason}`, this.clock());
+      if (!v.log) return;
+      const line = { event: 'refused', transport, reason, peer: addressTag(address), ...(v.suppressed ? { suppressed: v.suppressed } : {}) };
+      if (CAP_REASONS.has(reason)) this.log.warn(line, 'connection refused at a cap');
+      else this.log.info(line, 'refused');
+    };
+  }
+
+  /** An HTTP answer leaving: `url` and `body` are the request's (the body is read only for a throttled account's uin). */
+  httpAnswered(url: string, answer: HttpAnswer, body: string | undefined, address: string | undefined): void {
+    this.metrics.httpResponses.inc({ status: String(answer.status) });
+    // The path only: the query (sid, skey) is neither parsed nor kept.
+    const q = url.indexOf('?');
+    const route = ROUTES.get(q < 0 ? url : url.slice(0, q));
+    if (!route) return;
+    const command = route.endpoint;
+    const ret = retOfHttpBody(answer.body);
+    this.command('http', command, ret, () => uinOfHttpRequest(body), address);
+  }
+
+  private linkWrite(link: number, bytes: Uint8Array): void {
+    const transport = this.links.transportOf(link);
+    if (!transport) return;
+    const p = summarizePacket(bytes);
+    if (!p) return;
+    if (p.op === Op.Notify) return void this.metrics.notifications.inc({ transport });
+    if (p.op === Op.Disconnect) return this.disconnect(link, transport, p.ret, p.code);
+    const command = LINK_COMMAND_OF_REPLY.get(p.op);
+    if (!command) return;
+    if (p.op === Op.AuthReply && p.ret === 0) {
+      const uin = uinOfAuthReply(bytes);
+      if (uin !== undefined) this.links.authenticated(link, uin);
+    }
+    this.command(transport, command, p.ret, () => this.links.uinOf(link));
+  }
+
+  private command(transport: TransportLabel, command: string, ret: number | undefined, uin: () => number | undefined, address?: string): void {
+    this.metrics.commands.inc({ transport, command });
+    if (this.log.isLevelEnabled('trace')) this.log.trace({ event: 'command', transport, command, ret }, 'answered');
+    if (ret === undefined || ret === 0) return;
+    this.metrics.commandErrors.inc({ transport, command, ret: retLabel(ret) });
+    const reason = THROTTLE_REASONS.get(ret);
+    if (!reason) return;
+    this.metrics.throttled.inc({ transport, reason });
+    const account = uin();
+    const v = this.throttleLines.check(account === undefined ? `${command}:${reason}` : `uin:${account}`, this.clock());
+    if (!v.log) return;
+    const line = {
+      event: 'throttled',
+      transport,
+      command,
+      reason,
+      ret,
+      ...(account !== undefined ? { uin: account } : {}),
+      ...(address !== undefined ? { peer: addressTag(address) } : {}),
+      ...(v.suppressed ? { suppressed: v.suppressed } : {}),
+    };
+    this.log.warn(line, account !== undefined ? 'account throttled' : 'throttled');
+  }
+
+  private disconnect(link: number, transport: TransportLabel, ret: number | undefined, code: string | undefined): void {
+    const reason = code ?? `ret_${retLabel(ret)}`;
+    this.metrics.disconnects.inc({ transport, reason });
+    const line = { event: 'disconnect', transport, reason, link, ...(this.links.uinOf(link) ? { uin: this.links.uinOf(link) } : {}) };
+    // Faults (abuse, overload, broken framing) matter to an operator; a session ending is routine.
+    if (!code) return void this.log.debug(line, 'link disconnected');
+    if (this.links.reported(link)) return;
+    const v = this.refusalLines.check(`${transport}:${reason}`, this.clock());
+    if (!v.log) return;
+    const withCount = v.suppressed ? { ...line, suppressed: v.suppressed } : line;
+    if (CAP_REASONS.has(reason)) this.log.warn(withCount, 'link refused at a cap');
+    else this.log.info(withCount, 'link cut');
+  }
+}
