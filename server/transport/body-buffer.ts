@@ -4,11 +4,21 @@
 // `memoryBytes` is what it really holds, for the transport's accounting.
 
 const FIRST_BYTES = 1024;
+/**
+ * Pieces (reads, or chunks of a chunked body) a body may arrive in: this many,
+ * plus one per MIN_PIECE_BYTES of body. Each piece costs the server a parse
+ * and an event whatever its size, so a body trickled a byte per chunk would
+ * make one client spend the CPU every other client needs; an honest client's
+ * pieces are socket reads, kilobytes each.
+ */
+const FREE_PIECES = 64;
+const MIN_PIECE_BYTES = 64;
 const EMPTY = Buffer.alloc(0);
 
 export class BodyBuffer {
   private buf: Buffer = EMPTY;
   private len = 0;
+  private pieces = 0;
 
   constructor(private readonly maxBytes: number) {}
 
@@ -20,8 +30,14 @@ export class BodyBuffer {
     return this.buf.byteLength;
   }
 
+  /** Too many pieces for its size: the body is being trickled. */
+  get fragmented(): boolean {
+    return this.pieces > FREE_PIECES + this.len / MIN_PIECE_BYTES;
+  }
+
   /** Append a chunk; false (and nothing kept) if the body would pass maxBytes. */
   append(chunk: Buffer): boolean {
+    this.pieces++;
     const need = this.len + chunk.length;
     if (need > this.maxBytes) return false;
     if (need > this.buf.byteLength) {
@@ -45,5 +61,6 @@ export class BodyBuffer {
   clear(): void {
     this.buf = EMPTY;
     this.len = 0;
+    this.pieces = 0;
   }
 }

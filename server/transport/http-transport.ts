@@ -19,6 +19,7 @@ import { Ret } from '../core/ret.ts';
 import type { ServerNode } from '../node/server-node.ts';
 import { faultDisconnect } from '../node/link-fault.ts';
 import { BodyBuffer } from './body-buffer.ts';
+import { newHttpTransportStats, type HttpTransportStats } from './http-transport-stats.ts';
 import { ConnectionLimiter, type ShedCode } from './connection-limiter.ts';
 import { DEFAULT_TRANSPORT_LIMITS } from './transport-limits.ts';
 import { decodeUtf8 } from '../wire/packet.ts';
@@ -53,26 +54,6 @@ export interface HttpTransportOptions {
   onAnswer?: (url: string, answer: HttpAnswer, body: string | undefined, address: string | undefined) => void;
 }
 
-export interface HttpTransportStats {
-  requests: number;
-  /** Clients that went away before their answer. */
-  aborted: number;
-  tooLarge: number;
-  /** Unparseable HTTP (answered 400/431 by the transport). */
-  clientErrors: number;
-  /** The node threw: answered 500, never with a stack trace. */
-  internalErrors: number;
-  /** Bodies that did not arrive within bodyTimeoutMs (answered 408). */
-  bodyTimeouts: number;
-  /** Connections over a cap, answered 503. */
-  shed: number;
-  /** Memory held for bodies being read, in bytes (buffer sizes, not payload bytes). */
-  bufferedBytes: number;
-  /** The most bufferedBytes has been. */
-  peakBufferedBytes: number;
-  /** Connections admitted and still open (WebSocket upgrades included). */
-  openConnections: number;
-}
 
 interface Pending {
   req: IncomingMessage;
@@ -91,18 +72,8 @@ const HEADER_CHECK_INTERVAL_MS = 1000;
 
 export class HttpTransport {
   readonly server: http.Server;
-  readonly stats: HttpTransportStats = {
-    requests: 0,
-    aborted: 0,
-    tooLarge: 0,
-    clientErrors: 0,
-    internalErrors: 0,
-    bodyTimeouts: 0,
-    shed: 0,
-    bufferedBytes: 0,
-    peakBufferedBytes: 0,
-    openConnections: 0,
-  };
+  readonly stats: HttpTransportStats = newHttpTransportStats();
+
   private readonly node: HttpNode;
   private readonly maxBody: number;
   private readonly afterInput: () => void;
@@ -255,6 +226,7 @@ export class HttpTransport {
       const before = body.memoryBytes;
       if (!body.append(chunk)) return this.tooLarge(id);
       this.count(body.memoryBytes - before);
+      if (body.fragmented) return this.fragmentedBody(id);
     });
     req.on('end', () => {
       if (p.body !== body || !this.pending.has(id)) return;
@@ -296,10 +268,16 @@ export class HttpTransport {
     this.refuseBody(id, errorAnswer(413, Ret.BadRequest, `request body is larger than ${this.maxBody} bytes`));
   }
 
+  private fragmentedBody(id: number): void {
+    this.stats.fragmented++;
+    this.refuseBody(id, errorAnswer(400, Ret.BadRequest, 'HTTP_BODY_FRAGMENTED: request body sent in too many pieces for its size'), false);
+  }
+
   // 413 or 408, then the connection closes: the rest of the body is read and
-  // dropped (not kept) until the answer is out, so the client sees the answer
-  // rather than a reset; a client still sending after the grace is cut.
-  private refuseBody(id: number, answer: HttpAnswer): void {
+  // dropped until the answer is out (the client sees it, not a reset); a client
+  // still sending after the grace is cut. A trickled body is not read on: that
+  // would spend the CPU the trickle is after.
+  private refuseBody(id: number, answer: HttpAnswer, readRest = true): void {
     const p = this.pending.get(id);
     if (!p) return;
     this.pending.delete(id);
@@ -307,9 +285,17 @@ export class HttpTransport {
     this.dropBody(p);
     this.hooks.onRefused?.(`HTTP_${answer.status}`, p.req.socket.remoteAddress);
     p.req.removeAllListeners('data');
-    p.req.resume();
-    write(p.res, answer, true);
     const socket = p.req.socket;
+    if (readRest) {
+      p.req.resume();
+      write(p.res, answer, true);
+    } else {
+      // Not a byte more is read off the socket (a paused request would still
+      // buffer each chunk); the answer goes out raw and the write side closes
+      // (FIN, not a reset), so the client can still read it.
+      socket.pause();
+      socket.end(rawAnswer(answer));
+    }
     setTimeout(() => socket.destroy(), this.closeGraceMs).unref();
   }
 
@@ -366,6 +352,14 @@ export function shuttingDown(): HttpAnswer {
 }
 
 // Written raw: the connection is refused before node:http reads a request from it.
+/** An answer written straight to the socket, past node:http, with the connection closing after it. */
+function rawAnswer(a: HttpAnswer): string {
+  return (
+    `HTTP/1.1 ${a.status} ${http.STATUS_CODES[a.status] ?? ''}\r\nConnection: close\r\n` +
+    `Content-Type: ${a.contentType}\r\nContent-Length: ${Buffer.byteLength(a.body)}\r\n\r\n${a.body}`
+  );
+}
+
 function overCapAnswer(code: ShedCode, retryAfterSec: number): string {
   const body = JSON.stringify({ BaseResponse: faultDisconnect(code) });
   return (

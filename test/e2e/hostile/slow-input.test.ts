@@ -36,7 +36,7 @@ describe('hostile input', () => {
   });
 
   describe('input trickled and never finished', () => {
-    it('cuts a chunked HTTP body trickled byte by byte at the body deadline (408), holding one small buffer for it', async () => {
+    it('cuts a chunked HTTP body that never finishes at the body deadline (408), holding one small buffer for it', async () => {
       const s = net.connect(env.t.srv.httpPort, '127.0.0.1');
       s.setNoDelay(true);
       let answer = '';
@@ -46,11 +46,12 @@ describe('hostile input', () => {
       s.on('close', () => (closed = true));
       s.write(`POST ${WEB}webwxsync HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n`);
       let peak = 0;
-      // Each chunk carries one byte: the wire form is "1\r\n \r\n".
-      const chunks = await trickle(
-        () => s.write('1\r\n \r\n'),
+      // Chunks of a hundred bytes (hex 64), a few a turn: slow, but not fragmented.
+      const CHUNK_BYTES = 100;
+      const writes = await trickle(
+        () => s.write(`64\r\n${' '.repeat(CHUNK_BYTES)}\r\n`),
         () => answer !== '' || closed,
-        100,
+        2,
         () => (peak = Math.max(peak, env.t.srv.stats().http.bufferedBytes)),
       );
       s.destroy();
@@ -60,12 +61,34 @@ describe('hostile input', () => {
       expect(body.BaseResponse.Ret).toBe(1102);
       expect(body.BaseResponse.ErrMsg).toMatch(/^HTTP_BODY_TIMEOUT: /);
       // Bytes kept coming until the cut, and the body was held in one buffer: at most twice its bytes.
-      expect(chunks).toBeGreaterThan(1000);
+      const bytes = writes * CHUNK_BYTES;
+      expect(writes).toBeGreaterThan(100);
       expect(peak).toBeGreaterThan(0);
-      expect(peak).toBeLessThanOrEqual(2 * chunks + 1024);
-      expect(env.t.srv.stats().http.peakBufferedBytes).toBeLessThanOrEqual(2 * chunks + 1024);
+      expect(peak).toBeLessThanOrEqual(2 * bytes + 1024);
+      expect(env.t.srv.stats().http.peakBufferedBytes).toBeLessThanOrEqual(2 * bytes + 1024);
       expect(env.t.srv.stats().http.bodyTimeouts).toBe(1);
       expect(env.t.srv.stats().http.bufferedBytes).toBe(0);
+    });
+
+    it('cuts a body trickled one byte per chunk at once (400 HTTP_BODY_FRAGMENTED): each chunk costs a parse, whatever its size', async () => {
+      const before = env.t.srv.stats().node.commands;
+      const s = net.connect(env.t.srv.httpPort, '127.0.0.1');
+      let answer = '';
+      let closed = false;
+      s.on('data', (c) => (answer += c));
+      s.on('error', () => {});
+      s.on('close', () => (closed = true));
+      s.write(`POST ${WEB}webwxsync HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n`);
+      const chunks = await trickle(() => s.write('1\r\n \r\n'), () => closed, 100);
+      s.destroy();
+      expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+      const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+      expect(body.BaseResponse.ErrMsg).toMatch(/^HTTP_BODY_FRAGMENTED: /);
+      // Cut long before the body deadline: a few hundred chunks, not a trickle of seconds.
+      expect(chunks).toBeLessThan(5_000);
+      expect(env.t.srv.stats().http.fragmented).toBe(1);
+      expect(env.t.srv.stats().http.bufferedBytes).toBe(0);
+      expect(env.t.srv.stats().node.commands).toBe(before);
     });
 
     it('closes a TCP link whose packet is trickled byte by byte at the packet deadline (op 6 LINK_PACKET_TIMEOUT), though bytes keep coming', async () => {
