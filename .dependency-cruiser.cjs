@@ -7,7 +7,7 @@
 /** The sans-IO cores: the protocol logic that the real transports and the simulator both drive. */
 const CORES = '^(server/(core|node|wire)|client/core)/';
 /** What drives the cores from outside, or measures them: never a dependency of a core. */
-const OUTSIDE_CORES = '^(server/(transport|bench|main\\.ts)|client/net|sim|loadtest|scenarios|test)/?';
+const OUTSIDE_CORES = '^(server/(transport|observability|bench|main\\.ts)|client/net|sim|loadtest|scenarios|test)/?';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -47,14 +47,14 @@ module.exports = {
       severity: 'error',
       comment: 'A store serves the core; it never imports a transport, the simulator, the load test or the tests.',
       from: { path: '^server/store/' },
-      to: { path: '^(server/(transport|node|bench|main\\.ts)|client|sim|loadtest|scenarios|test)/?' },
+      to: { path: '^(server/(transport|observability|node|bench|main\\.ts)|client|sim|loadtest|scenarios|test)/?' },
     },
     {
       name: 'sim-drives-cores-not-transports',
       severity: 'error',
-      comment: 'The simulator drives the same cores as the real transports; it never imports a transport, a socket client or the load test.',
+      comment: 'The simulator drives the same cores as the real transports; it never imports a transport, the real server\'s observability, a socket client or the load test.',
       from: { path: '^sim/' },
-      to: { path: '^(server/(transport|main\\.ts)|client/net|loadtest|test)/?' },
+      to: { path: '^(server/(transport|observability|main\\.ts)|client/net|loadtest|test)/?' },
     },
     {
       name: 'scenarios-are-data',
