@@ -57,6 +57,14 @@ export interface CoreConfig {
   /** Content bytes one account may send at once; at least maxContentBytes. */
   sendByteBurst: number;
   /**
+   * Log items one account's chat-room messages may append per second, sustained
+   * (a message to N members costs N): what a send costs the server grows with
+   * its fan-out, not with the message (Ret 1111 beyond).
+   */
+  sendDeliveriesPerSec: number;
+  /** Log items one account's chat-room messages may append at once; at least maxGroupMembers. */
+  sendDeliveryBurst: number;
+  /**
    * Direct messages from strangers one recipient takes per second, all strangers
    * together (Ret 1111 beyond). A sender is a stranger to a recipient who never
    * sent it a direct message nor created a chat room it is in.
@@ -109,6 +117,8 @@ export const DEFAULT_CORE_CONFIG: Readonly<CoreConfig> = Object.freeze({
   sendMessageBurst: 2000,
   sendBytesPerSec: 2 * 1024 * 1024,
   sendByteBurst: 16 * 1024 * 1024,
+  sendDeliveriesPerSec: 1000,
+  sendDeliveryBurst: 10_000,
   strangerMessagesPerSec: 20,
   strangerMessageBurst: 500,
   maxStrangerBacklog: 50_000,
@@ -128,6 +138,9 @@ export function coreConfig(over: Partial<CoreConfig> = {}): CoreConfig {
   if (c.sendByteBurst < c.maxContentBytes) {
     throw new RangeError(`core config sendByteBurst (${c.sendByteBurst}) must be at least maxContentBytes (${c.maxContentBytes})`);
   }
+  if (c.sendDeliveryBurst < c.maxGroupMembers) {
+    throw new RangeError(`core config sendDeliveryBurst (${c.sendDeliveryBurst}) must be at least maxGroupMembers (${c.maxGroupMembers})`);
+  }
   if (c.maxDeviceRecordsPerAccount <= c.maxDevicesPerAccount) {
     throw new RangeError(`core config maxDeviceRecordsPerAccount (${c.maxDeviceRecordsPerAccount}) must exceed maxDevicesPerAccount (${c.maxDevicesPerAccount})`);
   }
@@ -145,6 +158,8 @@ export const QUOTAS_LIFTED: Readonly<Partial<CoreConfig>> = Object.freeze({
   sendMessageBurst: 1e9,
   sendBytesPerSec: 1e12,
   sendByteBurst: 1e12,
+  sendDeliveriesPerSec: 1e9,
+  sendDeliveryBurst: 1e9,
   strangerMessagesPerSec: 1e9,
   strangerMessageBurst: 1e9,
   maxStrangerBacklog: 1e9,

@@ -68,6 +68,8 @@ export interface Quotas {
   readonly sendMessages: TokenBuckets;
   /** Per sending account: Content bytes. */
   readonly sendBytes: TokenBuckets;
+  /** Per sending account: log items appended (a message's fan-out). */
+  readonly sendDeliveries: TokenBuckets;
   /** Per recipient: direct messages from strangers, all strangers together. */
   readonly strangerMessages: TokenBuckets;
   /** Per account: chat rooms created. */
@@ -79,6 +81,7 @@ export function quotas(c: CoreConfig): Quotas {
   return {
     sendMessages: new TokenBuckets(c.sendMessagesPerSec, c.sendMessageBurst, n),
     sendBytes: new TokenBuckets(c.sendBytesPerSec, c.sendByteBurst, n),
+    sendDeliveries: new TokenBuckets(c.sendDeliveriesPerSec, c.sendDeliveryBurst, n),
     strangerMessages: new TokenBuckets(c.strangerMessagesPerSec, c.strangerMessageBurst, n),
     groupCreates: new TokenBuckets(c.groupCreatesPerHour / SEC_PER_HOUR, c.groupCreateBurst, n),
   };
@@ -98,5 +101,13 @@ export function takeSendQuota(q: Quotas, uin: number, bytes: number, now: number
   if (wait > 0) return rateLimited('too many messages sent', wait);
   q.sendMessages.take(uin, 1, now);
   q.sendBytes.take(uin, bytes, now);
+  return undefined;
+}
+
+/** A send's fan-out, once its recipients are known: `deliveries` log items against the sender's quota (1111 if short). */
+export function takeFanoutQuota(q: Quotas, uin: number, deliveries: number, now: number): ErrorReply | undefined {
+  const wait = q.sendDeliveries.wait(uin, deliveries, now);
+  if (wait > 0) return rateLimited('messages reach too many recipients', wait);
+  q.sendDeliveries.take(uin, deliveries, now);
   return undefined;
 }

@@ -23,7 +23,7 @@ import {
   type MessageItem,
 } from './model.ts';
 import { fail, plan, refuse, type Plan } from './plan.ts';
-import { takeSendQuota } from './rate-limits.ts';
+import { takeFanoutQuota, takeSendQuota } from './rate-limits.ts';
 import type { SendReply } from './replies.ts';
 import { OK, Ret, type ErrorReply } from './ret.ts';
 import { admitDirect, notePeer, peerLinks } from './strangers.ts';
@@ -81,6 +81,9 @@ export function* send(ctx: CoreContext, caller: Caller, msgIn: unknown, now: num
     if (!group) return fail(Ret.UnknownRecipient, `no chat room named ${to}`);
     if (!group.members.includes(sender.uin)) return fail(Ret.NotGroupMember, `you are not a member of ${to}`);
     targets = group.members;
+    // A room message costs a log item per member: its fan-out has a quota of its own.
+    const fanout = takeFanoutQuota(ctx.quotas, sender.uin, targets.length, now);
+    if (fanout) return refuse(fanout);
   } else {
     const recipient = to === sender.userName ? sender : yield* read({ kind: 'accountByName', userName: to });
     if (!recipient) return fail(Ret.UnknownRecipient, `no user named ${to}`);

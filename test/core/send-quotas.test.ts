@@ -32,6 +32,23 @@ describe.each(STORES)('send quotas (%s)', (store) => {
     expect(h.send(alice, 'bob', 'five').BaseResponse.Ret).toBe(RATE_LIMITED);
   });
 
+  it('a chat-room message costs its fan-out: past the deliveries quota it gets 1111, and nothing is stored', () => {
+    const h = harness({ store, core: { maxGroupMembers: 4, sendDeliveriesPerSec: 4, sendDeliveryBurst: 8 } });
+    const alice = h.user('alice');
+    h.user('bob');
+    h.user('carol');
+    h.user('dave');
+    const room = h.createRoom(alice, ['bob', 'carol', 'dave']).ChatRoomName as string;
+    h.sendOk(alice, room, 'one'); // 4 log items
+    h.sendOk(alice, room, 'two'); // 8: the burst is spent
+    const r = h.unchanged(() => h.send(alice, room, 'three'));
+    expect(r.BaseResponse).toEqual({ Ret: RATE_LIMITED, ErrMsg: 'messages reach too many recipients: retry after 1000 ms' });
+    // A direct message appends no room fan-out: it still goes.
+    h.sendOk(alice, 'bob', 'direct');
+    h.advance(1000);
+    h.sendOk(alice, room, 'three');
+  });
+
   it('the byte quota counts Content in UTF-8 bytes', () => {
     const h = harness({ store, core: { maxContentBytes: 100, sendBytesPerSec: 10, sendByteBurst: 100 } });
     const alice = h.user('alice');
