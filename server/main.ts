@@ -163,10 +163,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const { host, httpPort, tcpPort, db } = server;
-  const h = host.includes(':') ? `[${host}]` : host;
-  process.stdout.write(`ready http=http://${h}:${httpPort} ws=ws://${h}:${httpPort}/longlink tcp=${h}:${tcpPort} db=${db}\n`);
   const log = opts.logger;
-  log?.info({ event: 'started', host, httpPort, tcpPort, db, metrics: opts.metricsToken !== undefined ? 'bearer token' : 'loopback only' }, 'server started');
 
   let stopping = false;
   const stop = (signal: string): void => {
@@ -187,8 +184,13 @@ async function main(): Promise<void> {
       },
     );
   };
+  // The handlers go in before "ready" is printed: a supervisor that signals
+  // the moment it reads the line must get a drain, not the default kill.
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  const h = host.includes(':') ? `[${host}]` : host;
+  process.stdout.write(`ready http=http://${h}:${httpPort} ws=ws://${h}:${httpPort}/longlink tcp=${h}:${tcpPort} db=${db}\n`);
+  log?.info({ event: 'started', host, httpPort, tcpPort, db, metrics: opts.metricsToken !== undefined ? 'bearer token' : 'loopback only' }, 'server started');
 }
 
 void main();
