@@ -1,4 +1,4 @@
-// `npm run loadtest -- --profile smoke|baseline|stress|capacity|abuse [--k6] [--out DIR]`
+// `npm run loadtest -- --profile smoke|baseline|stress|capacity|abuse|peers [--peers] [--k6] [--out DIR]`
 //
 // Starts the SyncKey server in a child process on a temporary SQLite database
 // and ephemeral loopback ports, runs the load driver with the profile's shape,
@@ -7,6 +7,9 @@
 // reports/<profile>-<timestamp>/{report.json, summary.md, chart.svg}. The abuse
 // profile runs hostile users instead, one attack at a time, each against a
 // server of its own (stages/abuse.ts); its results join the same files.
+// The peers profile, or --peers on a profile with transport stages, also
+// runs Redis Streams and NATS JetStream under the TCP phases' shape
+// (stages/peers.ts), and writes their section to peers.md and peers.json.
 // Exits 1 if anything was lost or duplicated or a threshold failed, 2 on a
 // usage error, 3 if the run overran its time bound.
 import fs from 'node:fs';
@@ -16,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { parseHostPort, parseServerUrl } from '../client/net/server-address.ts';
 import { assertLoopback } from './loopback.ts';
 import { openFileLimit } from './memory.ts';
+import { peersMarkdown, type PeersReport } from './peers/peer-report.ts';
 import { PROFILES, profileByName, type Profile } from './profiles.ts';
 import { chartSvg, summaryMarkdown, type CapacityReport, type K6Report, type Report } from './report.ts';
 import { RunContext, type Options } from './run-context.ts';
@@ -25,6 +29,7 @@ import { bareStages } from './stages/bare.ts';
 import { capacityStage } from './stages/capacity.ts';
 import { k6Stage } from './stages/k6.ts';
 import { mixedStage } from './stages/mixed.ts';
+import { peerServerStage, peerStages } from './stages/peers.ts';
 import { transportStages } from './stages/transport.ts';
 import { checkThresholds } from './thresholds.ts';
 
@@ -41,12 +46,17 @@ Options:
   --profile NAME      one of ${Object.keys(PROFILES).join(', ')} (required)
   --out DIR           report folder (default reports/<profile>-<timestamp>)
   --k6                also run loadtest/k6/*.js when a k6 binary is on PATH
+  --peers             also run Redis Streams and NATS JetStream (redis-server, nats-server on PATH)
+                      under the TCP phases' shape and half-peak rate; the peers profile always does
   --in-process        run the server inside the driver's process (memory then includes the driver)
   --server URL        drive an already running server (npm start) instead: its HTTP base URL,
   --tcp HOST:PORT     and its TCP long-link address; loopback only
   --server-pid PID    that server's process id, to sample its memory from /proc
   --synchronous MODE  SQLite durability of the server: FULL (the profile's default: survives power loss)
                       or NORMAL (survives a process crash), to see what fsync costs
+  --storage-thread on|off
+                      commit on the server's storage thread (default on) or on its
+                      event loop, to see what the thread buys
   --keep-db           keep the temporary SQLite database
   -h, --help          show this help and exit
 
@@ -54,6 +64,8 @@ Examples:
   npm run loadtest -- --profile smoke
   npm run loadtest -- --profile capacity --out reports/capacity
   npm run loadtest -- --profile abuse
+  npm run loadtest -- --profile peers
+  npm run loadtest -- --profile baseline --peers
   npm start -- --db /tmp/x.db --scrypt-n 2 & npm run loadtest -- --profile baseline --server http://127.0.0.1:8080 --tcp 127.0.0.1:8081`;
 
 class UsageError extends Error {}
@@ -68,12 +80,14 @@ function parseCli(argv: string[]): Options | 'help' {
         profile: { type: 'string' },
         out: { type: 'string' },
         k6: { type: 'boolean' },
+        peers: { type: 'boolean' },
         'in-process': { type: 'boolean' },
         server: { type: 'string' },
         tcp: { type: 'string' },
         'server-pid': { type: 'string' },
         'keep-db': { type: 'boolean' },
         synchronous: { type: 'string' },
+        'storage-thread': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -96,9 +110,16 @@ function parseCli(argv: string[]): Options | 'help' {
     throw new UsageError((e as Error).message);
   }
   if (values.k6 && profile.abuse) throw new UsageError('--k6 does not apply to the abuse profile');
+  if (values.peers && !profile.peers) {
+    if (!profile.transports) throw new UsageError(`--peers repeats the TCP phases, and the ${profile.name} profile has none`);
+    profile = { ...profile, peers: {} };
+  }
   const sync = values.synchronous;
   if (sync !== undefined && sync !== 'FULL' && sync !== 'NORMAL') throw new UsageError(`--synchronous must be FULL or NORMAL, got '${sync}'`);
   if (sync) profile = { ...profile, server: { ...profile.server, synchronous: sync } };
+  const thread = values['storage-thread'];
+  if (thread !== undefined && thread !== 'on' && thread !== 'off') throw new UsageError(`--storage-thread must be on or off, got '${thread}'`);
+  if (thread) profile = { ...profile, server: { ...profile.server, storageThread: thread === 'on' } };
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace('Z', '');
   return {
     profile,
@@ -140,13 +161,16 @@ async function main(): Promise<number> {
   let capacity: CapacityReport | undefined;
   let k6: K6Report | undefined;
   let abuse: AbuseReport | undefined;
+  let peers: PeersReport | undefined;
+  let failure: unknown;
   try {
-    if (p.transports || p.mixed || o.k6) {
+    if (p.transports || p.mixed || o.k6 || p.peers?.own) {
       const srv = await startSyncKey(run);
       run.children.add(srv);
       try {
         if (!o.server && !o.inProcess) run.log(`server child on ${srv.target.server} and tcp ${srv.target.tcp}`);
         if (p.transports) await transportStages(run, srv);
+        if (p.peers?.own) await peerServerStage(run, srv, p.peers.own);
         if (p.mixed) await mixedStage(run, srv);
         if (o.k6) k6 = await k6Stage(run, srv, outDir);
       } finally {
@@ -155,10 +179,22 @@ async function main(): Promise<number> {
       }
     }
     if (p.transports && p.bare) await bareStages(run);
-    if (p.capacity) capacity = await capacityStage(run);
-    if (p.abuse) abuse = await abuseStage(run);
   } catch (e) {
-    run.log(`error: ${(e as Error).stack ?? String(e)}`);
+    failure = e;
+  }
+  try {
+    // The peers are measured even when the server's stages failed: their figures stand on their own.
+    if (p.peers && (!failure || p.peers.own)) {
+      if (failure) run.log(`the server's stages failed (${(failure as Error).message.split('\n')[0]}); the peers still run`);
+      peers = await peerStages(run, p.peers, outDir);
+    }
+    if (!failure && p.capacity) capacity = await capacityStage(run);
+    if (!failure && p.abuse) abuse = await abuseStage(run);
+  } catch (e) {
+    failure ??= e;
+  }
+  if (failure) {
+    run.log(`error: ${(failure as Error).stack ?? String(failure)}`);
     run.cleanup();
     clearTimeout(watchdog);
     return 1;
@@ -178,6 +214,7 @@ async function main(): Promise<number> {
       where: o.server ? 'external' : o.inProcess ? 'in-process' : 'child',
       db: o.server ? 'external' : 'temporary SQLite file',
       synchronous: p.server.synchronous,
+      storageThread: p.server.storageThread !== false,
       holdMs: p.server.holdMs,
       heartbeatSec: p.server.heartbeatSec,
       scryptN: p.server.scryptN,
@@ -193,8 +230,8 @@ async function main(): Promise<number> {
       mismatched: server.reduce((n, x) => n + x.mismatched, 0),
     },
   };
-  fs.writeFileSync(path.join(outDir, 'report.json'), `${JSON.stringify(abuse ? { ...report, abuse } : report, null, 2)}\n`);
-  fs.writeFileSync(path.join(outDir, 'summary.md'), summaryMarkdown(report) + (abuse ? `\n${abuseMarkdown(abuse)}` : ''));
+  fs.writeFileSync(path.join(outDir, 'report.json'), `${JSON.stringify({ ...report, ...(abuse ? { abuse } : {}), ...(peers ? { peers } : {}) }, null, 2)}\n`);
+  fs.writeFileSync(path.join(outDir, 'summary.md'), summaryMarkdown(report) + (abuse ? `\n${abuseMarkdown(abuse)}` : '') + (peers ? `\n${peersMarkdown(peers)}` : ''));
   fs.writeFileSync(path.join(outDir, 'chart.svg'), chartSvg(report));
   for (const t of thresholds) run.log(`${t.ok ? 'ok  ' : 'FAIL'} ${t.what}: ${t.detail}`);
   run.log(`${report.passed ? 'passed' : 'FAILED'}: lost ${report.totals.lost}, duplicated ${report.totals.duplicated}; ${path.join(outDir, 'summary.md')}`);

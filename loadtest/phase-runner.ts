@@ -11,7 +11,7 @@ import { expectedDeliveries, type Dev } from './members.ts';
 import { DEFAULT_QUIESCE_TIMEOUT_MS, DEFAULT_SAMPLE_EVERY_MS, DEFAULT_WINDOW, type PhaseResult, type PhaseSpec } from './phase.ts';
 import type { Population } from './population.ts';
 import { round1, summarize } from './recorder.ts';
-import { sampler } from './sampler.ts';
+import { sampler, type WithStalls } from './sampler.ts';
 import { until } from './wait-until.ts';
 
 /** Slack past the send window for a saturate phase's senders to notice it closed. */
@@ -55,7 +55,7 @@ function sendFrom(pop: Population, d: Dev, ph: PhaseTally): void {
 }
 
 /** Runs one phase of sends, then waits for quiescence and checks delivery. */
-export async function runPhase(pop: Population, spec: PhaseSpec): Promise<PhaseResult> {
+export async function runPhase(pop: Population, spec: PhaseSpec): Promise<PhaseResult & WithStalls> {
   if (pop.closed) throw new Error('population is closed');
   const senders = pop.devs.filter((d) => !spec.senders || spec.senders.includes(d.transport));
   if (senders.length === 0) throw new RangeError(`phase ${spec.name}: no devices of ${spec.senders?.join('/')} to send from`);
@@ -112,7 +112,8 @@ export async function runPhase(pop: Population, spec: PhaseSpec): Promise<PhaseR
   const durableMs = ph.rec.lastDurableAt > 0 ? ph.rec.lastDurableAt - ph.rec.t0 : 0;
   const commits = samples.commits();
   const serverCpuPct = samples.cpu();
-  const result: PhaseResult = {
+  const serverStalls = samples.stalls();
+  const result: PhaseResult & WithStalls = {
     name: spec.name,
     kind: 'synckey',
     mode: spec.mode,
@@ -137,6 +138,7 @@ export async function runPhase(pop: Population, spec: PhaseSpec): Promise<PhaseR
     memory,
     ...(serverCpuPct !== undefined ? { serverCpuPct } : {}),
     ...(commits ? { serverCommits: { commits, msgsPerCommit: round1(ph.acked / commits) } } : {}),
+    ...(serverStalls ? { serverStalls } : {}),
     driverCpuPct: round1(((cpu.user + cpu.system) / 1000 / elapsedMs) * 100),
     httpFailures: stats1.httpFailures - stats0.httpFailures,
     linkDrops: stats1.linkDrops - stats0.linkDrops,

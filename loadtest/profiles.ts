@@ -3,12 +3,14 @@
 // The mixed phase takes its shape (devices per account, transport mix,
 // groups, group share, content sizes, send rate) from a named scenario of
 // scenarios/, scaled up; the per-transport phases find each transport's peak
-// (closed loop) and then measure latency at half of it (open model).
+// (closed loop) and then measure latency at half of it (open model). The
+// peers stage (stages/peers.ts) runs the same shape against Redis Streams and
+// NATS JetStream, for figures that read as ratios to systems people know.
 import type { Workload } from '../scenarios/scenario.ts';
 import { scenarioByName } from '../scenarios/index.ts';
 import { DEFAULT_SCRYPT_N } from '../server/core/password.ts';
 
-export type ProfileName = 'smoke' | 'baseline' | 'stress' | 'capacity' | 'abuse';
+export type ProfileName = 'smoke' | 'baseline' | 'stress' | 'capacity' | 'abuse' | 'peers';
 
 export interface TransportStages {
   /** Devices of one transport in each per-transport population. */
@@ -92,6 +94,18 @@ export interface AbuseStage {
 /** No attack runs longer than this, whatever a profile says. */
 export const ABUSE_ATTACK_LIMIT_MS = 20_000;
 
+/**
+ * Redis Streams and NATS JetStream under the shape of the TCP phases (`--peers`
+ * on a profile with transports, or the peers profile). With `own` the stage
+ * runs the server's TCP phases and the bare TCP echo itself, in that shape,
+ * the latency phase at a fixed rate; without it the peers repeat the
+ * profile's TCP stages and take the server's half-peak rate, as the bare
+ * baselines do.
+ */
+export interface PeerStages {
+  own?: { shape: TransportStages; fixedRate: number };
+}
+
 export interface K6Stage {
   vus: number;
   duration: string;
@@ -102,13 +116,22 @@ export interface K6Stage {
 export interface Profile {
   name: ProfileName;
   description: string;
-  server: { holdMs: number; heartbeatSec: number; synchronous: 'FULL' | 'NORMAL'; scryptN: number };
+  server: {
+    holdMs: number;
+    heartbeatSec: number;
+    synchronous: 'FULL' | 'NORMAL';
+    scryptN: number;
+    /** Commit on the server's storage thread (the default); false commits on its event loop, for comparison. */
+    storageThread?: boolean;
+  };
   transports: TransportStages | null;
   mixed: MixedStage | null;
   capacity: CapacityStage | null;
   abuse: AbuseStage | null;
   /** Bare baselines run with the transport stages' shape. */
   bare: boolean;
+  /** Redis Streams and NATS JetStream under the same shape (when their binaries are on PATH). */
+  peers?: PeerStages;
   k6: K6Stage;
   quiesceTimeoutMs: number;
   thresholds: Thresholds;
@@ -235,6 +258,42 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     quiesceTimeoutMs: 15_000,
     thresholds: { ...STRICT, minDurablePerSec: { tcp: 0, ws: 0, http: 0 }, maxP99AtHalfMs: 5_000 },
     maxRunMs: 9 * 60_000,
+  },
+  peers: {
+    name: 'peers',
+    description:
+      'the server\'s TCP long link beside Redis Streams, NATS JetStream and a bare TCP echo, one shape for all: 32 single-device accounts, 100-byte messages to one recipient device each, 256 sends in flight, then 2,000 sends/s',
+    server: { holdMs: 25_000, heartbeatSec: 60, synchronous: 'FULL', scryptN: 2 },
+    // Not the per-transport stages (TCP, WebSocket and HTTP at half their
+    // peak): stages/peers.ts runs its own shape on TCP at a fixed rate.
+    transports: null,
+    mixed: null,
+    capacity: null,
+    abuse: null,
+    bare: true,
+    peers: {
+      own: {
+        shape: {
+          // 32 devices × a window of 8 = 256 sends in flight at the peak.
+          clients: 32,
+          // One device per account and no groups: each message has one recipient device, which acknowledges it.
+          devicesPerAccount: 1,
+          groups: 0,
+          groupSize: 0,
+          groupSendFraction: 0,
+          contentBytes: [100, 100],
+          window: 8,
+          saturateMs: 6_000,
+          halfRateMs: 6_000,
+          maxMessages: 300_000,
+        },
+        fixedRate: 2_000,
+      },
+    },
+    k6: { vus: 1, duration: '1s', sendRate: 1 },
+    quiesceTimeoutMs: 30_000,
+    thresholds: { ...STRICT, minDurablePerSec: { tcp: 300, ws: 0, http: 0 }, maxP99AtHalfMs: 2_000 },
+    maxRunMs: 5 * 60_000,
   },
 };
 

@@ -1,13 +1,14 @@
 // The report folder of a load-test run: report.json (everything measured),
 // summary.md (the figures a person wants, each beside its bare-Node
-// baseline) and chart.svg (throughput, latency and server memory over the
-// run's time, hand-written SVG, no dependencies).
+// baseline) and chart.svg (throughput, latency, the server's own stalls and
+// its memory over the run's time, hand-written SVG, no dependencies).
 import type { MemoryPoint, PhaseResult } from './phase.ts';
 import type { PopulationInfo } from './population.ts';
+import type { WithStalls } from './sampler.ts';
 
 export type Transport = 'tcp' | 'ws' | 'http';
 
-export interface PhaseRecord extends PhaseResult {
+export interface PhaseRecord extends PhaseResult, WithStalls {
   /** Seconds since the run began. */
   startSec: number;
   transport: Transport | 'mixed' | 'capacity';
@@ -65,7 +66,7 @@ export interface Report {
     /** 1-minute load average at the start and the end: other work on the machine skews every figure. */
     loadAvg: [number, number];
   };
-  server: { where: 'child' | 'in-process' | 'external'; db: string; synchronous: string; holdMs: number; heartbeatSec: number; scryptN: number };
+  server: { where: 'child' | 'in-process' | 'external'; db: string; synchronous: string; storageThread?: boolean; holdMs: number; heartbeatSec: number; scryptN: number };
   phases: PhaseRecord[];
   capacity?: CapacityReport;
   k6?: K6Report;
@@ -95,7 +96,7 @@ export function summaryMarkdown(r: Report): string {
   out.push(`${r.description}.`, '');
   out.push(
     `Run ${r.startedAt}, ${(r.durationMs / 1000).toFixed(1)} s; Node ${r.env.node} on ${r.env.cpus} × ${r.env.cpuModel}, ${mb(r.env.memoryBytes)}; ` +
-      `open-files limit ${r.env.fdLimit ?? 'unknown'}; load average ${r.env.loadAvg[0].toFixed(2)} at the start, ${r.env.loadAvg[1].toFixed(2)} at the end. Server: ${r.server.where}, SQLite synchronous=${r.server.synchronous} (${r.server.db}), ` +
+      `open-files limit ${r.env.fdLimit ?? 'unknown'}; load average ${r.env.loadAvg[0].toFixed(2)} at the start, ${r.env.loadAvg[1].toFixed(2)} at the end. Server: ${r.server.where}, SQLite synchronous=${r.server.synchronous} (${r.server.db}), commits on ${r.server.storageThread === false ? 'the event loop' : 'the storage thread'}, ` +
       `hold ${r.server.holdMs} ms, heartbeat ${r.server.heartbeatSec} s. Everything on loopback; the driver (one Node process) and the server share the machine's cores.`,
     '',
   );
@@ -162,6 +163,28 @@ export function summaryMarkdown(r: Report): string {
     out.push('', 'CPU is a share of one core over the phase; a server near 100% is the bottleneck, a driver near 100% means the figure is a floor.', '');
   }
 
+  const stalled = r.phases.filter((p) => p.serverStalls);
+  if (stalled.length > 0) {
+    out.push('## Server stalls', '');
+    out.push(
+      'Measured by the server process itself and merged over the phase from its samples: event-loop delay (monitorEventLoopDelay: how late ' +
+        'each turn of a 10 ms timer ran: at most 100 samples a second, so with fewer than 100 in a phase its p99 is its max) and commit latency. ' +
+        'chart.svg plots both per sample (0.5 s), so a stall shows where it happened.',
+      '',
+    );
+    out.push('| phase | event-loop delay p50 / p99 / max | commits | commit p50 / p99 / max | worst 1-s delivery p99 |');
+    out.push('| --- | ---: | ---: | ---: | ---: |');
+    for (const p of stalled) {
+      const { eventLoop: l, commit: c } = p.serverStalls!;
+      const worst = Math.max(0, ...p.timeline.map((tp) => tp.p99Ms));
+      out.push(
+        `| ${p.name} | ${ms(l.p50Ms)} / ${ms(l.p99Ms)} / ${ms(l.maxMs)} ms | ${n0(c.count)} | ` +
+          `${c.count ? `${ms(c.p50Ms)} / ${ms(c.p99Ms)} / ${ms(c.maxMs)} ms` : '–'} | ${p.timeline.length ? `${ms(worst)} ms` : '–'} |`,
+      );
+    }
+    out.push('');
+  }
+
   if (r.capacity) {
     const c = r.capacity;
     out.push('## Idle long links (capacity)', '');
@@ -192,7 +215,7 @@ export function summaryMarkdown(r: Report): string {
 
   out.push('## Checks', '');
   for (const t of r.thresholds) out.push(`- ${t.ok ? '✓' : '✗'} ${t.what}: ${t.detail}`);
-  out.push('', 'Files: `report.json` (every figure, per-second timelines), `chart.svg` (throughput, latency and memory over time).', '');
+  out.push('', 'Files: `report.json` (every figure, per-second timelines, the server\'s stalls per sample), `chart.svg` (throughput, latency, stalls and memory over time).', '');
   return out.join('\n');
 }
 
@@ -291,6 +314,8 @@ export function chartSvg(r: Report): string {
   const thr: Series[] = [];
   const lat: Series[] = [];
   const mem: Series[] = [];
+  const loop: Series[] = [];
+  const commit: Series[] = [];
   for (const p of phases) {
     const bare = p.kind !== 'synckey';
     const pts = (f: (tp: PhaseRecord['timeline'][number]) => number): Array<[number, number]> =>
@@ -302,6 +327,13 @@ export function chartSvg(r: Report): string {
     } else {
       lat.push({ points: pts((tp) => tp.p99Ms).filter((q) => q[1] > 0), color: '#999', dashed: true, width: 1 });
     }
+    const st = p.serverStalls?.timeline ?? [];
+    const stallPts = (f: (sp: (typeof st)[number]) => number): Array<[number, number]> => st.map((sp) => [p.startSec + sp.t, f(sp)] as [number, number]);
+    const tone = bare ? '#999' : colorOf(p);
+    if (st.length) {
+      loop.push({ points: stallPts((sp) => sp.eventLoopMaxMs), color: tone }, { points: stallPts((sp) => sp.eventLoopP99Ms), color: tone, dashed: true });
+      commit.push({ points: stallPts((sp) => sp.commitMaxMs), color: tone }, { points: stallPts((sp) => sp.commitP99Ms), color: tone, dashed: true });
+    }
     if (p.memory.length) mem.push({ points: p.memory.map((m) => [p.startSec + m.t, m.rssBytes / 1048576] as [number, number]), color: bare ? '#999' : colorOf(p), ...(bare ? { dashed: true } : {}) });
   }
   const links: Series[] = [];
@@ -312,23 +344,32 @@ export function chartSvg(r: Report): string {
     links.push({ points: cap.bareMemory.map((m) => [m.t, m.openLinks ?? 0] as [number, number]), color: '#999', dashed: true });
   }
 
+  const panels: Array<readonly [title: string, unit: string, series: Series[], log: boolean]> = [
+    ['Durable messages per second (solid: SyncKey server; dashed: bare Node echo)', 'msg/s (log)', thr, true],
+    ['Send-to-delivery latency per second (solid p50, dashed p99; grey: bare p99)', 'ms (log)', lat, true],
+    ...(loop.length
+      ? ([
+          ['Server event-loop delay per sample, as the server measured it (solid max, dashed p99)', 'ms (log)', loop, true],
+          ['Server commit latency per sample (solid max, dashed p99)', 'ms (log)', commit, true],
+        ] as const)
+      : []),
+    ['Server RSS (dashed grey: bare Node server)', 'MB', mem, false],
+    ...(cap ? ([['Idle long links held (dashed grey: bare TCP server sockets)', 'links', links, false]] as const) : []),
+  ];
+  const yOf = (i: number): number => top + i * (panelH + gap);
+  const last = yOf(panels.length - 1);
   const bands = phases
     .map((p, i) => {
       const x0 = x(p.startSec);
       const x1 = x(p.startSec + Math.max(p.elapsedMs / 1000, 0.2));
       const label = `${p.kind === 'synckey' ? '' : 'bare '}${p.transport}${p.stage === p.transport ? '' : ` ${p.stage}`}`;
       return (
-        `<rect x="${x0.toFixed(1)}" y="${top}" width="${Math.max(1, x1 - x0).toFixed(1)}" height="${(cap ? 4 : 3) * panelH + (cap ? 3 : 2) * gap}" fill="${i % 2 ? '#f4f4f4' : '#fafafa'}"/>` +
+        `<rect x="${x0.toFixed(1)}" y="${top}" width="${Math.max(1, x1 - x0).toFixed(1)}" height="${last + panelH - top}" fill="${i % 2 ? '#f4f4f4' : '#fafafa'}"/>` +
         `<text x="${((x0 + x1) / 2).toFixed(1)}" y="${top - 24 - (i % 2) * 12}" class="band" text-anchor="middle">${esc(label)}</text>`
       );
     })
     .join('\n');
 
-  const y1 = top;
-  const y2 = top + panelH + gap;
-  const y3 = top + 2 * (panelH + gap);
-  const y4 = top + 3 * (panelH + gap);
-  const last = cap ? y4 : y3;
   const H = last + panelH + 60;
   const xTicks: string[] = [];
   const step = niceMax(tMax / 8);
@@ -347,10 +388,7 @@ export function chartSvg(r: Report): string {
 <rect width="${W}" height="${H}" fill="white"/>
 <text x="${left}" y="20" font-size="15" font-weight="bold">Load test ${esc(r.profile)} — ${esc(r.startedAt)} — ${r.passed ? 'passed' : 'FAILED'}</text>
 ${bands}
-${panel(y1, panelH, x, left, right, 'Durable messages per second (solid: SyncKey server; dashed: bare Node echo)', 'msg/s (log)', thr, true)}
-${panel(y2, panelH, x, left, right, 'Send-to-delivery latency per second (solid p50, dashed p99; grey: bare p99)', 'ms (log)', lat, true)}
-${panel(y3, panelH, x, left, right, 'Server RSS (dashed grey: bare Node server)', 'MB', mem)}
-${cap ? panel(y4, panelH, x, left, right, 'Idle long links held (dashed grey: bare TCP server sockets)', 'links', links) : ''}
+${panels.map(([title, unit, series, log], i) => panel(yOf(i), panelH, x, left, right, title, unit, series, log)).join('\n')}
 ${xTicks.join('\n')}
 <text x="${(left + right) / 2}" y="${last + panelH + 32}" class="unit" text-anchor="middle">seconds since the run began</text>
 ${legend}

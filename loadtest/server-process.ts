@@ -6,8 +6,12 @@
 //
 //   child → parent  {type: 'ready', httpPort, tcpPort, port, pid}
 //   parent → child  {type: 'sample', gc: boolean}   (run with --expose-gc for gc)
-//   child → parent  {type: 'sample', rssBytes, heapUsedBytes, heapTotalBytes, cpuMs, openLinks?, commits?}
+//   child → parent  {type: 'sample', rssBytes, heapUsedBytes, heapTotalBytes, cpuMs, openLinks?, commits?, stalls}
 //   parent → child  {type: 'close'}                 → drains, closes, exits 0
+//
+// `stalls` are the child's event-loop delay and (for the SyncKey server) its
+// commit latency since the previous sample, with their HDR histograms, so
+// that the parent can merge them into a phase's figures.
 //
 // The child exits by itself when the parent goes away (the IPC channel closes).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -16,8 +20,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startBareHttp, startBareTcpEcho, startBareWsEcho, type BareServer } from '../server/bench/baselines.ts';
 import { startServer, type RunningServer } from '../server/transport/server-app.ts';
+import { StallMonitor, type EncodedStalls } from '../server/observability/stall-monitor.ts';
 import { pidSample } from './memory.ts';
-import type { ServerSample } from './target.ts';
+import type { StallSample } from './sampler.ts';
 import { until } from './wait-until.ts';
 import { LOAD_CORE_LIMITS, LOAD_NODE_LIMITS, LOAD_TRANSPORT_LIMITS, SETUP_NODE_LIMITS } from './server-limits.ts';
 
@@ -43,6 +48,7 @@ export interface SampleReply {
   openLinks?: number;
   commits?: number;
   connections?: number;
+  stalls: EncodedStalls;
 }
 
 export interface ReadyMessage {
@@ -67,6 +73,7 @@ async function childMain(): Promise<void> {
       'hold-ms': { type: 'string', default: '25000' },
       'heartbeat-sec': { type: 'string', default: '240' },
       synchronous: { type: 'string', default: 'FULL' },
+      'storage-thread': { type: 'string', default: 'on' },
       // load: the load test's lifted quotas and address cap (server-limits.ts);
       // default: the server's own anti-abuse limits, which the abuse profile measures.
       limits: { type: 'string', default: 'load' },
@@ -84,6 +91,7 @@ async function childMain(): Promise<void> {
       db: values.db,
       scryptN: Number(values['scrypt-n']),
       synchronous: values.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL',
+      storageThread: values['storage-thread'] !== 'off',
       node: { ...(values.limits === 'default' ? SETUP_NODE_LIMITS : LOAD_NODE_LIMITS), holdMs: Number(values['hold-ms']), heartbeatSec: Number(values['heartbeat-sec']) },
       ...(values.limits === 'default' ? {} : { limits: LOAD_TRANSPORT_LIMITS, core: LOAD_CORE_LIMITS }),
     });
@@ -91,6 +99,10 @@ async function childMain(): Promise<void> {
   else if (mode === 'bare-ws') bare = await startBareWsEcho(values.host);
   else if (mode === 'bare-http') bare = await startBareHttp(values.host);
   else throw new Error(`unknown --mode ${mode}`);
+
+  // A bare server has no commits, but its event loop is the floor the server's is read against.
+  const monitor = srv?.stalls ?? new StallMonitor();
+  const sampled = monitor.openWindow();
 
   const ready: ReadyMessage = { type: 'ready', pid: process.pid, httpPort: srv?.httpPort ?? 0, tcpPort: srv?.tcpPort ?? 0, port: bare?.port ?? 0 };
   process.send(ready);
@@ -118,6 +130,7 @@ async function childMain(): Promise<void> {
         cpuMs: (cpu.user + cpu.system) / 1000,
         ...(st ? { openLinks: st.node.openLinks, commits: st.node.commits } : {}),
         ...(bare ? { connections: bare.connections() } : {}),
+        stalls: sampled.take(),
       };
       process.send?.(reply);
     }
@@ -162,7 +175,7 @@ export class ServerChild {
   }
 
   /** /proc's VmRSS and CPU, with the heap and the server's counters over IPC; `gc` runs a full GC first. */
-  async sample(gc = false): Promise<ServerSample | undefined> {
+  async sample(gc = false): Promise<StallSample | undefined> {
     if (this.#child.exitCode !== null || !this.#child.connected) return undefined;
     const reply = new Promise<SampleReply>((resolve) => this.#waiting.push(resolve));
     this.#child.send({ type: 'sample', gc });
@@ -176,6 +189,7 @@ export class ServerChild {
       cpuMs: proc?.cpuMs ?? r.cpuMs,
       ...(r.openLinks !== undefined ? { openLinks: r.openLinks } : {}),
       ...(r.commits !== undefined ? { commits: r.commits } : {}),
+      stalls: r.stalls,
     };
   }
 

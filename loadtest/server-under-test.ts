@@ -35,14 +35,16 @@ export async function startSyncKey(run: RunContext): Promise<SyncKeyServer> {
       db: run.db,
       scryptN: p.server.scryptN,
       synchronous: p.server.synchronous,
+      storageThread: p.server.storageThread !== false,
       node: { ...LOAD_NODE_LIMITS, holdMs: p.server.holdMs, heartbeatSec: p.server.heartbeatSec },
       limits: LOAD_TRANSPORT_LIMITS,
       core: LOAD_CORE_LIMITS,
     });
+    const stalls = srv.stalls.openWindow();
     const sample = async (gc = false): Promise<ServerSample> => {
       const g = (globalThis as { gc?: () => void }).gc;
       if (gc && g) g();
-      return { ...selfSample(), openLinks: srv.stats().node.openLinks };
+      return { ...selfSample(), openLinks: srv.stats().node.openLinks, stalls: stalls.take() };
     };
     return {
       target: { server: `http://${HOST}:${srv.httpPort}`, tcp: `${HOST}:${srv.tcpPort}`, sample },
@@ -66,6 +68,8 @@ export async function startSyncKey(run: RunContext): Promise<SyncKeyServer> {
     String(p.server.heartbeatSec),
     '--synchronous',
     p.server.synchronous,
+    '--storage-thread',
+    p.server.storageThread === false ? 'off' : 'on',
   ]);
   run.children.add(c);
   const sample = (gc = false): Promise<ServerSample | undefined> => c.sample(gc);

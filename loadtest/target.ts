@@ -1,5 +1,6 @@
 // The server a phase drives: where it listens, and how to sample it.
 import type { ProcSample } from './memory.ts';
+import type { EncodedStalls } from '../server/observability/stall-monitor.ts';
 
 export interface Target {
   /** HTTP base URL (the WebSocket long link is at /longlink on it). */
@@ -13,4 +14,6 @@ export interface Target {
 export interface ServerSample extends ProcSample {
   openLinks?: number;
   commits?: number;
+  /** The server's event-loop delay and commit latency since the previous sample. */
+  stalls?: EncodedStalls;
 }

@@ -17,6 +17,12 @@ Options:
   --host ADDR         address to bind (default 127.0.0.1; 0.0.0.0 for every interface)
   --db PATH           SQLite database file, created on first start; :memory: keeps
                       nothing after exit (default ${DEFAULT_DB_PATH})
+  --storage-thread on|off
+                      commit on a storage thread, off the event loop (default on
+                      for a database file; :memory: always commits in this thread)
+  --synchronous FULL|NORMAL
+                      SQLite durability: FULL survives power loss, NORMAL a process
+                      crash (default FULL)
   --hold-ms N         how long synccheck holds a request with no news, in ms
                       (default ${DEFAULT_NODE_CONFIG.holdMs})
   --heartbeat-sec N   heartbeat interval told to long-link clients; a link silent for
@@ -84,6 +90,8 @@ function parseCli(argv: string[]): StartOptions | 'help' {
         'tcp-port': { type: 'string' },
         host: { type: 'string' },
         db: { type: 'string' },
+        'storage-thread': { type: 'string' },
+        synchronous: { type: 'string' },
         'hold-ms': { type: 'string' },
         'heartbeat-sec': { type: 'string' },
         'scrypt-n': { type: 'string' },
@@ -109,6 +117,10 @@ function parseCli(argv: string[]): StartOptions | 'help' {
   if (host === '') throw new UsageError('--host must not be empty');
   const db = values.db ?? DEFAULT_DB_PATH;
   if (db === '') throw new UsageError('--db must not be empty (use :memory: for a throwaway database)');
+  const thread = values['storage-thread'] ?? 'on';
+  if (thread !== 'on' && thread !== 'off') throw new UsageError(`--storage-thread must be on or off, got '${thread}'`);
+  const synchronous = values.synchronous ?? 'FULL';
+  if (synchronous !== 'FULL' && synchronous !== 'NORMAL') throw new UsageError(`--synchronous must be FULL or NORMAL, got '${synchronous}'`);
   const logLevel = values['log-level'] ?? DEFAULT_LOG_LEVEL;
   if (!isLogLevel(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel}'`);
   // The environment keeps the token out of the process list.
@@ -119,6 +131,8 @@ function parseCli(argv: string[]): StartOptions | 'help' {
     tcpPort: intFlag('tcp-port', values['tcp-port'], 8081, 0, 65535),
     host,
     db,
+    storageThread: thread === 'on',
+    synchronous,
     scryptN,
     logger: createLogger(logLevel),
     ...(metricsToken !== undefined ? { metricsToken } : {}),

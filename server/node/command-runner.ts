@@ -12,21 +12,16 @@ import type { BugSet } from '../core/planted-bugs.ts';
 import { NO_BUGS } from '../core/planted-bugs.ts';
 import type { CoreEffect, Plan } from '../core/plan.ts';
 import { errorReply, Ret } from '../core/ret.ts';
+import { drive, type Done, type Runner, type RunnerStats } from './runner.ts';
 
-export type Done<R> = (reply: R | ReturnType<typeof errorReply>) => void;
+export { drive, type Done, type RunnerStats };
 
 interface Held {
   done: Done<any>;
   reply: unknown;
 }
 
-export interface RunnerStats {
-  commands: number;
-  commits: number;
-  failures: number;
-}
-
-export class CommandRunner {
+export class CommandRunner implements Runner {
   private held: Held[] = [];
   private effects: CoreEffect[] = [];
   private open = false;
@@ -152,11 +147,4 @@ export class CommandRunner {
     this.pendingEffects = [];
     this.open = false;
   }
-}
-
-/** Answer a step's reads from a synchronous store until it returns its plan. */
-export function drive<T>(store: Store, step: Step<T>): T {
-  let r = step.next();
-  while (!r.done) r = step.next(store.read(r.value));
-  return r.value;
 }

@@ -7,7 +7,7 @@
 // gets nothing more run.
 import { Op, decodeJsonBody, encodeJsonPacket, encodePacket, type Packet } from '../wire/packet.ts';
 import type { Step } from '../store/store-ops.ts';
-import type { CommandRunner, Done } from './command-runner.ts';
+import type { Runner, Done } from './runner.ts';
 import type { Caller } from '../core/auth.ts';
 import { refuse, type Plan } from '../core/plan.ts';
 import type { ProtocolCore } from '../core/protocol-core.ts';
@@ -58,7 +58,7 @@ export class LinkHub {
 
   constructor(
     private readonly core: ProtocolCore,
-    private readonly runner: CommandRunner,
+    private readonly runner: Runner,
     private readonly gate: PasswordGate,
     private readonly config: NodeConfig,
     private readonly out: (a: LinkAction) => void,

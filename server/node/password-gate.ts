@@ -20,7 +20,7 @@ import { Ret, errorReply, type ErrorReply } from '../core/ret.ts';
 import type { CredentialCheck } from '../core/sessions.ts';
 import type { Step } from '../store/store-ops.ts';
 import { AddressQuota } from './address-quota.ts';
-import type { CommandRunner } from './command-runner.ts';
+import type { Runner } from './runner.ts';
 import { FailureBackoff } from './failure-backoff.ts';
 import { HashJobs, type HashAction } from './hash-jobs.ts';
 import type { NodeConfig } from './node-config.ts';
@@ -62,7 +62,7 @@ export class PasswordGate {
 
   constructor(
     private readonly core: ProtocolCore,
-    private readonly runner: CommandRunner,
+    private readonly runner: Runner,
     private readonly config: NodeConfig,
     out: (a: HashAction) => void,
   ) {

@@ -4,6 +4,9 @@
 import type { Store } from '../store/store.ts';
 import type { Step } from '../store/store-ops.ts';
 import { CommandRunner } from './command-runner.ts';
+import { PipelinedRunner } from './pipelined-runner.ts';
+import type { Runner } from './runner.ts';
+import type { SealedBatch, StagedStore } from '../store/staged-store.ts';
 import { coreConfig, type CoreConfig } from '../core/config.ts';
 import type { HashResult, PasswordHasher, RandomSource } from '../core/deps.ts';
 import { ROUTES, errorAnswer, jsonAnswer, splitUrl, syncCheckAnswer, type HttpAnswer } from './http-api.ts';
@@ -34,8 +37,16 @@ const SYNC_REPLY_ENVELOPE_BYTES = 2048;
  */
 export type ServerAction = { kind: 'respond'; req: number; answer: HttpAnswer } | LinkAction | HashAction;
 
+/** A store that commits on another thread: the node stages, `post` sends each sealed batch, the driver reports back. */
+export interface StoragePipeline {
+  store: StagedStore;
+  post: (batch: SealedBatch) => void;
+}
+
 export interface ServerNodeOptions {
-  store: Store;
+  /** A synchronous store (memory, in-process SQLite); or `pipeline`. */
+  store?: Store;
+  pipeline?: StoragePipeline;
   random: RandomSource;
   /** Makes the core's one dummy hash at start (same cost as the real ones); every other hash is a job for the driver. */
   hasher: PasswordHasher;
@@ -55,7 +66,8 @@ export interface NodeStats extends LinkStats, GateStats {
 export class ServerNode {
   readonly core: ProtocolCore;
   readonly config: NodeConfig;
-  private readonly runner: CommandRunner;
+  private readonly runner: Runner;
+  private readonly pipelined: PipelinedRunner | undefined;
   private readonly polls: PollRegistry;
   private readonly hub: LinkHub;
   private readonly gate: PasswordGate;
@@ -77,7 +89,14 @@ export class ServerNode {
       throw new RangeError(`core maxSyncReplyBytes (${core.maxSyncReplyBytes}) must be at least 2 KiB below node maxPacketBody (${this.config.maxPacketBody})`);
     }
     this.core = new ProtocolCore(core, { random: o.random, hasher: o.hasher, bugs: this.bugs });
-    this.runner = new CommandRunner(o.store, this.bugs, this.config.maxBatch);
+    if (o.pipeline) {
+      this.pipelined = new PipelinedRunner(o.pipeline.store, o.pipeline.post, this.bugs, this.config.maxBatch);
+      this.runner = this.pipelined;
+    } else if (o.store) {
+      this.runner = new CommandRunner(o.store, this.bugs, this.config.maxBatch);
+    } else {
+      throw new TypeError('ServerNode needs a store or a pipeline');
+    }
     this.polls = new PollRegistry(this.config.maxPollsPerAccount, this.config.maxPolls);
     this.out = o.out;
     this.gate = new PasswordGate(this.core, this.runner, this.config, o.out);
@@ -101,6 +120,28 @@ export class ServerNode {
     this.deferredPolls = [];
     for (const f of deferred) f();
     this.hub.serveRound(now);
+  }
+
+  /**
+   * The storage thread committed batches up to `through`: their commands are
+   * answered now, then their effects go out, then paused links take their
+   * turn. Returns how many commands were answered.
+   */
+  storageCommitted(through: number, now: number): number {
+    const p = this.pipelined;
+    if (!p) return 0;
+    const answered = p.committed(through);
+    this.applyEffects(p.takeEffects(), now);
+    const deferred = this.deferredPolls;
+    this.deferredPolls = [];
+    for (const f of deferred) f();
+    this.hub.serveRound(now);
+    return answered;
+  }
+
+  /** A commit on the storage thread failed (or the thread died): every command not yet answered gets Ret 1. */
+  storageFailed(): void {
+    this.pipelined?.failed();
   }
 
   /** A crash: every volatile thing is gone. The driver drops this node and builds a new one on the same store. */

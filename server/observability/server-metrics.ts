@@ -8,6 +8,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LinkCounts } from './link-watch.ts';
 import type { LinkTransport, ScrapedStats } from './scraped-stats.ts';
+import type { StallFigures } from './stall-monitor.ts';
 
 const PREFIX = 'synckey_';
 
@@ -15,6 +16,8 @@ const PREFIX = 'synckey_';
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
 /** From a page-cache commit to a slow disk's fsync, in seconds. */
 const COMMIT_BUCKETS = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+/** From a turn on time to a stall a user feels, in seconds. */
+const LOOP_DELAY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 /** How finely the process's event-loop delay is sampled, in ms. */
 const EVENT_LOOP_RESOLUTION_MS = 10;
@@ -35,6 +38,8 @@ function processRegistry(): Registry {
 export interface MetricsSource {
   stats(): ScrapedStats;
   links(transport: LinkTransport): Readonly<LinkCounts>;
+  /** Event-loop delay and commit latency since the previous call (one call per scrape). */
+  stalls(): StallFigures;
 }
 
 export class ServerMetrics {
@@ -49,8 +54,11 @@ export class ServerMetrics {
   readonly commitBatch: Histogram;
   readonly commitSeconds: Histogram;
   readonly flushSeconds: Histogram;
+  readonly loopDelaySeconds: Histogram;
   /** The stats of the scrape under way: read once, shown by every collected metric. */
   private snapshot: ScrapedStats | undefined;
+  /** The stalls since the previous scrape, read once by the scrape under way. */
+  private stallFigures: StallFigures | undefined;
 
   constructor(private readonly source: MetricsSource) {
     const registers = [this.registry];
@@ -104,7 +112,7 @@ export class ServerMetrics {
     });
     this.commitSeconds = new Histogram({
       name: `${PREFIX}commit_duration_seconds`,
-      help: 'Time of each store commit (for SQLite, the fsync).',
+      help: 'Time of each store commit (for SQLite, the fsync), as the server\'s stall monitor was told of it.',
       buckets: COMMIT_BUCKETS,
       registers,
     });
@@ -114,22 +122,61 @@ export class ServerMetrics {
       buckets: COMMIT_BUCKETS,
       registers,
     });
+    this.loopDelaySeconds = new Histogram({
+      name: `${PREFIX}event_loop_delay_seconds`,
+      help: 'How late each turn of the event loop ran (monitorEventLoopDelay, one sample per 10 ms timer turn, beyond those 10 ms).',
+      buckets: LOOP_DELAY_BUCKETS,
+      registers,
+    });
     this.collected();
+    this.sinceScrape();
   }
 
   /** The Prometheus text of this server's metrics and the process's. */
   async scrape(): Promise<{ contentType: string; text: string }> {
     this.snapshot = this.source.stats();
+    this.stallFigures = this.source.stalls();
     try {
       const merged = Registry.merge([this.registry, processRegistry()]);
       return { contentType: this.registry.contentType, text: await merged.metrics() };
     } finally {
       this.snapshot = undefined;
+      this.stallFigures = undefined;
     }
   }
 
   private stats(): ScrapedStats {
     return this.snapshot ?? this.source.stats();
+  }
+
+  // The worst since the previous scrape: a histogram's buckets cannot tell a
+  // 60 ms stall from a 240 ms one, nor keep a max.
+  private sinceScrape(): void {
+    const registers = [this.registry];
+    const read = (): StallFigures => this.stallFigures ?? this.source.stalls();
+    const set = (g: Gauge<'stat'>, f: StallFigures['eventLoop']): void => {
+      g.set({ stat: 'p50' }, f.p50Ms / 1000);
+      g.set({ stat: 'p99' }, f.p99Ms / 1000);
+      g.set({ stat: 'max' }, f.maxMs / 1000);
+    };
+    new Gauge({
+      name: `${PREFIX}event_loop_delay_since_scrape_seconds`,
+      help: 'Event-loop delay since the previous scrape: p50, p99 and max (0 when no turn was sampled).',
+      labelNames: ['stat'],
+      registers,
+      collect() {
+        set(this, read().eventLoop);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}commit_duration_since_scrape_seconds`,
+      help: 'Commit latency since the previous scrape: p50, p99 and max (0 when nothing was committed).',
+      labelNames: ['stat'],
+      registers,
+      collect() {
+        set(this, read().commit);
+      },
+    });
   }
 
   // Metrics read from the stats at scrape time.

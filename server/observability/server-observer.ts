@@ -24,6 +24,7 @@ import { LogThrottle } from './log-throttle.ts';
 import { MetricsEndpoint } from './metrics-endpoint.ts';
 import { ServerMetrics } from './server-metrics.ts';
 import type { ScrapedStats, TransportLabel } from './scraped-stats.ts';
+import { StallMonitor, type StallWindow } from './stall-monitor.ts';
 import { StoreProbe } from './store-probe.ts';
 
 export type LinkNode = Pick<ServerNode, 'linkOpened' | 'linkData' | 'linkClosed' | 'linkFault'>;
@@ -55,6 +56,9 @@ export class ServerObserver {
   readonly metrics: ServerMetrics;
   readonly endpoint: MetricsEndpoint;
   readonly log: Logger;
+  /** Event-loop delay and commit latency: in /metrics, and read by the load test's server process. */
+  readonly stalls: StallMonitor;
+  private readonly scrapeWindow: StallWindow;
   private readonly links = new LinkWatch();
   private readonly clock: () => number;
   private readonly refusalLines = new LogThrottle(LOG_LINES_PER_WINDOW, LOG_WINDOW_MS, LOG_THROTTLE_KEYS);
@@ -63,16 +67,38 @@ export class ServerObserver {
   constructor(stats: () => ScrapedStats, o: ObserverOptions = {}) {
     this.log = o.logger ?? silentLogger();
     this.clock = o.clock ?? Date.now;
-    this.metrics = new ServerMetrics({ stats, links: (t) => this.links.count(t) });
+    this.metrics = new ServerMetrics({ stats, links: (t) => this.links.count(t), stalls: () => this.sinceScrape() });
+    this.stalls = new StallMonitor({
+      loopDelay: (ms, count) => {
+        for (let i = 0; i < count; i++) this.metrics.loopDelaySeconds.observe(ms / 1000);
+      },
+      commit: (ms, commands) => {
+        this.metrics.commitBatch.observe(commands);
+        this.metrics.commitSeconds.observe(ms / 1000);
+      },
+    });
+    this.scrapeWindow = this.stalls.openWindow();
     this.endpoint = new MetricsEndpoint(this.metrics, o.metricsToken);
   }
 
-  /** The store, measured: commands per commit and commit time. */
+  /**
+   * The store, measured: commands per commit and commit time, told to the
+   * stall monitor (which counts them in the metrics). A store that commits
+   * off the event loop would call `stalls.commitDone` itself instead.
+   */
   probeStore(store: Store): Store {
-    return new StoreProbe(store, (commands, seconds) => {
-      this.metrics.commitBatch.observe(commands);
-      this.metrics.commitSeconds.observe(seconds);
-    });
+    return new StoreProbe(store, (commands, seconds) => this.stalls.commitDone(seconds * 1000, commands));
+  }
+
+  /** Stops the event-loop monitor's timers: after the server closed. */
+  stop(): void {
+    this.stalls.stop();
+  }
+
+  private sinceScrape(): ReturnType<StallWindow['read']> {
+    const f = this.scrapeWindow.read();
+    this.scrapeWindow.reset();
+    return f;
   }
 
   /** The node as the link transports see it: the same calls, with each link's transport noted. */

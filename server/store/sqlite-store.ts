@@ -6,7 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { RecordCache } from './record-cache.ts';
-import { retiredSidsColumn, toAccount, toDedup, toDevice, toGroup, toItem, toRemark, toSession } from './sqlite-rows.ts';
+import { retiredSidsColumn } from './sqlite-rows.ts';
+import { readRecord } from './sqlite-reads.ts';
+import { lockExclusively, StoreLockedError } from './file-lock.ts';
 import { migrate } from './sqlite-schema.ts';
 import { prepareStatements, type SqliteStatements } from './sqlite-statements.ts';
 import type { Store } from './store.ts';
@@ -27,13 +29,7 @@ export interface SqliteStoreOptions {
   exclusive?: boolean;
 }
 
-/** Thrown by open() when another connection holds the file. */
-export class StoreLockedError extends Error {
-  constructor(readonly file: string) {
-    super(`the database ${file} is in use by another process (another server is running on it?); stop that one or pick another file`);
-    this.name = 'StoreLockedError';
-  }
-}
+export { StoreLockedError };
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
@@ -121,78 +117,7 @@ export class SqliteStore implements Store {
   }
 
   read<R extends Read>(r: R): ReadResult[R['kind']] {
-    return this.readAny(r) as ReadResult[R['kind']];
-  }
-
-  private readAny(r: Read): ReadResult[Read['kind']] {
-    const c = this.cache;
-    switch (r.kind) {
-      case 'account': {
-        const hit = c.account(r.uin);
-        if (hit) return hit;
-        const row = this.st.account.get(r.uin);
-        const a = row && toAccount(row);
-        if (a) c.putAccount(a);
-        return a;
-      }
-      case 'accountByName': {
-        const hit = c.accountByName(r.userName);
-        if (hit) return hit;
-        const row = this.st.accountByName.get(r.userName);
-        const a = row && toAccount(row);
-        if (a) c.putAccount(a);
-        return a;
-      }
-      case 'accountsAfter':
-        return this.st.accountsAfter.all(r.afterUin, r.limit).map(toAccount);
-      case 'session': {
-        const hit = c.session(r.sid);
-        if (hit) return hit;
-        const row = this.st.session.get(r.sid);
-        const s = row && toSession(row);
-        if (s) c.putSession(s);
-        return s;
-      }
-      case 'device': {
-        const hit = c.device(r.uin, r.deviceId);
-        if (hit) return hit;
-        const row = this.st.device.get(r.uin, r.deviceId);
-        const d = row && toDevice(row);
-        if (d) c.putDevice(d);
-        return d;
-      }
-      case 'devicesOf':
-        return this.st.devicesOf.all(r.uin).map(toDevice);
-      case 'dedup': {
-        const row = this.st.dedup.get(r.uin, r.clientMsgId);
-        return row && toDedup(row);
-      }
-      case 'group': {
-        const row = this.st.group.get(r.userName);
-        return row && toGroup(row);
-      }
-      case 'groupsOf':
-        return this.st.groupsOf.all(r.uin, r.limit).map(toGroup);
-      case 'remarksOf':
-        return this.st.remarksOf.all(r.uin, r.limit).map(toRemark);
-      case 'peers': {
-        const from = this.st.peers.all(r.a, r.b, r.b, r.a);
-        return { aToB: from.includes(r.a), bToA: from.includes(r.b) };
-      }
-      case 'inRoomOf':
-        return this.st.inRoomOf.get(r.member, r.owner) !== undefined;
-      case 'items': {
-        const { uin, category } = r;
-        return this.st.items.all(uin, category, r.afterSeq, r.limit).map((row) => toItem(uin, category, row));
-      }
-      case 'meta': {
-        const hit = c.metaValue(r.name);
-        if (hit !== undefined) return hit;
-        const v = this.st.meta.get(r.name) ?? 0;
-        c.putMeta(r.name, v);
-        return v;
-      }
-    }
+    return readRecord(this.st, this.cache, r) as ReadResult[R['kind']];
   }
 
   /** All of `writes` or, if one throws, none of them: the transaction stays open with what came before. */
@@ -316,23 +241,5 @@ export class SqliteStore implements Store {
 
   private assertTx(): void {
     if (!this.db.inTransaction) throw new Error('SqliteStore: no transaction');
-  }
-}
-
-/**
- * Take the file's lock now, or throw StoreLockedError at once (no busy wait).
- * In EXCLUSIVE locking mode set before WAL, SQLite keeps the WAL index in
- * the process (no -shm file) and holds the lock from the first write to
- * close; the empty write transaction takes it.
- */
-function lockExclusively(db: Database.Database, file: string): void {
-  db.pragma('busy_timeout = 0');
-  db.pragma('locking_mode = EXCLUSIVE');
-  try {
-    db.pragma('journal_mode = WAL');
-    db.exec('BEGIN EXCLUSIVE; COMMIT');
-  } catch (e) {
-    if ((e as { code?: string }).code === 'SQLITE_BUSY') throw new StoreLockedError(file);
-    throw e;
   }
 }

@@ -15,6 +15,7 @@ import { DEFAULT_SCRYPT_N, runHashWorkAsync, scryptHasher } from '../core/passwo
 import type { HashAction } from '../node/hash-jobs.ts';
 import { ServerNode, type NodeStats, type ServerAction } from '../node/server-node.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
+import { StorageThread } from './storage-thread.ts';
 import type { Store } from '../store/store.ts';
 import { HttpTransport, shuttingDown } from './http-transport.ts';
 import type { HttpTransportStats } from './http-transport-stats.ts';
@@ -24,6 +25,7 @@ import { ConnectionLimiter, type ConnectionStats } from './connection-limiter.ts
 import { transportLimits, type TransportLimits } from './transport-limits.ts';
 import { performance } from 'node:perf_hooks';
 import { ServerObserver } from '../observability/server-observer.ts';
+import type { StallMonitor } from '../observability/stall-monitor.ts';
 import type { Logger } from '../observability/log.ts';
 
 export const DEFAULT_DB_PATH = './data/synckey.db';
@@ -53,6 +55,12 @@ export interface StartOptions {
   linkWriteLimit?: number;
   /** Time a closing link or connection gets to finish before it is destroyed, in ms (default 1000). */
   closeGraceMs?: number;
+  /**
+   * Commit on a storage thread (default for a database file): the event loop
+   * parses, runs the core and writes sockets while the last batch commits.
+   * false keeps the store in this thread (and a ':memory:' or injected store always is).
+   */
+  storageThread?: boolean;
   /** Where refusals, cut links and throttled accounts are logged (default: nowhere). */
   logger?: Logger;
   /** Bearer token for GET /metrics; without it only loopback peers may scrape (docs/protocol.md 5.12). */
@@ -76,6 +84,8 @@ export interface RunningServer {
   /** The database path, or 'injected' for a store passed in. */
   readonly db: string;
   readonly node: ServerNode;
+  /** The server's own event-loop delay and commit latency (the load test samples them). */
+  readonly stalls: StallMonitor;
   stats(): ServerStats;
   /** Drain and stop: no new input, commit and answer what is held, close links and polls, close the store. */
   close(): Promise<void>;
@@ -91,7 +101,15 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const limiter = new ConnectionLimiter(limits.maxConnections, limits.maxConnectionsPerAddress);
   // Built before the transports it reports on: it reads their stats only when scraped.
   const observer = new ServerObserver(() => stats(), { ...(opts.logger ? { logger: opts.logger } : {}), ...(opts.metricsToken !== undefined ? { metricsToken: opts.metricsToken } : {}) });
-  const store: Store = observer.probeStore(opts.store ?? SqliteStore.open(dbPath, { synchronous: opts.synchronous ?? 'FULL' }));
+  const synchronous = opts.synchronous ?? 'FULL';
+  const threaded = !opts.store && opts.storageThread !== false && dbPath !== ':memory:' && dbPath !== '';
+  const thread = threaded ? await StorageThread.start(dbPath, synchronous) : undefined;
+  const store: Store | undefined = thread ? undefined : observer.probeStore(opts.store ?? SqliteStore.open(dbPath, { synchronous }));
+  const closeStore = (): Promise<void> => (thread ? thread.close() : Promise.resolve(store!.close()));
+  // Batches posted to the storage thread and the last one it committed: close() waits for the two to meet.
+  let posted = 0;
+  let committedThrough = 0;
+  let drained: (() => void) | undefined;
 
   let flushes = 0;
   let flushScheduled = false;
@@ -123,7 +141,17 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   let node: ServerNode;
   try {
     node = new ServerNode({
-      store,
+      ...(thread
+        ? {
+            pipeline: {
+              store: thread.store,
+              post: (b) => {
+                posted = b.id;
+                thread.post(b);
+              },
+            },
+          }
+        : { store: store! }),
       random: { bytes: (n) => randomBytes(n) },
       hasher,
       out: observer.watchOut(out),
@@ -131,9 +159,35 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       ...(opts.node ? { node: opts.node } : {}),
     });
   } catch (e) {
-    store.close();
+    await closeStore();
     throw e;
   }
+  thread?.listen({
+    committed: (through, _batches, ms) => {
+      committedThrough = through;
+      if (storeClosed) return;
+      // The commit's own time, on the storage thread: what the main thread waits for is measured by delivery.
+      observer.stalls.commitDone(ms, node.storageCommitted(through, Date.now()));
+      if (committedThrough >= posted) drained?.();
+      afterInput();
+    },
+    failed: (_id, message) => {
+      opts.logger?.error({ event: 'commitFailed', message }, 'a commit failed on the storage thread');
+      committedThrough = posted;
+      node.storageFailed();
+      drained?.();
+      afterInput();
+    },
+    died: (message) => {
+      opts.logger?.error({ event: 'storageDied', message }, 'the storage thread died');
+      committedThrough = posted;
+      node.storageFailed();
+      drained?.();
+    },
+  });
+  /** Resolves when every batch posted so far is committed (or failed). */
+  const allCommitted = (): Promise<void> =>
+    committedThrough >= posted ? Promise.resolve() : new Promise<void>((resolve) => (drained = resolve));
 
   let storeClosed = false;
   // Password hashes run on libuv's thread pool (crypto.scrypt), off the event
@@ -222,7 +276,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     clearInterval(ticker);
     http.server.close();
     tcp.server.close();
-    store.close();
+    await closeStore();
     throw e;
   }
 
@@ -247,14 +301,17 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       ws.stopAccepting();
       // Commit and answer whatever is held: an answered send is durable.
       flush();
+      await allCommitted();
       const links = Promise.all([tcp.closeAll(), ws.closeAll()]);
       // With every link gone, a tick past the hold time answers every waiting synccheck ("nothing new").
       node.tick(Date.now() + node.config.holdMs + 1);
       if (node.needsFlush) flush();
       await Promise.all([links, http.drain(shuttingDown(), graceMs)]);
       if (node.needsFlush) flush();
+      await allCommitted();
       storeClosed = true;
-      store.close();
+      await closeStore();
+      observer.stop();
     })();
     return closed;
   };
@@ -265,6 +322,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     tcpPort,
     db: opts.store ? 'injected' : dbPath,
     node,
+    stalls: observer.stalls,
     stats,
     close,
   };

@@ -96,6 +96,24 @@ describe('observability', () => {
     expect(value(s, 'process_resident_memory_bytes')).toBeGreaterThan(0);
     expect(s.has('nodejs_eventloop_lag_p99_seconds')).toBe(true);
     expect(after.text).toMatch(/^# TYPE synckey_commit_duration_seconds histogram$/m);
+    // The server's own stall monitor: commit latency as the store reported it, every turn of its loop's timer.
+    expect(value(s, 'synckey_commit_duration_seconds_count')).toBeGreaterThan(value(before, 'synckey_commit_duration_seconds_count'));
+    expect(value(s, 'synckey_event_loop_delay_seconds_count')).toBeGreaterThan(0);
+    expect(after.text).toMatch(/^# TYPE synckey_event_loop_delay_seconds histogram$/m);
+    // Since the previous scrape: the send's commit happened in between.
+    expect(value(s, 'synckey_commit_duration_since_scrape_seconds{stat="max"}')).toBeGreaterThan(0);
+    for (const stat of ['p50', 'p99', 'max']) {
+      expect(s.has(`synckey_event_loop_delay_since_scrape_seconds{stat="${stat}"}`), stat).toBe(true);
+      expect(value(s, `synckey_commit_duration_since_scrape_seconds{stat="${stat}"}`)).toBeLessThanOrEqual(value(s, 'synckey_commit_duration_since_scrape_seconds{stat="max"}'));
+    }
+  });
+
+  it('shows a scrape the stalls since the previous one only', async () => {
+    await metrics(t.base);
+    // Nothing was committed between the two scrapes.
+    const s = (await metrics(t.base)).samples;
+    expect(value(s, 'synckey_commit_duration_since_scrape_seconds{stat="max"}')).toBe(0);
+    expect(value(s, 'synckey_commit_duration_seconds_count')).toBeGreaterThan(0);
   });
 
   it('counts long-link commands by transport and state', async () => {

@@ -1,0 +1,44 @@
+// What the node asks of its transactional shell, whichever it is: the
+// synchronous CommandRunner (the simulator, memory and in-process SQLite
+// stores) or the PipelinedRunner (the real server's storage thread). Both
+// hold a command's answer until its writes are durable.
+import type { CoreEffect, Plan } from '../core/plan.ts';
+import type { errorReply } from '../core/ret.ts';
+import type { Step } from '../store/store-ops.ts';
+import type { Read, ReadResult } from '../store/store-ops.ts';
+
+export type Done<R> = (reply: R | ReturnType<typeof errorReply>) => void;
+
+export interface RunnerStats {
+  commands: number;
+  commits: number;
+  failures: number;
+}
+
+export interface Runner {
+  readonly stats: RunnerStats;
+  /** Commands waiting for the next commit. */
+  readonly pending: number;
+  /** Something for flush() to do. */
+  readonly hasWork: boolean;
+  /** Run a command in the open batch; `done` gets its reply once its batch is durable. */
+  submit<R>(step: Step<Plan<R>>, done: Done<R>): void;
+  /** Run a step that only reads, at once; undefined if it failed. */
+  query<T>(step: Step<T>): T | undefined;
+  /** End the open batch (commit it, or send it to be committed); returns effects of batches now durable. */
+  flush(): CoreEffect[];
+  /** A crash: everything volatile is gone; nobody is answered. */
+  crash(): void;
+}
+
+/** What answers a command's reads. */
+export interface Reader {
+  read<R extends Read>(r: R): ReadResult[R['kind']];
+}
+
+/** Answer a step's reads until it returns. */
+export function drive<T>(store: Reader, step: Step<T>): T {
+  let r = step.next();
+  while (!r.done) r = step.next(store.read(r.value));
+  return r.value;
+}
