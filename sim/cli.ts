@@ -1,6 +1,6 @@
 // npm run sim -- [--scenario NAME] [--seed N] [--seeds K] [--swarm] [--store sqlite]
 //                [--trace FILE] [--check-determinism] [--until-event N] [--bug NAME]
-//                [--workers N] [--shard I/N]
+//                [--workers N] [--shard I/N] [--freeze]
 //                [--replay FILE [--trace FILE]]
 // With no arguments: every scenario over the default seeds, with a summary.
 import fs from 'node:fs';
@@ -35,6 +35,8 @@ Options:
   --bug NAME            plant a bug (proves the checkers catch it): ${PLANTED_BUGS.join(', ')}
   --workers N           run seeds on N worker threads (a seed's result never depends on N)
   --shard I/N           run only slice I of N of the sweep (1-based), so many machines can share it
+  --freeze              debug: freeze every record the memory store keeps, so a core that edits one
+                        in place throws (the tests always do; a passing run's trace is the same)
   --replay FILE         run the RunSpec in FILE (what a failing property wrote) with its bugs and store;
                         says whether the trace hash is the one recorded in the file
   --quiet               only the summary and failures
@@ -53,6 +55,7 @@ interface Cli {
   bugs: PlantedBug[];
   quiet: boolean;
   workers: number;
+  freeze: boolean;
   shard?: { index: number; of: number };
   replay?: string;
 }
@@ -75,6 +78,7 @@ function parse(argv: string[]): Cli {
       workers: { type: 'string' },
       shard: { type: 'string' },
       replay: { type: 'string' },
+      freeze: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -95,6 +99,7 @@ function parse(argv: string[]): Cli {
     bugs: (values.bug ?? []).map(parseBug),
     quiet: values.quiet ?? false,
     workers: int('workers', values.workers, 1, 1),
+    freeze: values.freeze ?? false,
   };
   if (values.shard !== undefined) {
     const m = /^([0-9]+)\/([0-9]+)$/.exec(values.shard);
@@ -149,6 +154,7 @@ async function main(): Promise<number> {
     bugs: cli.bugs,
     checkDeterminism: cli.checkDeterminism,
     keepTrace: cli.trace !== undefined,
+    freeze: cli.freeze,
     ...(cli.untilEvent !== undefined ? { untilEvent: cli.untilEvent } : {}),
   };
   const single = jobs.length === 1;

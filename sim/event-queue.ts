@@ -7,18 +7,22 @@ import type { Envelope } from './envelope.ts';
 /** Simulated time starts at a fixed, realistic epoch. */
 export const SIM_EPOCH_MS = 1_700_000_000_000;
 
-/** A wake-up: a short label for the trace (what happens, and to whom) and what to do. */
-export interface Timer {
-  kind: string;
-  who: string;
-  fire: () => void;
-}
-
-export type SimEvent = { at: number; seq: number } & ({ type: 'arrival'; envelope: Envelope } | { type: 'timer'; timer: Timer });
-
-/** The trace label of an event: its kind, and the host it touches. */
-export function eventLabel(e: SimEvent): { kind: string; who: string } {
-  return e.type === 'arrival' ? { kind: e.envelope.kind, who: e.envelope.device } : { kind: e.timer.kind, who: e.timer.who };
+/**
+ * One queued event, flat: its trace label (kind, and the host it touches)
+ * and either a timer's `fire` or an arriving envelope. One object of one
+ * shape per event, since the queue makes and drops one per event.
+ */
+export class SimEvent {
+  constructor(
+    readonly at: number,
+    readonly seq: number,
+    readonly kind: string,
+    readonly who: string,
+    /** A timer: what to do. */
+    readonly fire: (() => void) | undefined,
+    /** An arrival: what arrives (the network decides then whether it gets through). */
+    readonly envelope: Envelope | undefined,
+  ) {}
 }
 
 export class EventQueue {
@@ -33,21 +37,21 @@ export class EventQueue {
   /** A timer at `at`. */
   schedule(at: number, kind: string, who: string, fire: () => void): void {
     this.checkTime(at, kind);
-    this.push({ at, seq: this.seq++, type: 'timer', timer: { kind, who, fire } });
+    this.push(new SimEvent(at, this.seq++, kind, who, fire, undefined));
   }
 
   /** An envelope arriving at `at` (the network decides then whether it gets through). */
   post(at: number, envelope: Envelope): void {
     this.checkTime(at, envelope.kind);
-    this.push({ at, seq: this.seq++, type: 'arrival', envelope });
+    this.push(new SimEvent(at, this.seq++, envelope.kind, envelope.device, undefined, envelope));
   }
 
   /** Every envelope still in flight, in arrival order. */
   inFlight(): Array<{ at: number; envelope: Envelope }> {
     return this.heap
-      .filter((e) => e.type === 'arrival')
+      .filter((e) => e.envelope !== undefined)
       .sort((a, b) => (less(a, b) ? -1 : 1))
-      .map((e) => ({ at: e.at, envelope: (e as { envelope: Envelope }).envelope }));
+      .map((e) => ({ at: e.at, envelope: e.envelope! }));
   }
 
   private checkTime(at: number, kind: string): void {

@@ -149,16 +149,32 @@ export class SimNetwork {
     const rng = this.r(s.device);
     const bytes = e.bytes;
     const pieces = bytes.length > 1 ? rng.int(1, Math.min(MAX_CHUNKS_PER_WRITE, bytes.length)) : 1;
-    const cuts: number[] = [];
-    for (let i = 1; i < pieces; i++) cuts.push(rng.int(1, bytes.length - 1));
-    cuts.sort((a, b) => a - b);
-    let from = 0;
-    for (const to of [...cuts, bytes.length]) {
-      if (to <= from) continue;
-      const chunk = bytes.subarray(from, to);
-      from = to;
+    if (pieces === 1) {
+      // One piece: the envelope travels as it is (its maker hands it over and keeps no reference).
+      if (bytes.length === 0) return;
       this.stats.chunks++;
-      this.q.post(at, { ...e, bytes: chunk });
+      this.q.post(at, e);
+      return;
+    }
+    // The cuts in the order drawn, then sorted (by insertion: there are at most a few).
+    const cuts: number[] = [];
+    for (let i = 1; i < pieces; i++) {
+      const c = rng.int(1, bytes.length - 1);
+      let j = cuts.length;
+      cuts.push(c);
+      while (j > 0 && cuts[j - 1]! > c) {
+        cuts[j] = cuts[j - 1]!;
+        j--;
+      }
+      cuts[j] = c;
+    }
+    cuts.push(bytes.length);
+    let from = 0;
+    for (const to of cuts) {
+      if (to <= from) continue;
+      this.stats.chunks++;
+      this.q.post(at, { ...e, bytes: bytes.subarray(from, to) });
+      from = to;
     }
   }
 

@@ -23,6 +23,8 @@ export interface RunOptions {
   keepTrace?: boolean;
   /** Stop after this many events and report the world's state. */
   untilEvent?: number;
+  /** Freeze the memory store's records (default true; see simStore). */
+  freeze?: boolean;
 }
 
 export interface RunFailure {
@@ -106,7 +108,7 @@ export function runWorld(
   drivers: (world: World) => Drivers,
   worldOptions: Pick<WorldOptions, 'netStreamPerDevice'> = {},
 ): RunResult {
-  const store = simStore(opts.store ?? 'memory');
+  const store = simStore(opts.store ?? 'memory', { freeze: opts.freeze ?? true });
   const world = new World({ scenario, seed, store, bugs: opts.bugs ?? NO_BUGS, keepTrace: opts.keepTrace ?? false, ...worldOptions });
   const { workload, faults } = drivers(world);
   const stopAt = opts.untilEvent ?? Infinity;

@@ -8,9 +8,15 @@ import type { SimStore } from './server-host.ts';
 
 export type SimStoreKind = 'memory' | 'sqlite';
 
-export function simStore(kind: SimStoreKind): SimStore {
+/**
+ * `freeze` (memory only; default on): every stored record is frozen, so an
+ * in-place edit by the core, which would bypass the crash model, throws. It
+ * changes no run that passes, only how a bug of that kind shows; the tests
+ * keep it on, a sweep that is after seeds per second may leave it off.
+ */
+export function simStore(kind: SimStoreKind, opts: { freeze?: boolean } = {}): SimStore {
   if (kind === 'memory') {
-    const m = new MemoryStore({ freeze: true });
+    const m = new MemoryStore({ freeze: opts.freeze ?? true });
     return {
       store: m,
       crash: () => m.crash(),

@@ -14,6 +14,8 @@ export interface SweepSettings {
   checkDeterminism: boolean;
   keepTrace: boolean;
   untilEvent?: number;
+  /** Freeze the memory store's records (default true; see simStore). */
+  freeze?: boolean;
 }
 
 export interface Job {
@@ -41,6 +43,7 @@ export function runJob(job: Job, s: SweepSettings, now: () => number): JobResult
     store: s.store,
     bugs: new Set(s.bugs.map(parseBug)),
     keepTrace: s.keepTrace,
+    freeze: s.freeze ?? true,
     ...(s.untilEvent !== undefined ? { untilEvent: s.untilEvent } : {}),
   };
   const t0 = now();

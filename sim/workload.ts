@@ -228,9 +228,15 @@ export class WorkloadDriver {
 
   private content(): string {
     const n = this.rng.int(this.w.contentBytes[0], this.w.contentBytes[1]);
-    let s = '';
-    while (s.length < n) s += this.rng.chance(0.05) ? this.rng.pick(WIDE) : ALPHABET[this.rng.int(0, ALPHABET.length - 1)];
-    return s;
+    // Pieces joined once: appending a character at a time builds a string of n pieces that is flattened later.
+    const parts: string[] = [];
+    let length = 0;
+    while (length < n) {
+      const c = this.rng.chance(0.05) ? this.rng.pick(WIDE) : ALPHABET[this.rng.int(0, ALPHABET.length - 1)]!;
+      parts.push(c);
+      length += c.length;
+    }
+    return parts.join('');
   }
 }
 

@@ -17,7 +17,7 @@ import { Apps } from './apps.ts';
 import { Checkers } from './checkers.ts';
 import type { Device } from './device.ts';
 import { describeEnvelope } from './envelope.ts';
-import { EventQueue, SIM_EPOCH_MS, eventLabel, type SimEvent } from './event-queue.ts';
+import { EventQueue, SIM_EPOCH_MS, type SimEvent } from './event-queue.ts';
 import { SimNetwork, type NetFaults } from './network.ts';
 import { Observer, type WorldCounters } from './observer.ts';
 import { StoreOracle } from './oracle.ts';
@@ -132,10 +132,9 @@ export class World {
   }
 
   private dispatch(e: SimEvent): void {
-    const { kind, who } = eventLabel(e);
-    this.observer.event(e.at, kind, who);
-    if (e.type === 'timer') e.timer.fire();
-    else if (this.net.arrives(e.envelope)) this.router.deliver(e.envelope);
+    this.observer.event(e.at, e.kind, e.who);
+    if (e.fire !== undefined) e.fire();
+    else if (this.net.arrives(e.envelope!)) this.router.deliver(e.envelope!);
   }
 
   note(kind: string, who: string, detail?: string): void {

@@ -3,7 +3,7 @@
 // set), contacts, the LocalID counter and the outbox. One plain JSON-able value, replaced as a whole per reply, so
 // the key and the messages it covers are always saved together.
 import type { ContactItem, MessageItem } from '../../server/core/model.ts';
-import { syncKeyFromEntries, type SyncKeyMap } from '../../server/wire/synckey.ts';
+import { sortedPairs, syncKeyFromEntries, type SyncKeyMap } from '../../server/wire/synckey.ts';
 import type { OutboxEntry } from './outbox.ts';
 
 export type { ContactItem, MessageItem };
@@ -84,7 +84,7 @@ export function mergeSyncKey(into: SyncKeyMap, from: SyncKeyMap): boolean {
 }
 
 export function syncKeyPairs(m: SyncKeyMap): Array<[number, number]> {
-  return [...m].sort((a, b) => a[0] - b[0]);
+  return sortedPairs(m);
 }
 
 function fail(what: string): never {

@@ -80,8 +80,13 @@ export class Outbox {
 
   /** The first entry that is not failed, per conversation, in queue order. */
   heads(): OutboxEntry[] {
-    const seen = new Set<string>();
     const out: OutboxEntry[] = [];
+    // Asked on every input of the core: an empty or one-entry outbox needs no set.
+    if (this.#entries.length <= 1) {
+      for (const e of this.#entries) if (e.state !== 'failed') out.push(e);
+      return out;
+    }
+    const seen = new Set<string>();
     for (const e of this.#entries) {
       if (e.state === 'failed' || seen.has(e.to)) continue;
       seen.add(e.to);

@@ -58,8 +58,9 @@ export class MemoryStore implements Store {
 
   /**
    * `freeze` makes every stored record immutable, so that an in-place edit by
-   * the core (which would bypass the crash model) throws. Tests and the
-   * simulation turn it on; it costs about a microsecond per record.
+   * the core (which would bypass the crash model) throws. Tests turn it on,
+   * and so does the simulation unless a sweep asks for speed (sim/sim-store.ts);
+   * it costs about a microsecond per record.
    */
   constructor(opts: { freeze?: boolean } = {}) {
     this.freeze = opts.freeze ?? false;
@@ -340,9 +341,20 @@ function inner<K, K2, V>(outer: Map<K, Map<K2, V>>, key: K): Map<K2, V> {
 // accidental in-place edit (which would bypass the crash model) throw.
 
 function deepFreeze<T>(v: T): T {
-  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
-    Object.freeze(v);
-    for (const x of Object.values(v)) deepFreeze(x);
+  if (typeof v !== 'object' || v === null || Object.isFrozen(v)) return v;
+  Object.freeze(v);
+  // Only objects need a call: most fields are numbers and strings.
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      if (typeof x === 'object' && x !== null) deepFreeze(x);
+    }
+  } else {
+    const o = v as Record<string, unknown>;
+    for (const k of Object.keys(o)) {
+      const x = o[k];
+      if (typeof x === 'object' && x !== null) deepFreeze(x);
+    }
   }
   return v;
 }

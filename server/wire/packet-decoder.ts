@@ -49,7 +49,8 @@ function readU32(b: Uint8Array, o: number): number {
 /**
  * Bodies read from the chunk on loan are views of it (no copy), so a caller
  * must not reuse a chunk's memory after appending it. Bodies read from the
- * decoder's own buffer are copies.
+ * decoder's own buffer are copies, except the one that empties it: a view of
+ * the buffer the decoder lets go.
  */
 export class PacketDecoder {
   readonly maxBody: number;
@@ -173,29 +174,28 @@ export class PacketDecoder {
     const packLen = readU32(h, 0);
     const headerLen = readU16(h, 4);
     const version = readU16(h, 6);
-    const raw = previewBytes(h);
     if (packLen < HEADER_LEN) {
       return new WireError(
         'WIRE_PACKLEN_TOO_SMALL',
-        `packet length ${packLen} is below the ${HEADER_LEN}-byte header (header ${raw})`,
+        `packet length ${packLen} is below the ${HEADER_LEN}-byte header (header ${previewBytes(h)})`,
       );
     }
     if (packLen > HEADER_LEN + this.maxBody) {
       return new WireError(
         'WIRE_PACKLEN_TOO_LARGE',
-        `packet length ${packLen} exceeds the limit of ${HEADER_LEN + this.maxBody} (${this.maxBody}-byte body) (header ${raw})`,
+        `packet length ${packLen} exceeds the limit of ${HEADER_LEN + this.maxBody} (${this.maxBody}-byte body) (header ${previewBytes(h)})`,
       );
     }
     if (headerLen !== HEADER_LEN) {
       return new WireError(
         'WIRE_BAD_HEADER_LEN',
-        `header length must be ${HEADER_LEN}, got ${headerLen} (header ${raw})`,
+        `header length must be ${HEADER_LEN}, got ${headerLen} (header ${previewBytes(h)})`,
       );
     }
     if (version !== PROTOCOL_VERSION) {
       return new WireError(
         'WIRE_BAD_VERSION',
-        `protocol version must be ${PROTOCOL_VERSION}, got ${version} (header ${raw})`,
+        `protocol version must be ${PROTOCOL_VERSION}, got ${version} (header ${previewBytes(h)})`,
       );
     }
     this.#op = readU32(h, 8);
@@ -216,8 +216,9 @@ export class PacketDecoder {
   }
 
   // Takes n (<= unread) bytes from wherever they are. From the loan: a view.
-  // From the own buffer: a copy when the caller keeps it (`keep`), since the
-  // buffer is reused; a header is read at once, so a view does for it.
+  // From the own buffer: a copy when the caller keeps it (`keep`) and bytes
+  // stay behind it, since the buffer is reused then; a header is read at
+  // once, so a view does for it.
   #take(n: number, keep: boolean): Uint8Array {
     if (this.#loanAt < this.#loan.length) {
       const out = this.#loan.subarray(this.#loanAt, this.#loanAt + n);
@@ -230,15 +231,17 @@ export class PacketDecoder {
     }
     const from = this.#start;
     this.#start += n;
-    const out = keep ? this.#own.slice(from, from + n) : this.#own.subarray(from, from + n);
     if (this.#start === this.#end) {
-      // Empty: let the buffer go, so an idle link holds nothing. A header view
-      // into it stays valid (nothing writes to a dropped buffer).
+      // Empty: let the buffer go, so an idle link holds nothing. A view into it
+      // stays valid, body or header (nothing writes to a dropped buffer), so
+      // the last packet of the buffer needs no copy.
+      const out = this.#own.subarray(from, from + n);
       this.#own = EMPTY;
       this.#start = 0;
       this.#end = 0;
+      return out;
     }
-    return out;
+    return keep ? this.#own.slice(from, from + n) : this.#own.subarray(from, from + n);
   }
 
   // Appends src[from..] to the own buffer: compact or grow (doubling) as needed.
@@ -258,7 +261,7 @@ export class PacketDecoder {
       this.#start = 0;
       this.#end = used;
     }
-    this.#own.set(src.subarray(from), this.#end);
+    this.#own.set(from === 0 ? src : src.subarray(from), this.#end);
     this.#end += n;
   }
 }

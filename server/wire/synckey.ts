@@ -137,8 +137,23 @@ export function parseSyncKeyQuery(s: string): SyncKeyMap {
   return m;
 }
 
-function sortedPairs(m: SyncKeyMap): Array<[number, number]> {
-  return [...m].sort((a, b) => a[0] - b[0]);
+/**
+ * The pairs as [key, val], sorted by key. An insertion sort: a key holds a
+ * few pairs, and Array.prototype.sort costs a scratch copy and a comparator
+ * call per step, on every sync of every device.
+ */
+export function sortedPairs(m: SyncKeyMap): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (const pair of m) {
+    let i = out.length;
+    out.push(pair);
+    while (i > 0 && out[i - 1]![0] > pair[0]) {
+      out[i] = out[i - 1]!;
+      i--;
+    }
+    out[i] = pair;
+  }
+  return out;
 }
 
 /** The query form, pairs sorted by key. */
@@ -150,7 +165,9 @@ export function formatSyncKeyQuery(m: SyncKeyMap): string {
 
 /** The JSON form, pairs sorted by key so that output is deterministic. */
 export function toSyncKeyJson(m: SyncKeyMap): SyncKeyJson {
-  const list = sortedPairs(m).map(([Key, Val]) => ({ Key, Val }));
+  const pairs = sortedPairs(m);
+  const list: SyncKeyJson['List'] = [];
+  for (const [Key, Val] of pairs) list.push({ Key, Val });
   return { Count: list.length, List: list };
 }
 
