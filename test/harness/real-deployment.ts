@@ -28,13 +28,16 @@ export class RealDeployment implements Deployment {
   private t: TestServer | undefined;
   private readonly clients: NetClient[] = [];
 
+  /** `storageThread` false: the server commits on its event loop (`--storage-thread off`). */
+  constructor(private readonly storageThread = true) {}
+
   private get server(): TestServer {
     if (!this.t) throw new Error('the server is not running');
     return this.t;
   }
 
   async start(): Promise<void> {
-    this.t = await startTestServer(this.tmp.db, { node: { holdMs: HOLD_MS } });
+    this.t = await startTestServer(this.tmp.db, { node: { holdMs: HOLD_MS }, storageThread: this.storageThread });
   }
 
   async register(user: string, password: string): Promise<number> {
@@ -82,7 +85,7 @@ export class RealDeployment implements Deployment {
     await this.server.srv.close();
     this.t = undefined;
     await new Promise((r) => setTimeout(r, DOWNTIME_MS));
-    this.t = await startTestServer(this.tmp.db, { httpPort, tcpPort, node: { holdMs: HOLD_MS } });
+    this.t = await startTestServer(this.tmp.db, { httpPort, tcpPort, node: { holdMs: HOLD_MS }, storageThread: this.storageThread });
   }
 
   async stop(): Promise<void> {
