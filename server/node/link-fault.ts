@@ -36,6 +36,9 @@ const FAULTS: Readonly<Record<LinkFaultCode, FaultText>> = {
   LINK_MESSAGE_TOO_LARGE: { ret: Ret.BadRequest, text: 'a WebSocket message is larger than 16 + the maximum packet body' },
 };
 
+/** Every fault code, for tables kept by code (server/node/answer-counts.ts). */
+export const LINK_FAULT_CODES: readonly LinkFaultCode[] = Object.keys(FAULTS) as LinkFaultCode[];
+
 /** The body of the op 6 for a fault: `{Ret, ErrMsg}`, ErrMsg starting with the code. */
 export function faultDisconnect(code: LinkFaultCode, detail?: string): { Ret: number; ErrMsg: string } {
   const f = FAULTS[code];

@@ -14,6 +14,7 @@ import type { ProtocolCore } from '../core/protocol-core.ts';
 import type { LoginReply } from '../core/replies.ts';
 import { errorReply, Ret, type ErrorReply } from '../core/ret.ts';
 import { isObj } from '../core/validate.ts';
+import type { AnswerCounts, DisconnectCode, LinkCommand } from './answer-counts.ts';
 import { faultDisconnect, type LinkFaultCode } from './link-fault.ts';
 import { LongLink } from './long-link.ts';
 import { idleTimeoutMs, type NodeConfig } from './node-config.ts';
@@ -62,6 +63,8 @@ export class LinkHub {
     private readonly gate: PasswordGate,
     private readonly config: NodeConfig,
     private readonly out: (a: LinkAction) => void,
+    /** Each reply and op 6 is counted here as it is made (server/node/answer-counts.ts). */
+    private readonly counts: AnswerCounts,
   ) {
     this.idleMs = idleTimeoutMs(config);
   }
@@ -120,7 +123,7 @@ export class LinkHub {
     if (!l || l.closed) return;
     this.faults++;
     const { Ret: ret, ErrMsg } = faultDisconnect(code, detail);
-    this.disconnect(l, ret, ErrMsg);
+    this.disconnect(l, ret, ErrMsg, code);
   }
 
   // ---- packets ----
@@ -131,7 +134,7 @@ export class LinkHub {
     while (link.canTake(this.round, max)) {
       const s = link.decoder.next();
       if (s.kind === 'more') break;
-      if (s.kind === 'error') return this.disconnect(link, Ret.BadRequest, `${s.error.code}: ${s.error.message}`);
+      if (s.kind === 'error') return this.disconnect(link, Ret.BadRequest, `${s.error.code}: ${s.error.message}`, s.error.code);
       link.turn++;
       link.lastRecvAt = now;
       link.packetStartAt = link.decoder.midPacket ? now : undefined;
@@ -148,7 +151,7 @@ export class LinkHub {
 
   private packet(link: LongLink, p: Packet, now: number): void {
     if (p.op === Op.Heartbeat) {
-      this.write(link, encodePacket(Op.HeartbeatReply, p.seq));
+      this.reply(link, 'heartbeat', undefined, encodePacket(Op.HeartbeatReply, p.seq));
       if (link.state === 'open' && now - link.lastTouchAt >= this.core.config.lastSeenGranularityMs) {
         link.lastTouchAt = now;
         this.submit(link, this.core.heartbeat({ kind: 'link', uin: link.uin, sid: link.sid, deviceId: link.deviceId }, now), () => {});
@@ -169,10 +172,10 @@ export class LinkHub {
     }
     const caller: Caller = { kind: 'link', uin: link.uin, sid: link.sid, deviceId: link.deviceId };
     if (p.op === Op.Send) {
-      this.submit(link, this.core.send(caller, body, now), (reply) => this.write(link, encodeJsonPacket(Op.SendReply, p.seq, reply)));
+      this.submit(link, this.core.send(caller, body, now), (reply) => this.reply(link, 'send', reply.BaseResponse.Ret, encodeJsonPacket(Op.SendReply, p.seq, reply)));
     } else {
       const key = isObj(body) ? body['SyncKey'] : undefined;
-      this.submit(link, this.core.sync(caller, key, now), (reply) => this.write(link, encodeJsonPacket(Op.SyncReply, p.seq, reply)));
+      this.submit(link, this.core.sync(caller, key, now), (reply) => this.reply(link, 'sync', reply.BaseResponse.Ret, encodeJsonPacket(Op.SyncReply, p.seq, reply)));
     }
   }
 
@@ -193,7 +196,7 @@ export class LinkHub {
       this.unreserve(link);
       if (link.state !== 'authing') return;
       if (!('Sid' in reply)) {
-        this.write(link, encodeJsonPacket(Op.AuthReply, seq, reply));
+        this.reply(link, 'auth', reply.BaseResponse.Ret, encodeJsonPacket(Op.AuthReply, seq, reply));
         return this.disconnect(link, reply.BaseResponse.Ret, reply.BaseResponse.ErrMsg);
       }
       const uin = reply.Uin;
@@ -213,7 +216,8 @@ export class LinkHub {
       let set = this.linksByUin.get(uin);
       if (!set) this.linksByUin.set(uin, (set = new Set()));
       set.add(link);
-      this.write(link, encodeJsonPacket(Op.AuthReply, seq, { ...reply, HeartbeatSec: this.config.heartbeatSec }));
+      this.reply(link, 'auth', reply.BaseResponse.Ret, encodeJsonPacket(Op.AuthReply, seq, { ...reply, HeartbeatSec: this.config.heartbeatSec }));
+      this.counts.authenticated(link.id, uin);
     };
     if (bySid) return this.submit<LoginReply | ErrorReply>(link, this.withinLinkLimit(link, body, this.core.resume(body, now)), answered);
     // By password: the hash job comes first; the auth counts in flight until its answer.
@@ -274,8 +278,17 @@ export class LinkHub {
     this.out({ kind: 'write', link: link.id, bytes });
   }
 
-  private disconnect(link: LongLink, ret: number, errMsg: string): void {
+  /** A command's reply, counted with the Ret it carries (none for a heartbeat's). */
+  private reply(link: LongLink, command: LinkCommand, ret: number | undefined, bytes: Uint8Array): void {
     if (link.state === 'closed') return;
+    this.counts.answered(link.transport, command, ret, link.uin, undefined);
+    this.out({ kind: 'write', link: link.id, bytes });
+  }
+
+  /** `code`: the fault or framing code that starts `errMsg`, if it has one. */
+  private disconnect(link: LongLink, ret: number, errMsg: string, code?: DisconnectCode): void {
+    if (link.state === 'closed') return;
+    this.counts.disconnected(link.id, link.transport, ret, code, link.uin);
     this.write(link, encodeJsonPacket(Op.Disconnect, 0, { Ret: ret, ErrMsg: errMsg }));
     this.out({ kind: 'close', link: link.id });
     this.closed(link.id);
@@ -312,7 +325,10 @@ export class LinkHub {
     const links = this.linksByUin.get(uin);
     if (!links) return;
     const notify = encodeJsonPacket(Op.Notify, 0, { Selector: selector });
-    for (const l of links) this.write(l, notify);
+    for (const l of links) {
+      this.counts.notification(l.transport);
+      this.write(l, notify);
+    }
   }
 
   /** A session ended: its links get op 6 with `ret` and close. */

@@ -9,7 +9,8 @@ import type { Runner } from './runner.ts';
 import type { SealedBatch, StagedStore } from '../store/staged-store.ts';
 import { coreConfig, type CoreConfig } from '../core/config.ts';
 import type { HashResult, PasswordHasher, RandomSource } from '../core/deps.ts';
-import { ROUTES, errorAnswer, jsonAnswer, splitUrl, syncCheckAnswer, type HttpAnswer } from './http-api.ts';
+import { AnswerCounts, type AnswerTally, type AnswerWatch } from './answer-counts.ts';
+import { ROUTES, errorAnswer, jsonAnswer, splitUrl, syncCheckAnswer, type Endpoint, type HttpAnswer } from './http-api.ts';
 import { LinkHub, type LinkAction, type LinkStats } from './link-hub.ts';
 import type { LinkFaultCode } from './link-fault.ts';
 import type { HashAction } from './hash-jobs.ts';
@@ -22,7 +23,7 @@ import type { CoreEffect, Plan } from '../core/plan.ts';
 import { ProtocolCore } from '../core/protocol-core.ts';
 import type { SyncCheckReply } from '../core/replies.ts';
 import { Selector } from '../core/model.ts';
-import { Ret } from '../core/ret.ts';
+import { Ret, type BaseResponse, type RetCode } from '../core/ret.ts';
 import { isObj } from '../core/validate.ts';
 
 /** Room in a sync reply for what surrounds its items: keys, SKey, counts. */
@@ -54,13 +55,20 @@ export interface ServerNodeOptions {
   core?: Partial<CoreConfig>;
   node?: Partial<NodeConfig>;
   bugs?: BugSet;
+  /** Told of throttled answers, op 6 disconnects and authenticated links (for logs); of every answer if it sets `answered`. */
+  watch?: AnswerWatch;
 }
+
+/** Every command's reply starts with its BaseResponse (server/core/replies.ts). */
+type Reply = { BaseResponse: BaseResponse };
 
 export interface NodeStats extends LinkStats, GateStats {
   polls: number;
   commands: number;
   commits: number;
   failures: number;
+  /** Answers by transport, command and Ret; op 6 by code; notifications: a copy (server/node/answer-counts.ts). */
+  answers: AnswerTally;
 }
 
 export class ServerNode {
@@ -73,6 +81,7 @@ export class ServerNode {
   private readonly gate: PasswordGate;
   private readonly out: (a: ServerAction) => void;
   private readonly bugs: BugSet;
+  private readonly counts: AnswerCounts;
   /** The background retention sweep: where it is, and when its next step runs. */
   private sweepCursor = 0;
   private nextSweepAt = -Infinity;
@@ -99,8 +108,9 @@ export class ServerNode {
     }
     this.polls = new PollRegistry(this.config.maxPollsPerAccount, this.config.maxPolls);
     this.out = o.out;
+    this.counts = new AnswerCounts(o.watch);
     this.gate = new PasswordGate(this.core, this.runner, this.config, o.out);
-    this.hub = new LinkHub(this.core, this.runner, this.gate, this.config, o.out);
+    this.hub = new LinkHub(this.core, this.runner, this.gate, this.config, o.out, this.counts);
   }
 
   /** Commands wait for a commit, or paused links for their turn: the driver should call flush() soon. */
@@ -109,7 +119,7 @@ export class ServerNode {
   }
 
   stats(): NodeStats {
-    return { ...this.hub.stats(), ...this.gate.stats(), polls: this.polls.size, ...this.runner.stats };
+    return { ...this.hub.stats(), ...this.gate.stats(), polls: this.polls.size, ...this.runner.stats, answers: this.counts.tally() };
   }
 
   /** Commit the batch, answer it, then notify: effects leave only after the commit. Then paused links take their turn. */
@@ -156,23 +166,25 @@ export class ServerNode {
     const { path, query } = splitUrl(url);
     const route = ROUTES.get(path);
     if (!route) return this.respond(req, errorAnswer(404, Ret.BadRequest, `no endpoint at ${path.slice(0, 80)}`));
+    const endpoint = route.endpoint;
     if (method !== route.method) {
-      return this.respond(req, errorAnswer(405, Ret.BadRequest, `${route.endpoint} takes ${route.method}`, { Allow: route.method }));
+      return this.answer(req, endpoint, errorAnswer(405, Ret.BadRequest, `${endpoint} takes ${route.method}`, { Allow: route.method }), Ret.BadRequest, undefined, remote);
     }
-    if (route.endpoint === 'synccheck') return this.syncCheck(req, query, now);
+    if (endpoint === 'synccheck') return this.syncCheck(req, query, remote, now);
     let json: unknown;
     try {
       json = body === '' ? undefined : JSON.parse(body);
     } catch {
-      return this.respond(req, errorAnswer(400, Ret.BadRequest, 'request body is not valid JSON'));
+      return this.answer(req, endpoint, errorAnswer(400, Ret.BadRequest, 'request body is not valid JSON'), Ret.BadRequest, undefined, remote);
     }
-    if (!isObj(json)) return this.respond(req, errorAnswer(400, Ret.BadRequest, 'request body must be a JSON object'));
-    const caller: Caller = { kind: 'http', base: json['BaseRequest'], checkSkey: true };
+    if (!isObj(json)) return this.answer(req, endpoint, errorAnswer(400, Ret.BadRequest, 'request body must be a JSON object'), Ret.BadRequest, undefined, remote);
+    const base = json['BaseRequest'];
+    const caller: Caller = { kind: 'http', base, checkSkey: true };
     const core = this.core;
-    const answer = (reply: unknown): void => this.respond(req, jsonAnswer(reply));
-    const run = (step: Step<Plan<unknown>>): void => this.runner.submit(step, answer);
-    let step: Step<Plan<unknown>>;
-    switch (route.endpoint) {
+    const answer = (reply: Reply): void => this.answer(req, endpoint, jsonAnswer(reply), reply.BaseResponse.Ret, base, remote);
+    const run = (step: Step<Plan<Reply>>): void => this.runner.submit(step, answer);
+    let step: Step<Plan<Reply>>;
+    switch (endpoint) {
       case 'register':
         return this.gate.register(json, remote, now, run, answer);
       case 'manualauth':
@@ -204,10 +216,10 @@ export class ServerNode {
     this.polls.remove(req);
   }
 
-  private syncCheck(req: number, query: Record<string, string>, now: number): void {
+  private syncCheck(req: number, query: Record<string, string>, remote: string, now: number): void {
     this.runner.submit(this.core.syncCheck(query, now), (r) => {
       const reply = r as SyncCheckReply;
-      if (reply.retcode !== Ret.Ok || reply.selector !== Selector.None) return this.respond(req, syncCheckAnswer(reply.retcode, reply.selector));
+      if (reply.retcode !== Ret.Ok || reply.selector !== Selector.None) return this.syncCheckAnswer(req, reply.retcode, reply.selector, remote);
       const poll: Poll = {
         req,
         uin: reply.uin,
@@ -219,9 +231,9 @@ export class ServerNode {
       const register = (): void => {
         const added = this.polls.add(poll, !this.bugs.has('synccheck-race'));
         // An append this poll did not see: any news selector sends the client to sync.
-        if (added.kind === 'stale') this.respond(req, syncCheckAnswer(Ret.Ok, Selector.Messages));
-        else if (added.kind === 'full') this.respond(req, syncCheckAnswer(Ret.Busy, Selector.None));
-        else if (added.evicted) this.respond(added.evicted.req, syncCheckAnswer(Ret.Ok, Selector.None));
+        if (added.kind === 'stale') this.syncCheckAnswer(req, Ret.Ok, Selector.Messages, remote);
+        else if (added.kind === 'full') this.syncCheckAnswer(req, Ret.Busy, Selector.None, remote);
+        else if (added.evicted) this.syncCheckAnswer(added.evicted.req, Ret.Ok, Selector.None, undefined);
       };
       if (this.bugs.has('synccheck-race')) this.deferredPolls.push(register);
       else register();
@@ -230,6 +242,22 @@ export class ServerNode {
 
   private respond(req: number, answer: HttpAnswer): void {
     this.out({ kind: 'respond', req, answer });
+  }
+
+  /**
+   * A command's HTTP answer, counted with its Ret. `base`: the request's
+   * BaseRequest, whose Uin (unchecked) names the account in a throttle's log.
+   */
+  private answer(req: number, endpoint: Endpoint, answer: HttpAnswer, ret: number, base: unknown, remote: string | undefined): void {
+    const uin = isObj(base) && typeof base['Uin'] === 'number' ? base['Uin'] : undefined;
+    this.counts.answered('http', endpoint, ret, uin, remote);
+    this.respond(req, answer);
+  }
+
+  /** `remote`: the peer's, when this answer is to the request just read (a held poll's peer is not kept). */
+  private syncCheckAnswer(req: number, retcode: RetCode, selector: number, remote: string | undefined): void {
+    this.counts.answered('http', 'synccheck', retcode, undefined, remote);
+    this.respond(req, syncCheckAnswer(retcode, selector));
   }
 
   // ---- long links (the hub: server/node/link-hub.ts) ----
@@ -274,11 +302,11 @@ export class ServerNode {
     for (const e of effects) {
       if (e.kind === 'appended') {
         this.polls.noteAppended(e.uin, e.seq);
-        for (const p of this.polls.takeAccount(e.uin)) this.respond(p.req, syncCheckAnswer(Ret.Ok, e.selector));
+        for (const p of this.polls.takeAccount(e.uin)) this.syncCheckAnswer(p.req, Ret.Ok, e.selector, undefined);
         this.hub.notify(e.uin, e.selector);
       } else {
         for (const p of this.polls.takeAccount(e.uin)) {
-          if (p.sid === e.sid) this.respond(p.req, syncCheckAnswer(e.ret, Selector.None));
+          if (p.sid === e.sid) this.syncCheckAnswer(p.req, e.ret, Selector.None, undefined);
           else this.polls.add(p, false);
         }
         this.hub.endSession(e.uin, e.sid, e.ret);
@@ -289,7 +317,7 @@ export class ServerNode {
 
   /** Expire long polls; close links past a deadline; step the retention sweep. */
   tick(now: number): void {
-    for (const p of this.polls.expire(now)) this.respond(p.req, syncCheckAnswer(Ret.Ok, Selector.None));
+    for (const p of this.polls.expire(now)) this.syncCheckAnswer(p.req, Ret.Ok, Selector.None, undefined);
     if (now >= this.nextSweepAt && !this.sweeping) {
       this.nextSweepAt = now + this.config.sweepIntervalMs;
       this.sweeping = true;

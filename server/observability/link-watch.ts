@@ -1,13 +1,14 @@
-// Which transport each long link came on and whether it has authenticated:
-// what the node knows but does not split by transport. Fed by the links'
-// open and close (the driver's calls into the node) and by the auth replies
-// on their way out; it keeps the account's uin so a throttled link can be
-// logged by account, and never its Sid.
+// Which transport each long link came on and whether it has authenticated,
+// as the transports see it (from the driver's open until its close, which
+// comes after the node's op 6): counted by transport for the connections
+// gauge. Fed by the links' open and close (the driver's calls into the node)
+// and by the node telling of each link that authenticated; it keeps the
+// account's uin, and never its Sid.
 import type { LinkTransport } from './scraped-stats.ts';
 
 interface Watched {
   transport: LinkTransport;
-  /** 0 until an auth reply said Ret 0. */
+  /** 0 until the node said the link authenticated. */
   uin: number;
   /** The transport logged why it condemned the link: its op 6 is counted, not logged again. */
   reported: boolean;
@@ -54,16 +55,6 @@ export class LinkWatch {
 
   reported(id: number): boolean {
     return this.links.get(id)?.reported ?? false;
-  }
-
-  transportOf(id: number): LinkTransport | undefined {
-    return this.links.get(id)?.transport;
-  }
-
-  /** The link's account, or undefined before it authenticated. */
-  uinOf(id: number): number | undefined {
-    const uin = this.links.get(id)?.uin;
-    return uin ? uin : undefined;
   }
 
   count(transport: LinkTransport): Readonly<LinkCounts> {

@@ -2,6 +2,7 @@
 // the node and the transports keep anyway (ServerStats of
 // server/transport/server-app.ts has this shape). Reading them per scrape
 // costs the hot path nothing.
+import type { AnswerTally } from '../node/answer-counts.ts';
 
 export interface ScrapedStats {
   node: {
@@ -12,6 +13,8 @@ export interface ScrapedStats {
     pausedLinks: number;
     linkBufferedBytes: number;
     linkFaults: number;
+    /** The node's answers by transport, command and Ret, its op 6 by code, its notifications. */
+    answers: AnswerTally;
   };
   http: {
     requests: number;

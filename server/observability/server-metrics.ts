@@ -1,11 +1,13 @@
 // The metrics of one server, in a prom-client registry of its own (so that
 // several servers in one process, as in the tests, each count their own).
-// Events on the way in or out (commands answered, refusals, throttles,
-// commits) are counted as they happen; everything the node and transports
-// count anyway is read from their stats once per scrape. Labels take values
-// from fixed sets only (transports, endpoints, ops, Ret and fault codes):
-// never a user name, Sid, uin or address.
+// Events the node does not count (refusals by the transports, HTTP statuses,
+// commits and flushes) are counted as they happen; everything the node and
+// transports count anyway, the node's answers by command and Ret included,
+// is read from their stats once per scrape. Labels take values from fixed
+// sets only (transports, endpoints, ops, Ret and fault codes): never a user
+// name, Sid, uin or address.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { LINK_TRANSPORTS, THROTTLE_REASONS, type AnswerTally } from '../node/answer-counts.ts';
 import type { LinkCounts } from './link-watch.ts';
 import type { LinkTransport, ScrapedStats } from './scraped-stats.ts';
 import type { StallFigures } from './stall-monitor.ts';
@@ -62,23 +64,42 @@ export class ServerMetrics {
 
   constructor(private readonly source: MetricsSource) {
     const registers = [this.registry];
+    // The node's answers, counted by the node as it makes them: read once per scrape.
+    const answers = (): AnswerTally => this.stats().node.answers;
     this.commands = new Counter({
       name: `${PREFIX}commands_total`,
-      help: 'Commands answered, by transport and command (HTTP endpoint, or long-link auth/send/sync/heartbeat).',
+      help: 'Commands the node answered, by transport and command (HTTP endpoint, or long-link auth/send/sync/heartbeat).',
       labelNames: ['transport', 'command'],
       registers,
+      collect() {
+        this.reset();
+        answers().forEachAnswer((transport, command, _ret, n) => this.inc({ transport, command }, n));
+      },
     });
     this.commandErrors = new Counter({
       name: `${PREFIX}command_errors_total`,
-      help: 'Commands answered with a Ret other than 0, by transport, command and Ret code.',
+      help: 'Commands answered with a Ret other than 0, by transport, command and Ret code (other: a code not in the protocol\'s list).',
       labelNames: ['transport', 'command', 'ret'],
       registers,
+      collect() {
+        this.reset();
+        answers().forEachAnswer((transport, command, ret, n) => {
+          if (ret !== 0 && ret !== 'none') this.inc({ transport, command, ret: String(ret) }, n);
+        });
+      },
     });
     this.throttled = new Counter({
       name: `${PREFIX}throttled_total`,
       help: 'Commands the server held back: busy (Ret 2), mailbox_full (Ret 1110), rate_limited (Ret 1111), too_many_attempts (Ret 1112).',
       labelNames: ['transport', 'reason'],
       registers,
+      collect() {
+        this.reset();
+        answers().forEachAnswer((transport, _command, ret, n) => {
+          const reason = typeof ret === 'number' ? THROTTLE_REASONS.get(ret) : undefined;
+          if (reason) this.inc({ transport, reason }, n);
+        });
+      },
     });
     this.refused = new Counter({
       name: `${PREFIX}refused_total`,
@@ -91,6 +112,10 @@ export class ServerMetrics {
       help: 'Op 6 disconnects sent, by the fault or framing code their ErrMsg starts with, or ret_<Ret> when it has none.',
       labelNames: ['transport', 'reason'],
       registers,
+      collect() {
+        this.reset();
+        answers().forEachDisconnect((transport, code, ret, n) => this.inc({ transport, reason: code ?? `ret_${String(ret)}` }, n));
+      },
     });
     this.httpResponses = new Counter({
       name: `${PREFIX}http_responses_total`,
@@ -103,6 +128,14 @@ export class ServerMetrics {
       help: 'Op 122 notifications written to long links.',
       labelNames: ['transport'],
       registers,
+      collect() {
+        this.reset();
+        const a = answers();
+        for (const transport of LINK_TRANSPORTS) {
+          const n = a.notifications(transport);
+          if (n > 0) this.inc({ transport }, n);
+        }
+      },
     });
     this.commitBatch = new Histogram({
       name: `${PREFIX}commit_batch_commands`,

@@ -1,23 +1,15 @@
 // Observability of one running server, wired in by its driver
 // (server/transport/server-app.ts): it watches what crosses the node's
-// boundary (links opening and closing, every action out, each commit and
-// flush) and what the transports refuse, counts it in the server's metrics
+// boundary (links opening and closing, each commit and flush, each HTTP
+// status) and what the transports refuse, counts it in the server's metrics
 // and logs what an operator under attack needs: refusals, cut links and
-// throttled accounts, each kind held to a few lines per window.
-import type { HttpAnswer } from '../node/http-api.ts';
-import { ROUTES } from '../node/http-api.ts';
-import type { ServerAction, ServerNode } from '../node/server-node.ts';
+// throttled accounts, each kind held to a few lines per window. The node
+// counts its own answers (server/node/answer-counts.ts), read at scrape
+// time; it tells `watch` only of the rare ones worth a log line.
+import type { AnswerWatch, Answered, Disconnected } from '../node/answer-counts.ts';
+import { THROTTLE_REASONS } from '../node/answer-counts.ts';
+import type { ServerNode } from '../node/server-node.ts';
 import type { Store } from '../store/store.ts';
-import { Op } from '../wire/packet.ts';
-import {
-  LINK_COMMAND_OF_REPLY,
-  THROTTLE_REASONS,
-  retLabel,
-  retOfHttpBody,
-  summarizePacket,
-  uinOfAuthReply,
-  uinOfHttpRequest,
-} from './answer-sniffer.ts';
 import { LinkWatch } from './link-watch.ts';
 import { addressTag, silentLogger, type Logger } from './log.ts';
 import { LogThrottle } from './log-throttle.ts';
@@ -63,6 +55,8 @@ export class ServerObserver {
   private readonly clock: () => number;
   private readonly refusalLines = new LogThrottle(LOG_LINES_PER_WINDOW, LOG_WINDOW_MS, LOG_THROTTLE_KEYS);
   private readonly throttleLines = new LogThrottle(1, LOG_WINDOW_MS, LOG_THROTTLE_KEYS);
+  /** For the node (ServerNodeOptions.watch): the answers worth a log line; every answer only when tracing. */
+  readonly watch: AnswerWatch;
 
   constructor(stats: () => ScrapedStats, o: ObserverOptions = {}) {
     this.log = o.logger ?? silentLogger();
@@ -79,6 +73,15 @@ export class ServerObserver {
     });
     this.scrapeWindow = this.stalls.openWindow();
     this.endpoint = new MetricsEndpoint(this.metrics, o.metricsToken);
+    this.watch = {
+      throttled: (a) => this.throttled(a),
+      disconnected: (d) => this.disconnected(d),
+      authenticated: (link, uin) => this.links.authenticated(link, uin),
+      // A call per answer: only when the log would keep its line.
+      ...(this.log.isLevelEnabled('trace')
+        ? { answered: (a: Answered) => this.log.trace({ event: 'command', transport: a.transport, command: a.command, ret: a.ret }, 'answered') }
+        : {}),
+    };
   }
 
   /**
@@ -118,14 +121,6 @@ export class ServerObserver {
     };
   }
 
-  /** The node's output, counted on its way to the transports. */
-  watchOut(out: (a: ServerAction) => void): (a: ServerAction) => void {
-    return (a) => {
-      if (a.kind === 'write') this.linkWrite(a.link, a.bytes);
-      out(a);
-    };
-  }
-
   flushed(seconds: number): void {
     this.metrics.flushSeconds.observe(seconds);
   }
@@ -143,66 +138,36 @@ export class ServerObserver {
     };
   }
 
-  /** An HTTP answer leaving: `url` and `body` are the request's (the body is read only for a throttled account's uin). */
-  httpAnswered(url: string, answer: HttpAnswer, body: string | undefined, address: string | undefined): void {
-    this.metrics.httpResponses.inc({ status: String(answer.status) });
-    // The path only: the query (sid, skey) is neither parsed nor kept.
-    const q = url.indexOf('?');
-    const route = ROUTES.get(q < 0 ? url : url.slice(0, q));
-    if (!route) return;
-    const command = route.endpoint;
-    const ret = retOfHttpBody(answer.body);
-    this.command('http', command, ret, () => uinOfHttpRequest(body), address);
+  /** An HTTP answer leaving (the node's or the transport's own): its status is all that is read. */
+  httpAnswered(status: number): void {
+    this.metrics.httpResponses.inc({ status: String(status) });
   }
 
-  private linkWrite(link: number, bytes: Uint8Array): void {
-    const transport = this.links.transportOf(link);
-    if (!transport) return;
-    const p = summarizePacket(bytes);
-    if (!p) return;
-    if (p.op === Op.Notify) return void this.metrics.notifications.inc({ transport });
-    if (p.op === Op.Disconnect) return this.disconnect(link, transport, p.ret, p.code);
-    const command = LINK_COMMAND_OF_REPLY.get(p.op);
-    if (!command) return;
-    if (p.op === Op.AuthReply && p.ret === 0) {
-      const uin = uinOfAuthReply(bytes);
-      if (uin !== undefined) this.links.authenticated(link, uin);
-    }
-    this.command(transport, command, p.ret, () => this.links.uinOf(link));
-  }
-
-  private command(transport: TransportLabel, command: string, ret: number | undefined, uin: () => number | undefined, address?: string): void {
-    this.metrics.commands.inc({ transport, command });
-    if (this.log.isLevelEnabled('trace')) this.log.trace({ event: 'command', transport, command, ret }, 'answered');
-    if (ret === undefined || ret === 0) return;
-    this.metrics.commandErrors.inc({ transport, command, ret: retLabel(ret) });
-    const reason = THROTTLE_REASONS.get(ret);
-    if (!reason) return;
-    this.metrics.throttled.inc({ transport, reason });
-    const account = uin();
-    const v = this.throttleLines.check(account === undefined ? `${command}:${reason}` : `uin:${account}`, this.clock());
+  private throttled(a: Answered): void {
+    const reason = THROTTLE_REASONS.get(a.ret!)!;
+    const account = a.uin;
+    const v = this.throttleLines.check(account === undefined ? `${a.command}:${reason}` : `uin:${account}`, this.clock());
     if (!v.log) return;
     const line = {
       event: 'throttled',
-      transport,
-      command,
+      transport: a.transport,
+      command: a.command,
       reason,
-      ret,
+      ret: a.ret,
       ...(account !== undefined ? { uin: account } : {}),
-      ...(address !== undefined ? { peer: addressTag(address) } : {}),
+      ...(a.remote !== undefined ? { peer: addressTag(a.remote) } : {}),
       ...(v.suppressed ? { suppressed: v.suppressed } : {}),
     };
     this.log.warn(line, account !== undefined ? 'account throttled' : 'throttled');
   }
 
-  private disconnect(link: number, transport: TransportLabel, ret: number | undefined, code: string | undefined): void {
-    const reason = code ?? `ret_${retLabel(ret)}`;
-    this.metrics.disconnects.inc({ transport, reason });
-    const line = { event: 'disconnect', transport, reason, link, ...(this.links.uinOf(link) ? { uin: this.links.uinOf(link) } : {}) };
+  private disconnected(d: Disconnected): void {
+    const reason = d.code ?? `ret_${d.ret}`;
+    const line = { event: 'disconnect', transport: d.transport, reason, link: d.link, ...(d.uin !== undefined ? { uin: d.uin } : {}) };
     // Faults (abuse, overload, broken framing) matter to an operator; a session ending is routine.
-    if (!code) return void this.log.debug(line, 'link disconnected');
-    if (this.links.reported(link)) return;
-    const v = this.refusalLines.check(`${transport}:${reason}`, this.clock());
+    if (!d.code) return void this.log.debug(line, 'link disconnected');
+    if (this.links.reported(d.link)) return;
+    const v = this.refusalLines.check(`${d.transport}:${reason}`, this.clock());
     if (!v.log) return;
     const withCount = v.suppressed ? { ...line, suppressed: v.suppressed } : line;
     if (CAP_REASONS.has(reason)) this.log.warn(withCount, 'link refused at a cap');
