@@ -55,8 +55,8 @@ Options:
   --synchronous MODE  SQLite durability of the server: FULL (the profile's default: survives power loss)
                       or NORMAL (survives a process crash), to see what fsync costs
   --storage-thread on|off
-                      commit on the server's storage thread (default on) or on its
-                      event loop, to see what the thread buys
+                      commit on the server's storage thread or on its event loop
+                      (the server's default, off), to see what the thread buys
   --keep-db           keep the temporary SQLite database
   -h, --help          show this help and exit
 
@@ -214,7 +214,7 @@ async function main(): Promise<number> {
       where: o.server ? 'external' : o.inProcess ? 'in-process' : 'child',
       db: o.server ? 'external' : 'temporary SQLite file',
       synchronous: p.server.synchronous,
-      storageThread: p.server.storageThread !== false,
+      storageThread: p.server.storageThread === true,
       holdMs: p.server.holdMs,
       heartbeatSec: p.server.heartbeatSec,
       scryptN: p.server.scryptN,

@@ -96,7 +96,7 @@ export function summaryMarkdown(r: Report): string {
   out.push(`${r.description}.`, '');
   out.push(
     `Run ${r.startedAt}, ${(r.durationMs / 1000).toFixed(1)} s; Node ${r.env.node} on ${r.env.cpus} × ${r.env.cpuModel}, ${mb(r.env.memoryBytes)}; ` +
-      `open-files limit ${r.env.fdLimit ?? 'unknown'}; load average ${r.env.loadAvg[0].toFixed(2)} at the start, ${r.env.loadAvg[1].toFixed(2)} at the end. Server: ${r.server.where}, SQLite synchronous=${r.server.synchronous} (${r.server.db}), commits on ${r.server.storageThread === false ? 'the event loop' : 'the storage thread'}, ` +
+      `open-files limit ${r.env.fdLimit ?? 'unknown'}; load average ${r.env.loadAvg[0].toFixed(2)} at the start, ${r.env.loadAvg[1].toFixed(2)} at the end. Server: ${r.server.where}, SQLite synchronous=${r.server.synchronous} (${r.server.db}), commits on ${r.server.storageThread === true ? 'the storage thread' : 'the event loop'}, ` +
       `hold ${r.server.holdMs} ms, heartbeat ${r.server.heartbeatSec} s. Everything on loopback; the driver (one Node process) and the server share the machine's cores.`,
     '',
   );

@@ -123,7 +123,7 @@ function request(agent: http.Agent, port: number, method: string, p: string, bod
 
 // ---- scenarios ----
 
-async function withServer<T>(f: (srv: RunningServer) => Promise<T>, storageThread = true): Promise<T> {
+async function withServer<T>(f: (srv: RunningServer) => Promise<T>, storageThread = false): Promise<T> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'synckey-bench-'));
   // A bench is a few accounts from one address doing many users' traffic: the
   // anti-abuse quotas (registrations, sends, connections per address) are lifted.
@@ -155,8 +155,8 @@ async function registerPairs(srv: RunningServer, agent: http.Agent, n: number, t
   }
 }
 
-/** `storageThread` false: the same server committing on its event loop, to show what the thread buys. */
-async function tcpScenario(o: Options, storageThread = true): Promise<Result> {
+/** `storageThread` true: the same server committing on its storage thread, to show what the thread buys. */
+async function tcpScenario(o: Options, storageThread: boolean): Promise<Result> {
   return withServer(async (srv) => {
     const agent = new http.Agent({ keepAlive: true });
     await registerPairs(srv, agent, o.clients, 't');
@@ -315,7 +315,7 @@ async function main(): Promise<void> {
   console.log(
     `server bench: ${o.clients} clients x up to ${o.messages} messages (${o.contentBytes}-byte content), at most ${o.seconds} s per scenario, loopback, Node ${process.version}`,
   );
-  const tcp = await tcpScenario(o);
+  const tcp = await tcpScenario(o, true);
   const tcpLoop = await tcpScenario(o, false);
   const tcpBare = await bareTcp(o);
   const web = await httpScenario(o);

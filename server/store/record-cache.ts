@@ -4,6 +4,7 @@
 // rollback, so the cache never holds what the database does not. It assumes
 // one writer (this process), as the server is.
 import type { Account, Device, MetaName, Session } from '../core/model.ts';
+import { LogTailCache } from './log-tail-cache.ts';
 
 /** Entries per kind before that kind is emptied: a crude bound, but a bound. */
 const DEFAULT_MAX_ENTRIES = 100_000;
@@ -14,6 +15,10 @@ export class RecordCache {
   private readonly sessions = new Map<string, Session>();
   private readonly devices = new Map<string, Device>();
   private readonly meta = new Map<MetaName, number>();
+  /** Whether a sent b a direct message, by "a>b": only ever becomes true. */
+  private readonly peerLinks = new Map<string, boolean>();
+  /** The newest items of each log (log-tail-cache.ts). */
+  readonly tails = new LogTailCache();
   hits = 0;
   misses = 0;
 
@@ -71,8 +76,27 @@ export class RecordCache {
     this.meta.set(name, value);
   }
 
+  peer(a: number, b: number): boolean | undefined {
+    return this.peerLinks.get(`${a}>${b}`);
+  }
+
+  /** A direction read from the database; never overrides what a write said. */
+  learnPeer(a: number, b: number, linked: boolean): void {
+    const k = `${a}>${b}`;
+    if (this.peerLinks.has(k)) return;
+    this.bound(this.peerLinks);
+    this.peerLinks.set(k, linked);
+  }
+
+  putPeer(a: number, b: number): void {
+    this.bound(this.peerLinks);
+    this.peerLinks.set(`${a}>${b}`, true);
+  }
+
   /** After a rollback nothing cached can be trusted. */
   clear(): void {
+    this.peerLinks.clear();
+    this.tails.clear();
     this.accounts.clear();
     this.uinByName.clear();
     this.sessions.clear();

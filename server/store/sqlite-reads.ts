@@ -6,7 +6,12 @@ import { toAccount, toDedup, toDevice, toGroup, toItem, toRemark, toSession } fr
 import type { SqliteStatements } from './sqlite-statements.ts';
 import type { Read, ReadResult } from './store-ops.ts';
 
-export function readRecord(st: SqliteStatements, c: RecordCache, r: Read): ReadResult[Read['kind']] {
+/**
+ * `learn` false: what the database answers may lack writes not yet committed
+ * (the storage thread's reader), so the answer must not be cached as the
+ * whole truth.
+ */
+export function readRecord(st: SqliteStatements, c: RecordCache, r: Read, learn = true): ReadResult[Read['kind']] {
   switch (r.kind) {
     case 'account': {
       const hit = c.account(r.uin);
@@ -57,14 +62,27 @@ export function readRecord(st: SqliteStatements, c: RecordCache, r: Read): ReadR
     case 'remarksOf':
       return st.remarksOf.all(r.uin, r.limit).map(toRemark);
     case 'peers': {
+      const aToB = c.peer(r.a, r.b);
+      const bToA = c.peer(r.b, r.a);
+      if (aToB !== undefined && bToA !== undefined) return { aToB, bToA };
       const from = st.peers.all(r.a, r.b, r.b, r.a);
-      return { aToB: from.includes(r.a), bToA: from.includes(r.b) };
+      const found = { aToB: aToB ?? from.includes(r.a), bToA: bToA ?? from.includes(r.b) };
+      if (learn) {
+        c.learnPeer(r.a, r.b, found.aToB);
+        c.learnPeer(r.b, r.a, found.bToA);
+      }
+      return found;
     }
     case 'inRoomOf':
       return st.inRoomOf.get(r.member, r.owner) !== undefined;
     case 'items': {
       const { uin, category } = r;
-      return st.items.all(uin, category, r.afterSeq, r.limit).map((row) => toItem(uin, category, row));
+      const hit = c.tails.read(uin, category, r.afterSeq, r.limit);
+      if (hit) return hit;
+      const items = st.items.all(uin, category, r.afterSeq, r.limit).map((row) => toItem(uin, category, row));
+      // Short of the limit: these are the log's last items, a tail to keep.
+      if (learn && items.length < r.limit) c.tails.learn(uin, category, r.afterSeq, items);
+      return items;
     }
     case 'meta': {
       const hit = c.metaValue(r.name);

@@ -186,6 +186,7 @@ export class SqliteStore implements Store {
         return;
       case 'putPeer':
         this.st.putPeer.run(w.uin, w.peer);
+        this.cache.putPeer(w.uin, w.peer);
         return;
       case 'putDedup': {
         const d = w.dedup;
@@ -220,10 +221,12 @@ export class SqliteStore implements Store {
           const last = this.st.lastSeq.get(it.uin, it.category);
           throw new Error(`SqliteStore: append out of order (${it.seq} after ${String(last)})`);
         }
+        this.cache.tails.append(it);
         return;
       }
       case 'pruneItems':
         this.st.pruneItems.run(w.uin, w.category, w.throughSeq);
+        this.cache.tails.prune(w.uin, w.category, w.throughSeq);
         return;
       case 'pruneDedup':
         this.st.pruneDedup.run(w.uin, w.before);

@@ -94,7 +94,19 @@ export class StagedStore {
   }
 
   private base<R extends Read>(r: R): ReadResult[R['kind']] {
-    return readRecord(this.st, this.cache, r) as ReadResult[R['kind']];
+    return readRecord(this.st, this.cache, r, this.mayLearn(r)) as ReadResult[R['kind']];
+  }
+
+  /**
+   * Whether the database's answer is the whole truth, to be cached: not
+   * while the overlay holds writes to the same log or peer link, which the
+   * database may not have yet (the cache follows them by write-through).
+   */
+  private mayLearn(r: Read): boolean {
+    const o = this.overlay;
+    if (r.kind === 'items') return o.itemLogOf(r.uin, r.category) === undefined;
+    if (r.kind === 'peers') return !o.hasPeer(r.a, r.b) && !o.hasPeer(r.b, r.a);
+    return true;
   }
 
   private readAny(r: Read): ReadResult[Read['kind']] {
@@ -226,6 +238,12 @@ export class StagedStore {
         return c.deleteDevice(w.uin, w.deviceId);
       case 'setMeta':
         return c.putMeta(w.name, w.value);
+      case 'putPeer':
+        return c.putPeer(w.uin, w.peer);
+      case 'appendItem':
+        return c.tails.append(w.item);
+      case 'pruneItems':
+        return c.tails.prune(w.uin, w.category, w.throughSeq);
       default:
         return;
     }

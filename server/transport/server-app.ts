@@ -56,9 +56,10 @@ export interface StartOptions {
   /** Time a closing link or connection gets to finish before it is destroyed, in ms (default 1000). */
   closeGraceMs?: number;
   /**
-   * Commit on a storage thread (default for a database file): the event loop
-   * parses, runs the core and writes sockets while the last batch commits.
-   * false keeps the store in this thread (and a ':memory:' or injected store always is).
+   * Commit on a storage thread: the event loop parses, runs the core and
+   * writes sockets while the last batch commits. Off by default: on two cores
+   * shared with the load it measured slower (README, Figures). A ':memory:'
+   * or injected store always commits in this thread.
    */
   storageThread?: boolean;
   /** Where refusals, cut links and throttled accounts are logged (default: nowhere). */
@@ -102,7 +103,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   // Built before the transports it reports on: it reads their stats only when scraped.
   const observer = new ServerObserver(() => stats(), { ...(opts.logger ? { logger: opts.logger } : {}), ...(opts.metricsToken !== undefined ? { metricsToken: opts.metricsToken } : {}) });
   const synchronous = opts.synchronous ?? 'FULL';
-  const threaded = !opts.store && opts.storageThread !== false && dbPath !== ':memory:' && dbPath !== '';
+  const threaded = !opts.store && opts.storageThread === true && dbPath !== ':memory:' && dbPath !== '';
   const thread = threaded ? await StorageThread.start(dbPath, synchronous) : undefined;
   const store: Store | undefined = thread ? undefined : observer.probeStore(opts.store ?? SqliteStore.open(dbPath, { synchronous }));
   const closeStore = (): Promise<void> => (thread ? thread.close() : Promise.resolve(store!.close()));
@@ -154,7 +155,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
         : { store: store! }),
       random: { bytes: (n) => randomBytes(n) },
       hasher,
-      out: observer.watchOut(out),
+      out,
+      watch: observer.watch,
       ...(opts.core ? { core: opts.core } : {}),
       ...(opts.node ? { node: opts.node } : {}),
     });
@@ -244,7 +246,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     closeGraceMs: graceMs,
     metrics: (req) => observer.endpoint.answer(req),
     onRefused: observer.refusals('http'),
-    onAnswer: (url, answer, body, address) => observer.httpAnswered(url, answer, body, address),
+    onAnswer: (_url, answer) => observer.httpAnswered(answer.status),
   });
   tcp = new TcpTransport({
     node: links,

@@ -4,5 +4,5 @@ import { conversationSuite } from '../harness/e2e-suite.ts';
 import { RealDeployment } from '../harness/real-deployment.ts';
 
 conversationSuite('the conversation over real sockets', () => new RealDeployment());
-// The same server committing on its event loop (--storage-thread off): both store paths keep every guarantee.
-conversationSuite('the conversation over real sockets, commits on the event loop', () => new RealDeployment(false));
+// The same server committing on its storage thread (--storage-thread on): both store paths keep every guarantee.
+conversationSuite('the conversation over real sockets, commits on the storage thread', () => new RealDeployment(true));

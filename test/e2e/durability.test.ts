@@ -63,8 +63,10 @@ class ServerProcess {
     private readonly exited: Promise<void>,
   ) {}
 
-  static async start(db: string): Promise<ServerProcess> {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--http-port', '0', '--tcp-port', '0', '--db', db, '--scrypt-n', '2', '--hold-ms', '1000', '--heartbeat-sec', '30'], {
+  /** `thread`: commit on the storage thread (--storage-thread on) or on the event loop. */
+  static async start(db: string, thread: 'on' | 'off'): Promise<ServerProcess> {
+    const args = ['--http-port', '0', '--tcp-port', '0', '--db', db, '--scrypt-n', '2', '--hold-ms', '1000', '--heartbeat-sec', '30', '--storage-thread', thread];
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -145,8 +147,9 @@ interface Sent {
 const accountName = (i: number): string => `durable${i}`;
 const keyOf = (from: string, clientMsgId: string): string => `${from}/${clientMsgId}`;
 
-describe('durability under SIGKILL', () => {
-  const tmp = tempDb('e2e-durability');
+// Both ways the server can commit: on its event loop, and on the storage thread.
+describe.each(['off', 'on'] as const)('durability under SIGKILL (storage thread %s)', (thread) => {
+  const tmp = tempDb(`e2e-durability-${thread}`);
   const servers: ServerProcess[] = [];
   const forwarders: Forwarder[] = [];
   const devices: Device[] = [];
@@ -167,7 +170,7 @@ describe('durability under SIGKILL', () => {
       tcpFwd.target = s?.tcpPort;
     };
     const base = `http://127.0.0.1:${httpFwd.port}`;
-    let srv = await ServerProcess.start(tmp.db);
+    let srv = await ServerProcess.start(tmp.db, thread);
     servers.push(srv);
     point(srv);
     for (let a = 0; a < 3; a++) await register(base, accountName(a), PASSWORD);
@@ -218,7 +221,7 @@ describe('durability under SIGKILL', () => {
       await sleep(RUN_BEFORE_KILL_MS);
       point(undefined);
       await srv.kill('SIGKILL');
-      srv = await ServerProcess.start(tmp.db);
+      srv = await ServerProcess.start(tmp.db, thread);
       servers.push(srv);
       point(srv);
     }

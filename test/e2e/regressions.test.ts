@@ -13,9 +13,11 @@ describe('regressions', () => {
   const tmp = tempDb('e2e-bugs');
   afterAll(() => tmp.cleanup());
 
-  // A batch that commits because it is full (maxBatch 1: every batch) still notifies.
-  it('notifies the long links and completes synccheck when a batch fills up (maxBatch)', async () => {
-    const t = await startTestServer(tmp.db, { node: { maxBatch: 1, holdMs: 1500 } });
+  // A batch that commits because it is full (maxBatch 1: every batch) still
+  // notifies; on the storage thread, a full batch that wrote nothing (a
+  // synccheck) was once never answered.
+  it.each([false, true])('notifies the long links and completes synccheck when a batch fills up (maxBatch; storage thread %s)', async (storageThread) => {
+    const t = await startTestServer(`${tmp.db}-${storageThread}`, { node: { maxBatch: 1, holdMs: 1500 }, storageThread });
     try {
       await register(t.base, 'gina', 'pw');
       await register(t.base, 'hank', 'pw');

@@ -28,8 +28,8 @@ export class RealDeployment implements Deployment {
   private t: TestServer | undefined;
   private readonly clients: NetClient[] = [];
 
-  /** `storageThread` false: the server commits on its event loop (`--storage-thread off`). */
-  constructor(private readonly storageThread = true) {}
+  /** `storageThread` true: the server commits on its storage thread (`--storage-thread on`). */
+  constructor(private readonly storageThread = false) {}
 
   private get server(): TestServer {
     if (!this.t) throw new Error('the server is not running');
