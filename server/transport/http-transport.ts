@@ -50,8 +50,8 @@ export interface HttpTransportOptions {
   metrics?: (req: MetricsRequest) => Promise<HttpAnswer>;
   /** Told of each connection or request the transport refuses itself (a cap, 408, 413, 400, 503). */
   onRefused?: (reason: string, address: string | undefined) => void;
-  /** Told of each answer written, with the request's URL and body (for metrics and logs). */
-  onAnswer?: (url: string, answer: HttpAnswer, body: string | undefined, address: string | undefined) => void;
+  /** Told of each answer written (its status counts in the metrics). */
+  onAnswer?: (answer: HttpAnswer) => void;
 }
 
 
@@ -63,8 +63,6 @@ interface Pending {
   /** While the body is read: the body so far, and when the request began. */
   body?: BodyBuffer;
   startedAt: number;
-  /** The request's body once read, kept for onAnswer until the answer. */
-  text?: string;
 }
 
 /** How often Node checks its own header deadline (its default is 30 s, too coarse for bodyTimeoutMs). */
@@ -141,7 +139,7 @@ export class HttpTransport {
     if (!p) return;
     this.pending.delete(req);
     if (answer.status === 503) this.hooks.onRefused?.('HTTP_503', p.req.socket.remoteAddress);
-    this.hooks.onAnswer?.(p.req.url ?? '/', answer, p.text, p.req.socket.remoteAddress);
+    this.hooks.onAnswer?.(answer);
     write(p.res, answer, closeAfter);
   }
 
@@ -238,7 +236,6 @@ export class HttpTransport {
         text = undefined;
       }
       this.dropBody(p);
-      if (this.hooks.onAnswer) p.text = text;
       if (this.closing) return this.respond(id, shuttingDown(), true);
       if (text === undefined) return this.respond(id, errorAnswer(400, Ret.BadRequest, 'request body is not valid UTF-8'));
       p.handed = true;

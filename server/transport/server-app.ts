@@ -246,7 +246,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     closeGraceMs: graceMs,
     metrics: (req) => observer.endpoint.answer(req),
     onRefused: observer.refusals('http'),
-    onAnswer: (_url, answer) => observer.httpAnswered(answer.status),
+    onAnswer: (answer) => observer.httpAnswered(answer.status),
   });
   tcp = new TcpTransport({
     node: links,
