@@ -123,6 +123,11 @@ export class AttackEnv {
     this.source = localAddress ? { localAddress } : {};
   }
 
+  /** The same target seen from the honest clients' address (no source address of its own). */
+  honestSide(): AttackEnv {
+    return new AttackEnv(this.target, this.prefix, this.password, this.log);
+  }
+
   /** The attack goes on: before its deadline and not stopped. */
   get open(): boolean {
     return !this.#stopped && performance.now() < this.deadline;

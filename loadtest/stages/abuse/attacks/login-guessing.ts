@@ -84,7 +84,11 @@ export const guessInARow: Attack = {
             await manualAuth(env, agent, victim, guess(i));
           }
           const t0 = performance.now();
-          const owner = await login(env, agent, victim, 'owner-phone');
+          // The owner logs in from the honest clients' address, not the guesser's: the
+          // question is whether guesses from elsewhere lock the owner out.
+          const ownerAgent = new http.Agent({ keepAlive: false });
+          const owner = await login(env.honestSide(), ownerAgent, victim, 'owner-phone');
+          ownerAgent.destroy();
           env.count('owner logged in after the guesses (1 = yes)', owner ? 1 : 0);
           env.note(`after ${env.figures.get('guesses') ?? 0} wrong guesses the owner's own login ${owner ? 'succeeded' : 'was refused'} in ${Math.round(performance.now() - t0)} ms`);
         } finally {
