@@ -10,7 +10,8 @@ import { PhaseTally, type SentMessage } from './delivery-ledger.ts';
 import { expectedDeliveries, type Dev } from './members.ts';
 import { DEFAULT_QUIESCE_TIMEOUT_MS, DEFAULT_SAMPLE_EVERY_MS, DEFAULT_WINDOW, type PhaseResult, type PhaseSpec } from './phase.ts';
 import type { Population } from './population.ts';
-import { round1, summarize } from './recorder.ts';
+import { phaseFigures } from './phase-figures.ts';
+import { round1 } from './recorder.ts';
 import { sampler, type WithStalls } from './sampler.ts';
 import { until } from './wait-until.ts';
 
@@ -108,38 +109,16 @@ export async function runPhase(pop: Population, spec: PhaseSpec): Promise<PhaseR
   const cpu = process.cpuUsage(cpu0);
   const stats1 = pop.clientStats();
 
-  const { lost, unanswered } = ph.outcome();
-  const durableMs = ph.rec.lastDurableAt > 0 ? ph.rec.lastDurableAt - ph.rec.t0 : 0;
   const commits = samples.commits();
   const serverCpuPct = samples.cpu();
   const serverStalls = samples.stalls();
   const result: PhaseResult & WithStalls = {
-    name: spec.name,
+    ...phaseFigures(ph, spec, { senders: senders.length, sendWindowMs, elapsedMs, quiesced, cpu }),
     kind: 'synckey',
-    mode: spec.mode,
-    ...(spec.mode === 'open' ? { offeredRate: spec.rate! } : { window: spec.window ?? DEFAULT_WINDOW }),
-    clients: senders.length,
-    sendWindowMs: Math.round(sendWindowMs),
-    elapsedMs: Math.round(elapsedMs),
-    sent: ph.sent,
-    acked: ph.acked,
-    failed: ph.failed,
-    unanswered,
-    durable: ph.durable,
-    lost,
-    duplicated: ph.duplicated,
-    mismatched: ph.mismatched,
-    quiesced,
-    ackedPerSec: round1((ph.acked / Math.max(1, sendWindowMs)) * 1000),
-    durablePerSec: durableMs > 0 ? round1((ph.durable / durableMs) * 1000) : 0,
-    deliveryLatencyMs: summarize(ph.rec.delivery),
-    ackLatencyMs: summarize(ph.rec.ack),
-    timeline: ph.rec.timeline(elapsedMs),
     memory,
     ...(serverCpuPct !== undefined ? { serverCpuPct } : {}),
     ...(commits ? { serverCommits: { commits, msgsPerCommit: round1(ph.acked / commits) } } : {}),
     ...(serverStalls ? { serverStalls } : {}),
-    driverCpuPct: round1(((cpu.user + cpu.system) / 1000 / elapsedMs) * 100),
     httpFailures: stats1.httpFailures - stats0.httpFailures,
     linkDrops: stats1.linkDrops - stats0.linkDrops,
     linkReconnects: stats1.linkConnects - stats0.linkConnects,

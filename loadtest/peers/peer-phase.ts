@@ -9,7 +9,7 @@ import { encodeContent } from '../content-codec.ts';
 import { PhaseTally, type SentMessage } from '../delivery-ledger.ts';
 import { expectedDeliveries } from '../members.ts';
 import { DEFAULT_QUIESCE_TIMEOUT_MS, DEFAULT_SAMPLE_EVERY_MS, DEFAULT_WINDOW, type PhaseResult, type PhaseSpec } from '../phase.ts';
-import { round1, summarize } from '../recorder.ts';
+import { phaseFigures } from '../phase-figures.ts';
 import { sampler } from '../sampler.ts';
 import { until } from '../wait-until.ts';
 import type { PeerDevice, PeerPopulation } from './peer-population.ts';
@@ -138,34 +138,12 @@ export async function runPeerPhase(pop: PeerPopulation, spec: PhaseSpec): Promis
   const memory = await samples.stop();
   pop.ledger.phase = undefined;
   const cpu = process.cpuUsage(cpu0);
-  const { lost, unanswered } = ph.outcome();
-  const durableMs = ph.rec.lastDurableAt > 0 ? ph.rec.lastDurableAt - ph.rec.t0 : 0;
   const serverCpuPct = samples.cpu();
   const result: PeerPhaseResult = {
-    name: spec.name,
+    ...phaseFigures(ph, spec, { senders: senders.length, sendWindowMs, elapsedMs, quiesced, cpu }),
     kind: pop.system.kind,
-    mode: spec.mode,
-    ...(spec.mode === 'open' ? { offeredRate: spec.rate! } : { window: spec.window ?? DEFAULT_WINDOW }),
-    clients: senders.length,
-    sendWindowMs: Math.round(sendWindowMs),
-    elapsedMs: Math.round(elapsedMs),
-    sent: ph.sent,
-    acked: ph.acked,
-    failed: ph.failed,
-    unanswered,
-    durable: ph.durable,
-    lost,
-    duplicated: ph.duplicated,
-    mismatched: ph.mismatched,
-    quiesced,
-    ackedPerSec: round1((ph.acked / Math.max(1, sendWindowMs)) * 1000),
-    durablePerSec: durableMs > 0 ? round1((ph.durable / durableMs) * 1000) : 0,
-    deliveryLatencyMs: summarize(ph.rec.delivery),
-    ackLatencyMs: summarize(ph.rec.ack),
-    timeline: ph.rec.timeline(elapsedMs),
     memory,
     ...(serverCpuPct !== undefined ? { serverCpuPct } : {}),
-    driverCpuPct: round1(((cpu.user + cpu.system) / 1000 / elapsedMs) * 100),
     retries: r.retries,
   };
   ph.rec.destroy();

@@ -12,7 +12,7 @@ import type { BugSet } from '../core/planted-bugs.ts';
 import { NO_BUGS } from '../core/planted-bugs.ts';
 import type { CoreEffect, Plan } from '../core/plan.ts';
 import { errorReply, Ret } from '../core/ret.ts';
-import { drive, type Done, type Runner, type RunnerStats } from './runner.ts';
+import { drive, tryDrive, type Done, type Runner, type RunnerStats } from './runner.ts';
 
 export { drive, type Done, type RunnerStats };
 
@@ -62,24 +62,13 @@ export class CommandRunner implements Runner {
    * Undefined if the step failed.
    */
   query<T>(step: Step<T>): T | undefined {
-    try {
-      return drive(this.store, step);
-    } catch {
-      this.stats.failures++;
-      return undefined;
-    }
+    return tryDrive(this.store, step, this.stats);
   }
 
   /** A command's reply once its writes are in the batch; Ret 1, with nothing written, if it failed. */
   private run<R>(step: Step<Plan<R>>): unknown {
-    let plan: Plan<R>;
-    try {
-      plan = drive(this.store, step);
-    } catch {
-      // A bug in a command: it wrote nothing; the batch goes on.
-      this.stats.failures++;
-      return errorReply(Ret.ServerError, 'internal error');
-    }
+    const plan = tryDrive(this.store, step, this.stats);
+    if (!plan) return errorReply(Ret.ServerError, 'internal error');
     try {
       this.store.apply(plan.writes);
     } catch {

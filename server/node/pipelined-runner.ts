@@ -13,7 +13,7 @@ import type { CoreEffect, Plan } from '../core/plan.ts';
 import { errorReply, Ret } from '../core/ret.ts';
 import type { SealedBatch, StagedStore } from '../store/staged-store.ts';
 import type { Step } from '../store/store-ops.ts';
-import { drive, type Done, type Runner, type RunnerStats } from './runner.ts';
+import { tryDrive, type Done, type Runner, type RunnerStats } from './runner.ts';
 
 interface Held {
   done: Done<any>;
@@ -72,23 +72,12 @@ export class PipelinedRunner implements Runner {
   }
 
   query<T>(step: Step<T>): T | undefined {
-    try {
-      return drive(this.store, step);
-    } catch {
-      this.stats.failures++;
-      return undefined;
-    }
+    return tryDrive(this.store, step, this.stats);
   }
 
   private run<R>(step: Step<Plan<R>>): unknown {
-    let plan: Plan<R>;
-    try {
-      plan = drive(this.store, step);
-    } catch {
-      // A bug in a command: it staged nothing; the batch goes on.
-      this.stats.failures++;
-      return errorReply(Ret.ServerError, 'internal error');
-    }
+    const plan = tryDrive(this.store, step, this.stats);
+    if (!plan) return errorReply(Ret.ServerError, 'internal error');
     this.store.stage(plan.writes);
     for (const e of plan.effects) this.open.effects.push(e);
     return plan.reply;

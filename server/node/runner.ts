@@ -36,6 +36,20 @@ export interface Reader {
   read<R extends Read>(r: R): ReadResult[R['kind']];
 }
 
+/**
+ * Drive a step; undefined if it threw (counted as a failure). A command that
+ * throws is a bug in it: it returned no plan, so it wrote nothing, and the
+ * batch goes on without it.
+ */
+export function tryDrive<T>(store: Reader, step: Step<T>, stats: RunnerStats): T | undefined {
+  try {
+    return drive(store, step);
+  } catch {
+    stats.failures++;
+    return undefined;
+  }
+}
+
 /** Answer a step's reads until it returns. */
 export function drive<T>(store: Reader, step: Step<T>): T {
   let r = step.next();
