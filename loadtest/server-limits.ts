@@ -1,6 +1,6 @@
 // The limits of a server under load test. A load population is a few
 // accounts doing the traffic of many users from one loopback address, so the
-// per-account send quotas and the per-address connection cap (anti-abuse
+// per-account send quotas and the per-address connection cap and rate (anti-abuse
 // limits that an honest user never reaches, docs/limits.md) would measure
 // themselves instead of the server. The load test lifts exactly those; the
 // abuse profile, which measures them, keeps the defaults.
@@ -10,6 +10,9 @@ import { DEFAULT_TRANSPORT_LIMITS, type TransportLimits } from '../server/transp
 
 export const LOAD_TRANSPORT_LIMITS: Partial<TransportLimits> = {
   maxConnectionsPerAddress: DEFAULT_TRANSPORT_LIMITS.maxConnections,
+  // A population connects all its devices at once, from one address.
+  connectionsPerSecPerAddress: 1_000_000_000,
+  connectionBurstPerAddress: 1_000_000_000,
 };
 
 export const LOAD_CORE_LIMITS: Partial<CoreConfig> = QUOTAS_LIFTED;

@@ -35,6 +35,11 @@ Options:
   --max-connections-per-address N
                       open connections from one address; raise it behind a proxy
                       (default ${DEFAULT_TRANSPORT_LIMITS.maxConnectionsPerAddress})
+  --connections-per-sec-per-address N
+                      new connections per second from one address, after a burst of
+                      --connection-burst-per-address; more are shed with HTTP 503 or
+                      op 6 CONN_RATE_LIMIT (defaults ${DEFAULT_TRANSPORT_LIMITS.connectionsPerSecPerAddress} and ${DEFAULT_TRANSPORT_LIMITS.connectionBurstPerAddress})
+  --connection-burst-per-address N
   --max-unauth-links N
                       long links waiting to authenticate, in all (default ${DEFAULT_NODE_CONFIG.maxUnauthLinks})
   --max-hash-jobs N   password hashes (login, register) running at once; more answer
@@ -98,6 +103,8 @@ function parseCli(argv: string[]): StartOptions | 'help' {
         'scrypt-n': { type: 'string' },
         'max-connections': { type: 'string' },
         'max-connections-per-address': { type: 'string' },
+        'connections-per-sec-per-address': { type: 'string' },
+        'connection-burst-per-address': { type: 'string' },
         'max-unauth-links': { type: 'string' },
         'max-hash-jobs': { type: 'string' },
         'login-free-failures-per-address': { type: 'string' },
@@ -152,6 +159,8 @@ function parseCli(argv: string[]): StartOptions | 'help' {
         1,
         10_000_000,
       ),
+      connectionsPerSecPerAddress: intFlag('connections-per-sec-per-address', values['connections-per-sec-per-address'], DEFAULT_TRANSPORT_LIMITS.connectionsPerSecPerAddress, 1, 1_000_000_000),
+      connectionBurstPerAddress: intFlag('connection-burst-per-address', values['connection-burst-per-address'], DEFAULT_TRANSPORT_LIMITS.connectionBurstPerAddress, 1, 1_000_000_000),
     },
   };
 }

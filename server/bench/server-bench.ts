@@ -135,7 +135,7 @@ async function withServer<T>(f: (srv: RunningServer) => Promise<T>, storageThrea
     scryptN: 2,
     core: QUOTAS_LIFTED,
     node: { holdMs: 25_000, registerBurstPerAddress: 1_000_000, registersPerAddressPerHour: 1_000_000, maxHashJobs: 100_000 },
-    limits: { maxConnectionsPerAddress: DEFAULT_TRANSPORT_LIMITS.maxConnections },
+    limits: { maxConnectionsPerAddress: DEFAULT_TRANSPORT_LIMITS.maxConnections, connectionsPerSecPerAddress: 1e9, connectionBurstPerAddress: 1e9 },
     storageThread,
   });
   try {

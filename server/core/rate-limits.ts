@@ -13,9 +13,10 @@ interface Bucket {
   at: number;
 }
 
-export class TokenBuckets {
+/** Keyed by account (a number) or by anything else with an identity (an address). */
+export class TokenBuckets<K extends number | string = number> {
   /** Map order is creation order: the first entry is the oldest. */
-  private readonly buckets = new Map<number, Bucket>();
+  private readonly buckets = new Map<K, Bucket>();
 
   constructor(
     private readonly perSec: number,
@@ -29,7 +30,7 @@ export class TokenBuckets {
   }
 
   /** Milliseconds until `cost` tokens are there for `key` (0: now). Takes nothing. */
-  wait(key: number, cost: number, now: number): number {
+  wait(key: K, cost: number, now: number): number {
     const missing = cost - this.level(key, now);
     if (missing <= 0) return 0;
     // A rate of 0 never refills: the hint is as long as a hint can be.
@@ -38,7 +39,7 @@ export class TokenBuckets {
   }
 
   /** Take `cost` tokens (after wait() said 0). */
-  take(key: number, cost: number, now: number): void {
+  take(key: K, cost: number, now: number): void {
     const b = this.buckets.get(key);
     if (b) {
       // Updated in place: this runs on every send.
@@ -50,7 +51,7 @@ export class TokenBuckets {
     if (this.buckets.size > this.maxEntries) this.buckets.delete(this.buckets.keys().next().value!);
   }
 
-  private level(key: number, now: number): number {
+  private level(key: K, now: number): number {
     const b = this.buckets.get(key);
     return b ? this.refilled(b, now) : this.burst;
   }

@@ -10,6 +10,7 @@ export type LinkFaultCode =
   | 'CONN_SERVER_FULL'
   /** The peer's address holds as many connections as one address may (transport). */
   | 'CONN_ADDRESS_LIMIT'
+  | 'CONN_RATE_LIMIT'
   /** As many links as the node accepts are waiting to authenticate (node). */
   | 'LINK_UNAUTH_LIMIT'
   /** A packet (or WebSocket message) began and was not whole within packetTimeoutMs. */
@@ -29,6 +30,7 @@ interface FaultText {
 const FAULTS: Readonly<Record<LinkFaultCode, FaultText>> = {
   CONN_SERVER_FULL: { ret: Ret.Busy, text: 'the server has too many connections; retry later' },
   CONN_ADDRESS_LIMIT: { ret: Ret.Busy, text: 'too many connections from this address; retry later' },
+  CONN_RATE_LIMIT: { ret: Ret.Busy, text: 'too many new connections from this address; retry later' },
   LINK_UNAUTH_LIMIT: { ret: Ret.Busy, text: 'too many links waiting to authenticate; retry later' },
   LINK_PACKET_TIMEOUT: { ret: Ret.BadRequest, text: 'a packet began and did not arrive whole in time' },
   LINK_WRITE_QUEUE_FULL: { ret: Ret.Busy, text: 'the link does not read what the server sends' },

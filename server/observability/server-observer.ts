@@ -42,7 +42,7 @@ const LOG_WINDOW_MS = 10_000;
 const LOG_THROTTLE_KEYS = 10_000;
 
 /** Reasons at a cap: the server or an address is full, which an operator may want to act on. */
-const CAP_REASONS: ReadonlySet<string> = new Set(['CONN_SERVER_FULL', 'CONN_ADDRESS_LIMIT', 'LINK_UNAUTH_LIMIT']);
+const CAP_REASONS: ReadonlySet<string> = new Set(['CONN_SERVER_FULL', 'CONN_ADDRESS_LIMIT', 'CONN_RATE_LIMIT', 'LINK_UNAUTH_LIMIT']);
 
 export class ServerObserver {
   readonly metrics: ServerMetrics;

@@ -1,10 +1,17 @@
 // Connections counted in all and per remote address, shared by the HTTP
 // listener (which also carries the WebSocket links) and the TCP listener.
-// A connection over either cap is shed by its transport with a clear answer
-// (HTTP 503 with Retry-After, or op 6) instead of being served.
+// A connection over either cap, or one more from an address that opens them
+// faster than its rate allows, is shed by its transport with a clear answer
+// (HTTP 503 with Retry-After, or op 6) instead of being served. The rate
+// bounds what a client that reconnects in a loop can make the server spend
+// on each new connection (an accept, a parser, the first reads).
 import type { LinkFaultCode } from '../node/link-fault.ts';
+import { TokenBuckets } from '../core/rate-limits.ts';
 
-export type ShedCode = Extract<LinkFaultCode, 'CONN_SERVER_FULL' | 'CONN_ADDRESS_LIMIT'>;
+export type ShedCode = Extract<LinkFaultCode, 'CONN_SERVER_FULL' | 'CONN_ADDRESS_LIMIT' | 'CONN_RATE_LIMIT'>;
+
+/** Addresses whose connection rate is remembered; past it the oldest is forgotten (and refilled). */
+const MAX_RATE_ENTRIES = 100_000;
 
 export interface ConnectionStats {
   /** Connections admitted and still open. */
@@ -23,21 +30,37 @@ export function addressKey(address: string | undefined): string {
 export class ConnectionLimiter {
   readonly stats: ConnectionStats = { open: 0, shed: 0 };
   private readonly byAddress = new Map<string, number>();
+  private readonly rates: TokenBuckets<string>;
 
   constructor(
     private readonly maxTotal: number,
     private readonly maxPerAddress: number,
-  ) {}
+    /** New connections per second from one address, after a burst of `burstPerAddress`. */
+    perSecPerAddress = Infinity,
+    burstPerAddress = Infinity,
+    private readonly clock: () => number = Date.now,
+  ) {
+    this.rates = new TokenBuckets<string>(perSecPerAddress, burstPerAddress, MAX_RATE_ENTRIES);
+  }
 
-  /** Admit a connection (then release() it once closed), or the cap that sheds it. */
+  /** Admit a connection (then release() it once closed), or the limit that sheds it. */
   admit(address: string | undefined): ShedCode | undefined {
     const key = addressKey(address);
     const mine = this.byAddress.get(key) ?? 0;
-    const refused = this.stats.open >= this.maxTotal ? 'CONN_SERVER_FULL' : mine >= this.maxPerAddress ? 'CONN_ADDRESS_LIMIT' : undefined;
+    const now = this.clock();
+    const refused =
+      this.stats.open >= this.maxTotal
+        ? 'CONN_SERVER_FULL'
+        : mine >= this.maxPerAddress
+          ? 'CONN_ADDRESS_LIMIT'
+          : this.rates.wait(key, 1, now) > 0
+            ? 'CONN_RATE_LIMIT'
+            : undefined;
     if (refused) {
       this.stats.shed++;
       return refused;
     }
+    this.rates.take(key, 1, now);
     this.stats.open++;
     this.byAddress.set(key, mine + 1);
     return undefined;

@@ -99,7 +99,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const graceMs = opts.closeGraceMs ?? 1000;
   const hasher = scryptHasher(opts.scryptN ?? DEFAULT_SCRYPT_N);
   const limits = transportLimits(opts.limits);
-  const limiter = new ConnectionLimiter(limits.maxConnections, limits.maxConnectionsPerAddress);
+  const limiter = new ConnectionLimiter(limits.maxConnections, limits.maxConnectionsPerAddress, limits.connectionsPerSecPerAddress, limits.connectionBurstPerAddress);
   // Built before the transports it reports on: it reads their stats only when scraped.
   const observer = new ServerObserver(() => stats(), { ...(opts.logger ? { logger: opts.logger } : {}), ...(opts.metricsToken !== undefined ? { metricsToken: opts.metricsToken } : {}) });
   const synchronous = opts.synchronous ?? 'FULL';

@@ -13,6 +13,13 @@ export interface TransportLimits {
    * client shares the proxy's address: raise this there.
    */
   maxConnectionsPerAddress: number;
+  /**
+   * New connections per second from one remote address, after a burst of
+   * connectionBurstPerAddress: a client reconnecting in a loop is shed
+   * (CONN_RATE_LIMIT) instead of costing a parser and reads each time.
+   */
+  connectionsPerSecPerAddress: number;
+  connectionBurstPerAddress: number;
   /** An HTTP request's headers, then its body, must each arrive within this long; past it: 408. */
   bodyTimeoutMs: number;
   /** What a shed HTTP connection is told to wait before retrying (Retry-After, seconds). */
@@ -22,6 +29,8 @@ export interface TransportLimits {
 export const DEFAULT_TRANSPORT_LIMITS: Readonly<TransportLimits> = Object.freeze({
   maxConnections: 50_000,
   maxConnectionsPerAddress: 1_024,
+  connectionsPerSecPerAddress: 200,
+  connectionBurstPerAddress: 1_000,
   bodyTimeoutMs: 30_000,
   retryAfterSec: 5,
 });

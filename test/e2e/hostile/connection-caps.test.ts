@@ -70,6 +70,40 @@ describe('hostile input', () => {
     });
   });
 
+  describe('new connections faster than the per-address rate', () => {
+    const BURST = 12;
+    const env = useHostileServer('e2e-hostile-rate', {
+      node: { authTimeoutMs: AUTH_TIMEOUT_MS },
+      limits: { connectionsPerSecPerAddress: 2, connectionBurstPerAddress: BURST, retryAfterSec: 3 },
+    });
+
+    it('sheds the connections past the burst with op 6 CONN_RATE_LIMIT or HTTP 503, and the address gets its rate back with time', async () => {
+      // The setup's connections came out of the burst too; spend the rest on links that close again.
+      const shedBefore = env.t.srv.stats().connections.shed;
+      let shedLink: TcpLink | undefined;
+      for (let i = 0; i < BURST + 2 && !shedLink; i++) {
+        const l = await env.tcp();
+        const ok = await l.heartbeat().then(
+          () => true,
+          () => false,
+        );
+        if (ok) l.destroy();
+        else shedLink = l;
+      }
+      expect(shedLink, 'a connection past the burst is shed').toBeDefined();
+      await expectDisconnect(shedLink!, 2, 'CONN_RATE_LIMIT');
+      const text = await rawRequest(env.t.srv.httpPort);
+      expect(text).toMatch(/^HTTP\/1\.1 503 /);
+      expect(text).toMatch(/\r\nRetry-After: 3\r\n/i);
+      expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)).BaseResponse.ErrMsg).toMatch(/^CONN_RATE_LIMIT: /);
+      expect(env.t.srv.stats().connections.shed).toBeGreaterThanOrEqual(shedBefore + 2);
+      // Two connections a second: after 1.5 s this one is admitted, and the check after the case too.
+      await new Promise((r) => setTimeout(r, 1500));
+      const again = await env.tcp();
+      await again.heartbeat();
+    });
+  });
+
   describe('links waiting to authenticate over maxUnauthLinks', () => {
     const env = useHostileServer('e2e-hostile-unauth', { node: { authTimeoutMs: AUTH_TIMEOUT_MS, maxUnauthLinks: MAX_UNAUTH } });
 

@@ -1,0 +1,37 @@
+// The connection limiter's per-address rate: a burst, then a steady rate,
+// per address (an IPv4-mapped address counts as its IPv4 one), on a clock
+// the test turns; the caps on open connections still apply first.
+import { describe, expect, it } from 'vitest';
+import { ConnectionLimiter } from '../../server/transport/connection-limiter.ts';
+
+describe('ConnectionLimiter', () => {
+  it('admits a burst per address, then the rate; other addresses are not touched', () => {
+    let now = 1_000;
+    const l = new ConnectionLimiter(1_000, 1_000, 2, 5, () => now);
+    const admitted = (a: string): number => {
+      let n = 0;
+      while (l.admit(a) === undefined) n++;
+      return n;
+    };
+    expect(admitted('10.0.0.1')).toBe(5);
+    expect(l.admit('10.0.0.1')).toBe('CONN_RATE_LIMIT');
+    expect(l.admit('::ffff:10.0.0.1')).toBe('CONN_RATE_LIMIT');
+    expect(admitted('10.0.0.2')).toBe(5);
+    now += 1_000;
+    expect(admitted('10.0.0.1')).toBe(2);
+    expect(l.stats.shed).toBe(5);
+  });
+
+  it('sheds for the caps before the rate, and a shed connection spends no token', () => {
+    const now = 0;
+    const l = new ConnectionLimiter(1_000, 2, 1, 3, () => now);
+    expect(l.admit('a')).toBeUndefined();
+    expect(l.admit('a')).toBeUndefined();
+    expect(l.admit('a')).toBe('CONN_ADDRESS_LIMIT');
+    l.release('a');
+    expect(l.admit('a')).toBeUndefined();
+    expect(l.admit('a')).toBe('CONN_ADDRESS_LIMIT');
+    l.release('a');
+    expect(l.admit('a')).toBe('CONN_RATE_LIMIT');
+  });
+});
