@@ -121,7 +121,7 @@ export interface Profile {
     heartbeatSec: number;
     synchronous: 'FULL' | 'NORMAL';
     scryptN: number;
-    /** Commit on the server's storage thread (the default); false commits on its event loop, for comparison. */
+    /** Commit on the server's storage thread; the server's default (false) commits on its event loop. */
     storageThread?: boolean;
   };
   transports: TransportStages | null;
@@ -223,7 +223,8 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     server: { holdMs: 25_000, heartbeatSec: 10, synchronous: 'FULL', scryptN: 2 },
     transports: null,
     mixed: null,
-    capacity: { links: 20_000, devicesPerAccount: 4, heartbeatSec: 10, holdMs: 30_000, loginBatch: 500, liveRate: 200, liveMs: 5_000 },
+    // loginBatch: logins in flight over all link holders, under the server's maxUnauthLinks (1,024) and a listen backlog of 511.
+    capacity: { links: 50_000, devicesPerAccount: 4, heartbeatSec: 10, holdMs: 30_000, loginBatch: 256, liveRate: 200, liveMs: 5_000 },
     abuse: null,
     bare: true,
     k6: { vus: 200, duration: '60s', sendRate: 0.1 },

@@ -19,8 +19,10 @@ export interface PhaseRecord extends PhaseResult, WithStalls {
 export interface CapacityReport {
   wantedLinks: number;
   reachedLinks: number;
-  /** What bounded it: the open-files limit of one process (the driver and the server each hold one socket per link). */
+  /** The server's open-files limit; how the limits were got (or why not); the target: `links` links at most `bytesPerLink` each. */
   fdLimit: number | undefined;
+  fdLimitHow?: string;
+  target?: { links: number; bytesPerLink: number; met: boolean };
   heartbeatSec: number;
   holdMs: number;
   loginMs: number;
@@ -189,8 +191,8 @@ export function summaryMarkdown(r: Report): string {
     const c = r.capacity;
     out.push('## Idle long links (capacity)', '');
     out.push(
-      `Wanted ${n0(c.wantedLinks)} idle TCP long links, reached **${n0(c.reachedLinks)}** (open-files limit per process: ${c.fdLimit ?? 'unknown'}; ` +
-        `the driver and the server each hold one descriptor per link, and the limit cannot be raised here). Each link authenticated with a password ` +
+      `Wanted ${n0(c.wantedLinks)} idle TCP long links, reached **${n0(c.reachedLinks)}** (open-files limit of the server: ${c.fdLimit ?? 'unknown'}; ${c.fdLimitHow ?? ''})` +
+        `${c.target ? `; target ${n0(c.target.links)} links at most ${kb(c.target.bytesPerLink)} each: ${c.target.met ? 'met' : 'not met'}` : ''}. Each link authenticated with a password ` +
         `(a logged-in device), then heartbeated every ${c.heartbeatSec} s for ${(c.holdMs / 1000).toFixed(0)} s: the server held ` +
         `${c.serverOpenLinksAfterHold ?? '?'} links at the end, and the clients saw ${c.linkDropsDuringHold} drops. Logins took ${(c.loginMs / 1000).toFixed(1)} s.`,
       '',

@@ -9,7 +9,9 @@ import type { NodeConfig } from '../server/node/node-config.ts';
 import { DEFAULT_TRANSPORT_LIMITS, type TransportLimits } from '../server/transport/transport-limits.ts';
 
 export const LOAD_TRANSPORT_LIMITS: Partial<TransportLimits> = {
-  maxConnectionsPerAddress: DEFAULT_TRANSPORT_LIMITS.maxConnections,
+  // The capacity profile holds 50,000 idle links, besides its live devices and registration's HTTP.
+  maxConnections: 100_000,
+  maxConnectionsPerAddress: 100_000,
   // A population connects all its devices at once, from one address.
   connectionsPerSecPerAddress: 1_000_000_000,
   connectionBurstPerAddress: 1_000_000_000,

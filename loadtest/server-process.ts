@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { startBareHttp, startBareTcpEcho, startBareWsEcho, type BareServer } from '../server/bench/baselines.ts';
 import { startServer, type RunningServer } from '../server/transport/server-app.ts';
 import { StallMonitor, type EncodedStalls } from '../server/observability/stall-monitor.ts';
+import { withFdLimit } from './capacity/fd-limit.ts';
 import { pidSample } from './memory.ts';
 import type { StallSample } from './sampler.ts';
 import { until } from './wait-until.ts';
@@ -73,7 +74,7 @@ async function childMain(): Promise<void> {
       'hold-ms': { type: 'string', default: '25000' },
       'heartbeat-sec': { type: 'string', default: '240' },
       synchronous: { type: 'string', default: 'FULL' },
-      'storage-thread': { type: 'string', default: 'on' },
+      'storage-thread': { type: 'string', default: 'off' },
       // load: the load test's lifted quotas and address cap (server-limits.ts);
       // default: the server's own anti-abuse limits, which the abuse profile measures.
       limits: { type: 'string', default: 'load' },
@@ -91,7 +92,7 @@ async function childMain(): Promise<void> {
       db: values.db,
       scryptN: Number(values['scrypt-n']),
       synchronous: values.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL',
-      storageThread: values['storage-thread'] !== 'off',
+      storageThread: values['storage-thread'] === 'on',
       node: { ...(values.limits === 'default' ? SETUP_NODE_LIMITS : LOAD_NODE_LIMITS), holdMs: Number(values['hold-ms']), heartbeatSec: Number(values['heartbeat-sec']) },
       ...(values.limits === 'default' ? {} : { limits: LOAD_TRANSPORT_LIMITS, core: LOAD_CORE_LIMITS }),
     });
@@ -149,8 +150,11 @@ export class ServerChild {
   readonly #exited: Promise<number | null>;
   ready!: ReadyMessage;
 
-  private constructor(args: string[]) {
-    this.#child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', SELF, ...args], {
+  private constructor(args: string[], fdLimit: number | undefined) {
+    const node = [process.execPath, '--expose-gc', '--import', 'tsx', SELF, ...args];
+    // The capacity profile needs more descriptors than the driver's own limit: started through a shell that raises it.
+    const run = fdLimit === undefined ? { cmd: node[0]!, args: node.slice(1) } : withFdLimit(fdLimit, node[0]!, node.slice(1));
+    this.#child = spawn(run.cmd, run.args, {
       cwd: ROOT,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -161,8 +165,9 @@ export class ServerChild {
     });
   }
 
-  static async start(args: string[]): Promise<ServerChild> {
-    const c = new ServerChild(args);
+  /** `fdLimit`: start the child under this open-files limit, or as near as allowed (capacity/fd-limit.ts). */
+  static async start(args: string[], fdLimit?: number): Promise<ServerChild> {
+    const c = new ServerChild(args, fdLimit);
     const exited = c.#exited.then((code) => {
       throw new Error(`the server process exited (${code}) before it was ready`);
     });

@@ -5,6 +5,7 @@
 import { startServer, type RunningServer } from '../server/transport/server-app.ts';
 import { pidSample, selfSample } from './memory.ts';
 import { HOST, type RunContext } from './run-context.ts';
+import { procFdLimits } from './capacity/fd-limit.ts';
 import { ServerChild } from './server-process.ts';
 import type { ServerSample, Target } from './target.ts';
 import { LOAD_CORE_LIMITS, LOAD_NODE_LIMITS, LOAD_TRANSPORT_LIMITS } from './server-limits.ts';
@@ -14,9 +15,14 @@ export interface SyncKeyServer {
   sample: (gc?: boolean) => Promise<ServerSample | undefined>;
   close: () => Promise<void>;
   kill: () => void;
+  /** The server process's open-files limit, when it can be read (/proc). */
+  fdLimit?: number;
+  /** The server's process, when known (its limits and memory are read from /proc). */
+  pid?: number;
 }
 
-export async function startSyncKey(run: RunContext): Promise<SyncKeyServer> {
+/** `fdLimit`: the open-files limit a server child is started under (the capacity profile); in-process and external servers keep theirs. */
+export async function startSyncKey(run: RunContext, fdLimit?: number): Promise<SyncKeyServer> {
   const p = run.o.profile;
   if (run.o.server) {
     const pid = run.o.serverPid;
@@ -25,6 +31,8 @@ export async function startSyncKey(run: RunContext): Promise<SyncKeyServer> {
       sample: async () => (pid ? pidSample(pid) : undefined),
       close: async () => {},
       kill: () => {},
+      ...fdLimitOf(pid),
+      ...(pid ? { pid } : {}),
     };
   }
   if (run.o.inProcess) {
@@ -35,7 +43,7 @@ export async function startSyncKey(run: RunContext): Promise<SyncKeyServer> {
       db: run.db,
       scryptN: p.server.scryptN,
       synchronous: p.server.synchronous,
-      storageThread: p.server.storageThread !== false,
+      storageThread: p.server.storageThread === true,
       node: { ...LOAD_NODE_LIMITS, holdMs: p.server.holdMs, heartbeatSec: p.server.heartbeatSec },
       limits: LOAD_TRANSPORT_LIMITS,
       core: LOAD_CORE_LIMITS,
@@ -51,6 +59,8 @@ export async function startSyncKey(run: RunContext): Promise<SyncKeyServer> {
       sample,
       close: () => srv.close(),
       kill: () => {},
+      ...fdLimitOf('self'),
+      pid: process.pid,
     };
   }
   const c = await ServerChild.start([
@@ -69,8 +79,8 @@ export async function startSyncKey(run: RunContext): Promise<SyncKeyServer> {
     '--synchronous',
     p.server.synchronous,
     '--storage-thread',
-    p.server.storageThread === false ? 'off' : 'on',
-  ]);
+    p.server.storageThread === true ? 'on' : 'off',
+  ], fdLimit);
   run.children.add(c);
   const sample = (gc = false): Promise<ServerSample | undefined> => c.sample(gc);
   return {
@@ -81,5 +91,12 @@ export async function startSyncKey(run: RunContext): Promise<SyncKeyServer> {
       run.children.delete(c);
     },
     kill: () => c.kill(),
+    ...fdLimitOf(c.pid),
+    pid: c.pid,
   };
+}
+
+function fdLimitOf(pid: number | 'self' | undefined): { fdLimit?: number } {
+  const l = pid === undefined ? undefined : procFdLimits(pid);
+  return l ? { fdLimit: l.soft } : {};
 }
