@@ -1,7 +1,7 @@
 // npm run sim -- [--scenario NAME] [--seed N] [--seeds K] [--swarm] [--store sqlite]
 //                [--trace FILE] [--check-determinism] [--until-event N] [--bug NAME]
 //                [--workers N] [--shard I/N] [--freeze]
-//                [--replay FILE [--trace FILE]]
+//                [--replay FILE [--trace FILE]] [--html FILE]
 // With no arguments: every scenario over the default seeds, with a summary.
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -13,6 +13,9 @@ import { runJob, sweepJobs, type JobResult, type SweepSettings } from './sweep-j
 import { runPool } from './sweep-pool.ts';
 import { wholeNumber } from './cli-args.ts';
 import { replayMain } from './replay.ts';
+import { readReplayFile } from './replay-file.ts';
+import { swarm } from './swarm.ts';
+import { pictureOfReplay, pictureOfScenario, writePicture } from './picture/record-picture.ts';
 
 const DEFAULT_SEEDS = 10;
 
@@ -30,6 +33,9 @@ Options:
   --swarm               draw every fault parameter from the seed; printed with the seed
   --store memory|sqlite the server's store (sqlite: a temporary file, WAL)
   --trace FILE          write every event of the run as JSON lines (one run only)
+  --html FILE           write a picture of the run (one run, or with --replay): one self-contained HTML
+                        file, a lane per device and the server, every message an arrow, faults, SyncKeys
+                        and the violation marked; open it in any browser
   --check-determinism   run each seed twice and fail on any difference of the trace hash
   --until-event N       stop after event N and print the world's state
   --bug NAME            plant a bug (proves the checkers catch it): ${PLANTED_BUGS.join(', ')}
@@ -50,6 +56,7 @@ interface Cli {
   swarm: boolean;
   store: SimStoreKind;
   trace?: string;
+  html?: string;
   checkDeterminism: boolean;
   untilEvent?: number;
   bugs: PlantedBug[];
@@ -71,6 +78,7 @@ function parse(argv: string[]): Cli {
       swarm: { type: 'boolean', default: false },
       store: { type: 'string', default: 'memory' },
       trace: { type: 'string' },
+      html: { type: 'string' },
       'check-determinism': { type: 'boolean', default: false },
       'until-event': { type: 'string' },
       bug: { type: 'string', multiple: true },
@@ -107,10 +115,32 @@ function parse(argv: string[]): Cli {
     cli.shard = { index: Number(m[1]), of: Number(m[2]) };
   }
   if (values.trace !== undefined) cli.trace = values.trace;
+  if (values.html !== undefined) cli.html = values.html;
   if (values.replay !== undefined) cli.replay = values.replay;
   if (values['until-event'] !== undefined) cli.untilEvent = int('until-event', values['until-event'], 0, 1);
   if (cli.trace && !cli.replay && (cli.scenarios.length > 1 || cli.seeds > 1)) throw new Error('--trace records one run: give --scenario and --seed');
+  if (cli.html && !cli.replay && (cli.scenarios.length > 1 || cli.seeds > 1)) throw new Error('--html draws one run: give --scenario and --seed (or --replay FILE)');
   return cli;
+}
+
+/**
+ * The picture of a run the sweep just ran: the same run again with a
+ * recorder watching. It must give the same trace hash (the recorder only
+ * watches); a different one is reported, as a bug of the recorder.
+ */
+function drawJob(file: string, name: string, seed: string, traceHash: string, cli: Cli): boolean {
+  const base = scenarioByName(name);
+  const scenario = cli.swarm ? swarm(base, seed) : base;
+  const opts = { store: cli.store, bugs: new Set(cli.bugs), freeze: cli.freeze, ...(cli.untilEvent !== undefined ? { untilEvent: cli.untilEvent } : {}) };
+  const { result } = writeHtml(file, pictureOfScenario(scenario, seed, opts, { title: `${name} seed ${seed}${cli.bugs.length ? ` (bugs ${cli.bugs.join(' ')})` : ''}`, replay: replayLine(name, seed, cli) }));
+  const same = result.traceHash === traceHash ? 'the same trace' : `DIFFERENT trace ${result.traceHash} from the run's ${traceHash}: the recorder changed the run`;
+  process.stdout.write(`picture written to ${file} (${same})\n`);
+  return result.traceHash === traceHash;
+}
+
+function writeHtml<T extends { html: string }>(file: string, p: T): T {
+  writePicture(file, p.html);
+  return p;
 }
 
 /** The one line that replays a run. */
@@ -140,7 +170,14 @@ async function main(): Promise<number> {
     return 2;
   }
   if (cli.replay !== undefined) {
-    return replayMain({ file: cli.replay, bugs: cli.bugs, ...(cli.trace !== undefined ? { trace: cli.trace } : {}), ...(cli.untilEvent !== undefined ? { untilEvent: cli.untilEvent } : {}) }, () => performance.now());
+    const code = replayMain({ file: cli.replay, bugs: cli.bugs, ...(cli.trace !== undefined ? { trace: cli.trace } : {}), ...(cli.untilEvent !== undefined ? { untilEvent: cli.untilEvent } : {}) }, () => performance.now());
+    if (cli.html !== undefined && code !== 2) {
+      const r = readReplayFile(cli.replay);
+      r.bugs = [...new Set([...r.bugs, ...cli.bugs])];
+      const { result } = writeHtml(cli.html, pictureOfReplay(r, cli.replay));
+      process.stdout.write(`picture written to ${cli.html} (trace ${result.traceHash})\n`);
+    }
+    return code;
   }
   const jobs = sweepJobs(
     cli.scenarios.map((x) => x.name),
@@ -174,6 +211,9 @@ async function main(): Promise<number> {
     const replay = replayLine(job.scenario, job.seed, cli);
     if (r.swarmLine && single) process.stdout.write(`${r.swarmLine}\n`);
     if (cli.trace && result.trace !== undefined) fs.writeFileSync(cli.trace, result.trace);
+    if (cli.html !== undefined && !drawJob(cli.html, job.scenario, job.seed, result.traceHash, cli)) {
+      failures.push(`PICTURE ${job.scenario} seed ${job.seed}: the recorded run's trace differs\n  replay: ${replay} --html ${cli.html}`);
+    }
     if (r.divergentHash !== undefined) {
       row.failures++;
       failures.push(

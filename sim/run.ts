@@ -25,6 +25,12 @@ export interface RunOptions {
   untilEvent?: number;
   /** Freeze the memory store's records (default true; see simStore). */
   freeze?: boolean;
+  /**
+   * Handed the world once it is built, before anything runs: how a picture's
+   * recorder (sim/picture/) watches a run. It must only watch: draw nothing
+   * from the world's streams and schedule nothing, or the trace changes.
+   */
+  watch?: (world: World) => void;
 }
 
 export interface RunFailure {
@@ -110,6 +116,7 @@ export function runWorld(
 ): RunResult {
   const store = simStore(opts.store ?? 'memory', { freeze: opts.freeze ?? true });
   const world = new World({ scenario, seed, store, bugs: opts.bugs ?? NO_BUGS, keepTrace: opts.keepTrace ?? false, ...worldOptions });
+  opts.watch?.(world);
   const { workload, faults } = drivers(world);
   const stopAt = opts.untilEvent ?? Infinity;
   let failure: RunFailure | undefined;
