@@ -287,10 +287,10 @@ export class HttpTransport {
       p.req.resume();
       write(p.res, answer, true);
     } else {
-      // Not a byte more is read off the socket (a paused request would still
-      // buffer each chunk); the answer goes out raw and the write side closes
-      // (FIN, not a reset), so the client can still read it.
-      socket.pause();
+      // Not a byte more is parsed or read: the answer goes out raw and the
+      // write side closes (FIN, not a reset, which would cost the client the
+      // answer); the kernel's window then holds the trickler back.
+      stopReading(socket);
       socket.end(rawAnswer(answer));
     }
     setTimeout(() => socket.destroy(), this.closeGraceMs).unref();
@@ -355,6 +355,32 @@ function rawAnswer(a: HttpAnswer): string {
     `HTTP/1.1 ${a.status} ${http.STATUS_CODES[a.status] ?? ''}\r\nConnection: close\r\n` +
     `Content-Type: ${a.contentType}\r\nContent-Length: ${Buffer.byteLength(a.body)}\r\n\r\n${a.body}`
   );
+}
+
+interface HttpSocketInternals {
+  parser?: { pause?: () => void } | null;
+  _paused?: boolean;
+  _handle?: { readStop?: () => number } | null;
+}
+
+/**
+ * Stop parsing and reading an HTTP connection for good. socket.pause() alone
+ * does not: the request stream resumes the socket whenever it wants more,
+ * and the server un-pauses it on 'drain'; each one-byte chunk of a trickled
+ * body then costs a parser callback and a stream push (profiled: most of the
+ * server's CPU under the abuse profile's chunked-body attack). So the parser
+ * pauses (it stops in the middle of the buffer it is parsing), the server's
+ * own pause flag is set (the request stream then leaves the socket alone),
+ * the drain handler that would clear it goes, and libuv stops reading. These
+ * are internals of node:http and node:net, each used only if it is there.
+ */
+function stopReading(socket: Duplex): void {
+  const s = socket as unknown as HttpSocketInternals;
+  if (typeof s.parser?.pause === 'function') s.parser.pause();
+  s._paused = true;
+  socket.removeAllListeners('drain');
+  socket.pause();
+  if (typeof s._handle?.readStop === 'function') s._handle.readStop();
 }
 
 function overCapAnswer(code: ShedCode, retryAfterSec: number): string {
