@@ -45,6 +45,21 @@ export function isMeantFor(groups: readonly Group[], to: Addressing, d: Dev): bo
 }
 
 /** How many devices are meant to receive a message sent as `to` says: the sender's other devices and every recipient device. */
+/**
+ * Where a send of `sender` goes: one of its groups (with probability
+ * `groupShare`, if it has any), else another account at random (itself if it
+ * is alone). The draws come from `rand`, in this order, so a seeded
+ * population sends the same way every run.
+ */
+export function chooseRecipient(accounts: readonly Account[], sender: number, rand: () => number, groupShare: number): Addressing {
+  const a = accounts[sender]!;
+  if (a.groups.length > 0 && rand() < groupShare) return { senderAccount: sender, toAccount: -1, group: a.groups[Math.floor(rand() * a.groups.length)]! };
+  if (accounts.length === 1) return { senderAccount: sender, toAccount: sender, group: -1 };
+  let toAccount = Math.floor(rand() * (accounts.length - 1));
+  if (toAccount >= sender) toAccount++;
+  return { senderAccount: sender, toAccount, group: -1 };
+}
+
 export function expectedDeliveries(accounts: readonly Account[], groups: readonly Group[], to: Addressing): number {
   let n = accounts[to.senderAccount]!.devices.length - 1;
   if (to.group >= 0) {

@@ -7,7 +7,7 @@
 import { openArrivals } from './arrivals.ts';
 import { encodeContent } from './content-codec.ts';
 import { PhaseTally, type SentMessage } from './delivery-ledger.ts';
-import { expectedDeliveries, type Dev } from './members.ts';
+import { chooseRecipient, expectedDeliveries, type Dev } from './members.ts';
 import { DEFAULT_QUIESCE_TIMEOUT_MS, DEFAULT_SAMPLE_EVERY_MS, DEFAULT_WINDOW, type PhaseResult, type PhaseSpec } from './phase.ts';
 import type { Population } from './population.ts';
 import { phaseFigures } from './phase-figures.ts';
@@ -22,22 +22,12 @@ const QUIESCE_POLL_MS = 50;
 
 /** One send from device `d` to a random peer (or one of its groups). */
 function sendFrom(pop: Population, d: Dev, ph: PhaseTally): void {
-  const a = pop.accounts[d.account]!;
-  let group = -1;
-  let toAccount = -1;
-  if (a.groups.length > 0 && pop.rand() < ph.groupSendFraction) {
-    group = a.groups[Math.floor(pop.rand() * a.groups.length)]!;
-  } else if (pop.accounts.length === 1) {
-    toAccount = d.account;
-  } else {
-    toAccount = Math.floor(pop.rand() * (pop.accounts.length - 1));
-    if (toAccount >= d.account) toAccount++;
-  }
+  const to = chooseRecipient(pop.accounts, d.account, pop.rand, ph.groupSendFraction);
+  const { toAccount, group } = to;
   const id = pop.ledger.nextId();
   const at = performance.now();
   const [lo, hi] = ph.contentBytes;
   const bytes = lo + Math.floor(pop.rand() * (hi - lo + 1));
-  const to = { senderAccount: d.account, toAccount, group };
   const m: SentMessage = {
     id,
     sender: d.idx,

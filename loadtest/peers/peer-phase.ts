@@ -7,7 +7,7 @@
 import { openArrivals } from '../arrivals.ts';
 import { encodeContent } from '../content-codec.ts';
 import { PhaseTally, type SentMessage } from '../delivery-ledger.ts';
-import { expectedDeliveries } from '../members.ts';
+import { chooseRecipient, expectedDeliveries } from '../members.ts';
 import { DEFAULT_QUIESCE_TIMEOUT_MS, DEFAULT_SAMPLE_EVERY_MS, DEFAULT_WINDOW, type PhaseResult, type PhaseSpec } from '../phase.ts';
 import { phaseFigures } from '../phase-figures.ts';
 import { sampler } from '../sampler.ts';
@@ -39,21 +39,12 @@ interface Run {
 function sendFrom(r: Run, d: PeerDevice): void {
   const { pop, ph } = r;
   const a = pop.accounts[d.account]!;
-  let group = -1;
-  let toAccount = -1;
-  if (a.groups.length > 0 && pop.rand() < ph.groupSendFraction) {
-    group = a.groups[Math.floor(pop.rand() * a.groups.length)]!;
-  } else if (pop.accounts.length === 1) {
-    toAccount = d.account;
-  } else {
-    toAccount = Math.floor(pop.rand() * (pop.accounts.length - 1));
-    if (toAccount >= d.account) toAccount++;
-  }
+  const to = chooseRecipient(pop.accounts, d.account, pop.rand, ph.groupSendFraction);
+  const { toAccount, group } = to;
   const id = pop.ledger.nextId();
   const at = performance.now();
   const [lo, hi] = ph.contentBytes;
   const bytes = lo + Math.floor(pop.rand() * (hi - lo + 1));
-  const to = { senderAccount: d.account, toAccount, group };
   const expected = expectedDeliveries(pop.accounts, pop.groups, to);
   const m: SentMessage = { id, sender: d.idx, ...to, sentAt: at, expected, got: 0, seen: new Map(), state: 'unanswered', msgId: 0 };
   pop.ledger.add(m, ph);
