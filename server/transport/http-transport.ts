@@ -14,6 +14,7 @@ import http from 'node:http';
 import type net from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { stopReading } from './stop-reading.ts';
 import { errorAnswer, type HttpAnswer } from '../node/http-api.ts';
 import { Ret } from '../core/ret.ts';
 import type { ServerNode } from '../node/server-node.ts';
@@ -355,32 +356,6 @@ function rawAnswer(a: HttpAnswer): string {
     `HTTP/1.1 ${a.status} ${http.STATUS_CODES[a.status] ?? ''}\r\nConnection: close\r\n` +
     `Content-Type: ${a.contentType}\r\nContent-Length: ${Buffer.byteLength(a.body)}\r\n\r\n${a.body}`
   );
-}
-
-interface HttpSocketInternals {
-  parser?: { pause?: () => void } | null;
-  _paused?: boolean;
-  _handle?: { readStop?: () => number } | null;
-}
-
-/**
- * Stop parsing and reading an HTTP connection for good. socket.pause() alone
- * does not: the request stream resumes the socket whenever it wants more,
- * and the server un-pauses it on 'drain'; each one-byte chunk of a trickled
- * body then costs a parser callback and a stream push (profiled: most of the
- * server's CPU under the abuse profile's chunked-body attack). So the parser
- * pauses (it stops in the middle of the buffer it is parsing), the server's
- * own pause flag is set (the request stream then leaves the socket alone),
- * the drain handler that would clear it goes, and libuv stops reading. These
- * are internals of node:http and node:net, each used only if it is there.
- */
-function stopReading(socket: Duplex): void {
-  const s = socket as unknown as HttpSocketInternals;
-  if (typeof s.parser?.pause === 'function') s.parser.pause();
-  s._paused = true;
-  socket.removeAllListeners('drain');
-  socket.pause();
-  if (typeof s._handle?.readStop === 'function') s._handle.readStop();
 }
 
 function overCapAnswer(code: ShedCode, retryAfterSec: number): string {
