@@ -9,6 +9,7 @@ import { SCHEMA_VERSION } from '../../server/store/sqlite-schema.ts';
 import { SqliteStore } from '../../server/store/sqlite-store.ts';
 import { account, device, group } from './suite/fixtures.ts';
 import { commitTx } from './suite/harness.ts';
+import type { Write } from '../../server/store/store-ops.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -62,5 +63,38 @@ describe('SqliteStore schema version 2', () => {
       plan('SELECT 1 FROM group_members m JOIN "groups" g ON g.user_name = m.user_name WHERE m.uin = ? AND g.owner_uin = ? LIMIT 1'),
     ).not.toMatch(/SCAN/);
     db.close();
+  });
+
+  it('moves a version 2 file\'s log items into the insertion-ordered table of version 3, keeping them, and pages them by index', () => {
+    const file = tempFile();
+    const s = SqliteStore.open(file);
+    const item = (uin: number, seq: number): Write => ({ kind: 'appendItem', item: { uin, category: 1, seq, createdAt: seq, data: { MsgId: seq, Content: `m${uin}-${seq}` } } as never });
+    commitTx(s, [item(1, 1), item(2, 1), item(1, 2), item(2, 2), item(1, 3)]);
+    const before = s.read({ kind: 'items', uin: 1, category: 1, afterSeq: 0, limit: 10 });
+    s.close();
+    // Turn the items back into what version 2 wrote: clustered by the log's key.
+    const db = new Database(file);
+    db.exec(`CREATE TABLE items_v2 (uin INTEGER NOT NULL, category INTEGER NOT NULL, seq INTEGER NOT NULL, created_at INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (uin, category, seq)) WITHOUT ROWID;
+      INSERT INTO items_v2 SELECT uin, category, seq, created_at, data FROM items; DROP TABLE items; ALTER TABLE items_v2 RENAME TO items;`);
+    db.pragma('user_version = 2');
+    db.close();
+
+    const again = SqliteStore.open(file);
+    expect(again.pragma('user_version')).toBe(SCHEMA_VERSION);
+    expect(again.read({ kind: 'items', uin: 1, category: 1, afterSeq: 0, limit: 10 })).toEqual(before);
+    expect(again.read({ kind: 'items', uin: 2, category: 1, afterSeq: 1, limit: 10 }).map((i) => i.seq)).toEqual([2]);
+    commitTx(again, [item(2, 3)]);
+    again.close();
+    const check = new Database(file, { readonly: true });
+    const sql = check.prepare<[], { sql: string }>("SELECT sql FROM sqlite_master WHERE name = 'items'").get()!.sql;
+    expect(sql).not.toMatch(/WITHOUT ROWID/);
+    const plan = check
+      .prepare<[number, number, number], { detail: string }>('EXPLAIN QUERY PLAN SELECT seq, created_at, data FROM items WHERE uin = ? AND category = ? AND seq > ? ORDER BY seq LIMIT 5')
+      .all(1, 1, 0)
+      .map((r) => r.detail)
+      .join('; ');
+    expect(plan).not.toMatch(/SCAN/);
+    expect(check.prepare('SELECT count(*) AS n FROM items').get()).toEqual({ n: 6 });
+    check.close();
   });
 });
