@@ -4,21 +4,15 @@
 // runner waits (bounded) for quiescence and checks that every acknowledged
 // message reached every recipient device and the sender's other devices
 // exactly once.
-import { openArrivals } from './arrivals.ts';
 import { encodeContent } from './content-codec.ts';
 import { PhaseTally, type SentMessage } from './delivery-ledger.ts';
 import { chooseRecipient, expectedDeliveries, type Dev } from './members.ts';
-import { DEFAULT_QUIESCE_TIMEOUT_MS, DEFAULT_SAMPLE_EVERY_MS, DEFAULT_WINDOW, type PhaseResult, type PhaseSpec } from './phase.ts';
+import { DEFAULT_SAMPLE_EVERY_MS, type PhaseResult, type PhaseSpec } from './phase.ts';
 import type { Population } from './population.ts';
 import { phaseFigures } from './phase-figures.ts';
 import { round1 } from './recorder.ts';
 import { sampler, type WithStalls } from './sampler.ts';
-import { until } from './wait-until.ts';
-
-/** Slack past the send window for a saturate phase's senders to notice it closed. */
-const SEND_WINDOW_SLACK_MS = 1000;
-/** How often quiescence is checked. */
-const QUIESCE_POLL_MS = 50;
+import { quiesce, runSendWindow } from './send-window.ts';
 
 /** One send from device `d` to a random peer (or one of its groups). */
 function sendFrom(pop: Population, d: Dev, ph: PhaseTally): void {
@@ -58,41 +52,20 @@ export async function runPhase(pop: Population, spec: PhaseSpec): Promise<PhaseR
   const endAt = ph.rec.t0 + spec.durationMs;
   const open = (): boolean => performance.now() < endAt && ph.sent < spec.maxMessages && !pop.closed;
 
-  if (spec.mode === 'saturate') {
-    const window = spec.window ?? DEFAULT_WINDOW;
-    const sending = new Set(senders);
-    ph.onAnswer = (d) => {
-      if (open() && sending.has(d)) sendFrom(pop, d, ph);
-    };
-    for (let k = 0; k < window; k++) for (const d of senders) if (open()) sendFrom(pop, d, ph);
-    await until(() => !open(), spec.durationMs + SEND_WINDOW_SLACK_MS, () => 'the send window to close');
-  } else {
-    await openArrivals({
-      phase: spec.name,
-      rate: spec.rate,
-      from: ph.rec.t0,
-      rand: pop.rand,
-      open,
-      fire: () => sendFrom(pop, senders[Math.floor(pop.rand() * senders.length)]!, ph),
-    });
-  }
-  const sendWindowMs = performance.now() - ph.rec.t0;
-  ph.onAnswer = () => {};
+  const sending = new Set(senders);
+  const sendWindowMs = await runSendWindow({
+    spec,
+    ph,
+    senders,
+    rand: pop.rand,
+    open,
+    send: (d) => sendFrom(pop, d, ph),
+    again: (d) => (sending.has(d) ? d : undefined),
+  });
 
   // Quiescence: nothing left to send, every acknowledged message delivered everywhere.
   const busy = (): boolean => pop.devs.some((d) => d.client.core.outbox().some((e) => e.state !== 'failed'));
-  let quiesced = true;
-  try {
-    await until(
-      () => !busy() && ph.incomplete() === 0,
-      spec.quiesceTimeoutMs ?? DEFAULT_QUIESCE_TIMEOUT_MS,
-      () => `quiescence: ${ph.incomplete()} acknowledged messages not yet everywhere`,
-      QUIESCE_POLL_MS,
-    );
-  } catch (e) {
-    quiesced = false;
-    pop.log(`  ${spec.name}: ${(e as Error).message}`);
-  }
+  const quiesced = await quiesce(spec, () => !busy() && ph.incomplete() === 0, () => `${ph.incomplete()} acknowledged messages not yet everywhere`, pop.log);
   const elapsedMs = performance.now() - ph.rec.t0;
   const memory = await samples.stop();
   pop.ledger.phase = undefined;

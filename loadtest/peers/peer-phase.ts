@@ -4,20 +4,16 @@
 // (a window of unanswered sends per device) or open model (Poisson arrivals),
 // the same delivery ledger and recorder, and the same bounded wait for
 // quiescence at the end.
-import { openArrivals } from '../arrivals.ts';
 import { encodeContent } from '../content-codec.ts';
 import { PhaseTally, type SentMessage } from '../delivery-ledger.ts';
 import { chooseRecipient, expectedDeliveries } from '../members.ts';
-import { DEFAULT_QUIESCE_TIMEOUT_MS, DEFAULT_SAMPLE_EVERY_MS, DEFAULT_WINDOW, type PhaseResult, type PhaseSpec } from '../phase.ts';
+import { DEFAULT_SAMPLE_EVERY_MS, type PhaseResult, type PhaseSpec } from '../phase.ts';
 import { phaseFigures } from '../phase-figures.ts';
 import { sampler } from '../sampler.ts';
-import { until } from '../wait-until.ts';
+import { quiesce, runSendWindow } from '../send-window.ts';
 import type { PeerDevice, PeerPopulation } from './peer-population.ts';
 import type { PeerKind } from './peer-system.ts';
 
-/** Slack past the send window for a saturate phase's senders to notice it closed. */
-const SEND_WINDOW_SLACK_MS = 1000;
-const QUIESCE_POLL_MS = 50;
 /** A send the peer refused (connection trouble) is retried with the same id this often at most, as the reference client retries. */
 const MAX_SEND_ATTEMPTS = 30;
 const RETRY_DELAY_MS = 200;
@@ -93,38 +89,21 @@ export async function runPeerPhase(pop: PeerPopulation, spec: PhaseSpec): Promis
   const open = (): boolean => performance.now() < endAt && ph.sent < spec.maxMessages && !pop.closed;
   const senders = pop.devs;
 
-  if (spec.mode === 'saturate') {
-    const window = spec.window ?? DEFAULT_WINDOW;
-    ph.onAnswer = (d) => {
-      if (open()) sendFrom(r, pop.devs[d.idx]!);
-    };
-    for (let k = 0; k < window; k++) for (const d of senders) if (open()) sendFrom(r, d);
-    await until(() => !open(), spec.durationMs + SEND_WINDOW_SLACK_MS, () => 'the send window to close');
-  } else {
-    await openArrivals({
-      phase: spec.name,
-      rate: spec.rate,
-      from: ph.rec.t0,
-      rand: pop.rand,
-      open,
-      fire: () => sendFrom(r, senders[Math.floor(pop.rand() * senders.length)]!),
-    });
-  }
-  const sendWindowMs = performance.now() - ph.rec.t0;
-  ph.onAnswer = () => {};
-
-  let quiesced = true;
-  try {
-    await until(
-      () => r.unansweredNow === 0 && ph.incomplete() === 0,
-      spec.quiesceTimeoutMs ?? DEFAULT_QUIESCE_TIMEOUT_MS,
-      () => `quiescence: ${r.unansweredNow} sends unanswered, ${ph.incomplete()} acknowledged messages not yet everywhere`,
-      QUIESCE_POLL_MS,
-    );
-  } catch (e) {
-    quiesced = false;
-    pop.log(`  ${spec.name}: ${(e as Error).message}`);
-  }
+  const sendWindowMs = await runSendWindow({
+    spec,
+    ph,
+    senders,
+    rand: pop.rand,
+    open,
+    send: (d) => sendFrom(r, d),
+    again: (d) => pop.devs[d.idx],
+  });
+  const quiesced = await quiesce(
+    spec,
+    () => r.unansweredNow === 0 && ph.incomplete() === 0,
+    () => `${r.unansweredNow} sends unanswered, ${ph.incomplete()} acknowledged messages not yet everywhere`,
+    pop.log,
+  );
   const elapsedMs = performance.now() - ph.rec.t0;
   const memory = await samples.stop();
   pop.ledger.phase = undefined;
