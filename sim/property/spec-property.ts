@@ -8,6 +8,7 @@ import type { PlantedBug } from '../../server/core/planted-bugs.ts';
 import { replayCommand, replayOf, writeReplayFile } from '../replay-file.ts';
 import { runSpec, type RunResult } from '../run.ts';
 import { specSize, type RunSpec } from '../run-spec.ts';
+import { pictureFileBeside, recordPicture, writePicture } from '../picture/record-picture.ts';
 import type { SimStoreKind } from '../sim-store.ts';
 
 /** Where failing specs go (gitignored). */
@@ -65,8 +66,14 @@ export function checkSpecs(c: SpecCheck): SpecOutcome {
   if (!details.failed) return { runs };
   if (!details.counterexample) throw new Error(`property ${c.name} failed without a counterexample: ${fc.defaultReportMessage(details) ?? ''}`);
   const spec = details.counterexample[0];
-  const result = runSpec(spec, { bugs, store });
   const file = path.join(c.dir ?? FAILURE_DIR, `${c.name}.json`);
+  // The shrunk spec runs once more, with the picture recorder watching (it changes nothing of the run).
+  const { result, html } = recordPicture((watch) => runSpec(spec, { bugs, store, watch }), {
+    title: `property ${c.name}: the shrunk counterexample`,
+    replay: replayCommand(file),
+  });
+  const picture = pictureFileBeside(file);
+  writePicture(picture, html);
   const fastCheck = { seed: details.seed, path: details.counterexamplePath ?? '' };
   writeReplayFile(file, replayOf(spec, result, { bugs: [...bugs], store, note: `property ${c.name}, shrunk ${details.numShrinks} times`, fastCheck }));
   const size = specSize(spec);
@@ -77,6 +84,7 @@ export function checkSpecs(c: SpecCheck): SpecOutcome {
     `  fast-check: { seed: ${fastCheck.seed}, path: ${JSON.stringify(fastCheck.path)}, endOnFailure: true }`,
     `  shrunk spec: ${file} (trace ${result.traceHash})`,
     `  replay: ${replayCommand(file)}`,
+    `  picture: ${picture}`,
   ].join('\n');
   return {
     runs,
