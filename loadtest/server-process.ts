@@ -26,6 +26,7 @@ import { pidSample } from './memory.ts';
 import type { StallSample } from './sampler.ts';
 import { until } from './wait-until.ts';
 import { LOAD_CORE_LIMITS, LOAD_NODE_LIMITS, LOAD_TRANSPORT_LIMITS, SETUP_NODE_LIMITS } from './server-limits.ts';
+import { closeChild, killChild, runAsEntry } from './child-process.ts';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -34,7 +35,6 @@ const READY_TIMEOUT_MS = 30_000;
 /** How long the parent waits for a sample's reply. */
 const SAMPLE_REPLY_TIMEOUT_MS = 10_000;
 /** How long the parent waits for the child to exit after 'close' before killing it. */
-const EXIT_TIMEOUT_MS = 10_000;
 /** How long the child waits for its servers to drain before it exits anyway. */
 const DRAIN_TIMEOUT_MS = 5000;
 
@@ -198,22 +198,14 @@ export class ServerChild {
     };
   }
 
-  async close(): Promise<void> {
-    if (this.#child.exitCode === null && this.#child.connected) this.#child.send({ type: 'close' });
-    const t = setTimeout(() => this.#child.kill('SIGKILL'), EXIT_TIMEOUT_MS);
-    await this.#exited;
-    clearTimeout(t);
+  close(): Promise<void> {
+    return closeChild(this.#child, this.#exited);
   }
 
   kill(): void {
-    if (this.#child.exitCode === null) this.#child.kill('SIGKILL');
+    killChild(this.#child);
   }
 }
 
-// Only as the process's entry (a ServerChild's spawn); the parent imports this file for ServerChild.
-if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === SELF) {
-  childMain().catch((e: unknown) => {
-    process.stderr.write(`server-process: ${(e as Error).stack ?? String(e)}\n`);
-    process.exit(1);
-  });
-}
+// Only as the process's entry (its parent's spawn); the parent imports this file for the class above.
+runAsEntry(SELF, 'server-process', childMain);

@@ -28,6 +28,7 @@ import { Ret } from '../../server/core/ret.ts';
 import { until } from '../wait-until.ts';
 import { procFdLimits, withFdLimit } from './fd-limit.ts';
 import { HeldLink, newCounters, type LinkCounters, type LinkCredentials } from './held-link.ts';
+import { closeChild, killChild, runAsEntry } from '../child-process.ts';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -46,7 +47,6 @@ const LINK_ATTEMPTS = 5;
 const RETRY_DELAY_MS = 1000;
 /** Errors kept for the report, per holder. */
 const KEEP_ERRORS = 5;
-const EXIT_TIMEOUT_MS = 10_000;
 
 export interface HolderStats {
   /** Links ready now (logged in and not closed). */
@@ -275,21 +275,14 @@ export class LinkHolder {
     return this.#ask({ type: 'stats' });
   }
 
-  async close(): Promise<void> {
-    if (this.#child.exitCode === null && this.#child.connected) this.#child.send({ type: 'close' });
-    const t = setTimeout(() => this.kill(), EXIT_TIMEOUT_MS);
-    await this.#exited;
-    clearTimeout(t);
+  close(): Promise<void> {
+    return closeChild(this.#child, this.#exited);
   }
 
   kill(): void {
-    if (this.#child.exitCode === null) this.#child.kill('SIGKILL');
+    killChild(this.#child);
   }
 }
 
-if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === SELF) {
-  childMain().catch((e: unknown) => {
-    process.stderr.write(`link-holder: ${(e as Error).stack ?? String(e)}\n`);
-    process.exit(1);
-  });
-}
+// Only as the process's entry (its parent's spawn); the parent imports this file for the class above.
+runAsEntry(SELF, 'link-holder', childMain);

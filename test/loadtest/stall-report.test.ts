@@ -2,10 +2,10 @@
 // server process sends into a phase's figures (leaving out the interval
 // before the phase), and summary.md and chart.svg show them.
 import { afterAll, describe, expect, it } from 'vitest';
-import type { PhaseResult } from '../../loadtest/phase.ts';
 import { chartSvg, summaryMarkdown, type PhaseRecord, type Report } from '../../loadtest/report.ts';
 import { sampler, type StallSample } from '../../loadtest/sampler.ts';
 import { StallMonitor } from '../../server/observability/stall-monitor.ts';
+import { phaseRecord } from './phase-fixture.ts';
 
 const COMMIT_MS = 5;
 const BEFORE_MS = 400;
@@ -47,40 +47,27 @@ describe('the sampler', () => {
   });
 });
 
+/** A half-peak phase with two seconds of timeline (the second with a delivery stall). */
 function phase(over: Partial<PhaseRecord>): PhaseRecord {
-  const lat = { count: 10, p50: 2, p90: 3, p99: 5, p999: 6, max: 7, mean: 2.5 };
-  const base: PhaseResult = {
+  const { window: _peakWindow, ...peak } = phaseRecord({});
+  return {
+    ...peak,
     name: 'tcp half-peak',
-    kind: 'synckey',
     mode: 'open',
     offeredRate: 100,
-    clients: 8,
     sendWindowMs: 2000,
     elapsedMs: 2100,
     sent: 200,
     acked: 200,
-    failed: 0,
-    unanswered: 0,
     durable: 200,
-    lost: 0,
-    duplicated: 0,
-    mismatched: 0,
-    quiesced: true,
-    ackedPerSec: 100,
-    durablePerSec: 95,
-    deliveryLatencyMs: lat,
-    ackLatencyMs: lat,
     timeline: [
       { t: 0, offered: 100, acked: 100, durable: 95, deliveries: 300, p50Ms: 2, p99Ms: 5 },
       { t: 1, offered: 100, acked: 100, durable: 95, deliveries: 300, p50Ms: 2, p99Ms: 61 },
     ],
     memory: [{ t: 0.1, rssBytes: 100e6 }],
-    driverCpuPct: 50,
-    httpFailures: 0,
-    linkDrops: 0,
-    linkReconnects: 0,
+    stage: 'half-peak',
+    ...over,
   };
-  return { ...base, startSec: 0, transport: 'tcp', stage: 'half-peak', ...over };
 }
 
 describe('the report', () => {
