@@ -5,17 +5,10 @@
 // themselves instead of the server. The load test lifts exactly those; the
 // abuse profile, which measures them, keeps the defaults.
 import { QUOTAS_LIFTED, type CoreConfig } from '../server/core/config.ts';
-import type { NodeConfig } from '../server/node/node-config.ts';
-import { DEFAULT_TRANSPORT_LIMITS, type TransportLimits } from '../server/transport/transport-limits.ts';
+import { ADMISSION_LIFTED, REGISTRATIONS_LIFTED, type NodeConfig } from '../server/node/node-config.ts';
+import { CONNECTION_LIMITS_LIFTED, type TransportLimits } from '../server/transport/transport-limits.ts';
 
-export const LOAD_TRANSPORT_LIMITS: Partial<TransportLimits> = {
-  // The capacity profile holds 50,000 idle links, besides its live devices and registration's HTTP.
-  maxConnections: 100_000,
-  maxConnectionsPerAddress: 100_000,
-  // A population connects all its devices at once, from one address.
-  connectionsPerSecPerAddress: 1_000_000_000,
-  connectionBurstPerAddress: 1_000_000_000,
-};
+export const LOAD_TRANSPORT_LIMITS: Partial<TransportLimits> = CONNECTION_LIMITS_LIFTED;
 
 export const LOAD_CORE_LIMITS: Partial<CoreConfig> = QUOTAS_LIFTED;
 
@@ -25,10 +18,7 @@ export const LOAD_CORE_LIMITS: Partial<CoreConfig> = QUOTAS_LIFTED;
  * per-address registration quota would refuse; no attack measures it, so
  * every server of the load test, the abuse profile's too, lifts it.
  */
-export const SETUP_NODE_LIMITS: Partial<NodeConfig> = {
-  registerBurstPerAddress: 1_000_000,
-  registersPerAddressPerHour: 1_000_000,
-};
+export const SETUP_NODE_LIMITS: Partial<NodeConfig> = REGISTRATIONS_LIFTED;
 
 /** A load population logs hundreds of devices in at once: as many password hashes may run (the abuse profile keeps the limit). */
-export const LOAD_NODE_LIMITS: Partial<NodeConfig> = { ...SETUP_NODE_LIMITS, maxHashJobs: 100_000 };
+export const LOAD_NODE_LIMITS: Partial<NodeConfig> = ADMISSION_LIFTED;

@@ -21,7 +21,8 @@ import { parseArgs } from 'node:util';
 import { Op } from '../wire/packet.ts';
 import { QUOTAS_LIFTED } from '../core/config.ts';
 import { startServer, type RunningServer } from '../transport/server-app.ts';
-import { DEFAULT_TRANSPORT_LIMITS } from '../transport/transport-limits.ts';
+import { CONNECTION_LIMITS_LIFTED } from '../transport/transport-limits.ts';
+import { ADMISSION_LIFTED } from '../node/node-config.ts';
 import { RawTcpLink, post as postTo, request as requestTo, startBareHttp, startBareTcpEcho } from './baselines.ts';
 
 const HOST = '127.0.0.1';
@@ -134,8 +135,8 @@ async function withServer<T>(f: (srv: RunningServer) => Promise<T>, storageThrea
     db: path.join(dir, 'bench.db'),
     scryptN: 2,
     core: QUOTAS_LIFTED,
-    node: { holdMs: 25_000, registerBurstPerAddress: 1_000_000, registersPerAddressPerHour: 1_000_000, maxHashJobs: 100_000 },
-    limits: { maxConnectionsPerAddress: DEFAULT_TRANSPORT_LIMITS.maxConnections, connectionsPerSecPerAddress: 1e9, connectionBurstPerAddress: 1e9 },
+    node: { ...ADMISSION_LIFTED, holdMs: 25_000 },
+    limits: CONNECTION_LIMITS_LIFTED,
     storageThread,
   });
   try {

@@ -130,3 +130,12 @@ export function nodeConfig(over: Partial<NodeConfig> = {}): NodeConfig {
 export function idleTimeoutMs(c: NodeConfig): number {
   return c.heartbeatSec * 2500;
 }
+
+/** Registrations from one address lifted: a run whose setup registers its many accounts from one loopback address. */
+export const REGISTRATIONS_LIFTED: Readonly<Partial<NodeConfig>> = Object.freeze({
+  registerBurstPerAddress: 1_000_000,
+  registersPerAddressPerHour: 1_000_000,
+});
+
+/** Password-hash admission lifted too: a benchmark or load population logs hundreds of devices in at once. */
+export const ADMISSION_LIFTED: Readonly<Partial<NodeConfig>> = Object.freeze({ ...REGISTRATIONS_LIFTED, maxHashJobs: 100_000 });

@@ -42,3 +42,17 @@ export function transportLimits(over: Partial<TransportLimits> = {}): TransportL
   }
   return l;
 }
+
+/**
+ * The connection limits lifted, for runs whose few clients on one loopback
+ * address do the traffic of many users (benchmarks and load tests); the
+ * abuse profile, which measures these limits, keeps the defaults.
+ */
+export const CONNECTION_LIMITS_LIFTED: Readonly<Partial<TransportLimits>> = Object.freeze({
+  // The capacity profile holds 50,000 idle links, besides its live devices and registration's HTTP.
+  maxConnections: 100_000,
+  maxConnectionsPerAddress: 100_000,
+  // A population connects all its devices at once, from one address.
+  connectionsPerSecPerAddress: 1_000_000_000,
+  connectionBurstPerAddress: 1_000_000_000,
+});
