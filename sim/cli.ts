@@ -159,6 +159,9 @@ interface Row {
   failures: number;
   wallMs: number;
   simMs: number;
+  /** Long-link reads, and those that held bytes of several writes (several packets in one read). */
+  reads: number;
+  mergedReads: number;
 }
 
 async function main(): Promise<number> {
@@ -195,7 +198,7 @@ async function main(): Promise<number> {
     ...(cli.untilEvent !== undefined ? { untilEvent: cli.untilEvent } : {}),
   };
   const single = jobs.length === 1;
-  const rows = new Map<string, Row>(cli.scenarios.map((x) => [x.name, { scenario: x.name, seeds: 0, events: 0, failures: 0, wallMs: 0, simMs: 0 }]));
+  const rows = new Map<string, Row>(cli.scenarios.map((x) => [x.name, { scenario: x.name, seeds: 0, events: 0, failures: 0, wallMs: 0, simMs: 0, reads: 0, mergedReads: 0 }]));
   const failures: string[] = [];
   const bar = new Progress(jobs.length, cli.quiet || single);
   let done = 0;
@@ -207,6 +210,8 @@ async function main(): Promise<number> {
     row.events += result.events;
     row.wallMs += r.wallMs;
     row.simMs += result.simMs;
+    row.reads += result.net.reads;
+    row.mergedReads += result.net.mergedReads;
     bar.update(++done, `${job.scenario} seed ${job.seed}`);
     const replay = replayLine(job.scenario, job.seed, cli);
     if (r.swarmLine && single) process.stdout.write(`${r.swarmLine}\n`);
@@ -258,7 +263,9 @@ async function main(): Promise<number> {
 }
 
 function printSummary(rows: Row[], elapsedMs: number, cli: Cli): void {
-  const head = ['scenario', 'seeds', 'events', 'failures', 'events/s', 'sim s per s'];
+  const head = ['scenario', 'seeds', 'events', 'failures', 'events/s', 'sim s per s', 'merged reads'];
+  // Merged reads: long-link reads that held bytes of several writes, out of all (the network's TCP-like reading at work).
+  const merged = (r: { reads: number; mergedReads: number }): string => `${r.mergedReads}/${r.reads}`;
   const body = rows.map((r) => [
     r.scenario,
     String(r.seeds),
@@ -266,15 +273,29 @@ function printSummary(rows: Row[], elapsedMs: number, cli: Cli): void {
     String(r.failures),
     String(Math.round(r.events / Math.max(r.wallMs / 1000, 1e-9))),
     (r.simMs / Math.max(r.wallMs, 1e-9)).toFixed(0),
+    merged(r),
   ]);
-  const all = rows.reduce((a, r) => ({ events: a.events + r.events, wallMs: a.wallMs + r.wallMs, failures: a.failures + r.failures, seeds: a.seeds + r.seeds, simMs: a.simMs + r.simMs }), {
-    events: 0,
-    wallMs: 0,
-    failures: 0,
-    seeds: 0,
-    simMs: 0,
-  });
-  body.push(['total', String(all.seeds), String(all.events), String(all.failures), String(Math.round(all.events / Math.max(all.wallMs / 1000, 1e-9))), (all.simMs / Math.max(all.wallMs, 1e-9)).toFixed(0)]);
+  const all = rows.reduce(
+    (a, r) => ({
+      events: a.events + r.events,
+      wallMs: a.wallMs + r.wallMs,
+      failures: a.failures + r.failures,
+      seeds: a.seeds + r.seeds,
+      simMs: a.simMs + r.simMs,
+      reads: a.reads + r.reads,
+      mergedReads: a.mergedReads + r.mergedReads,
+    }),
+    { events: 0, wallMs: 0, failures: 0, seeds: 0, simMs: 0, reads: 0, mergedReads: 0 },
+  );
+  body.push([
+    'total',
+    String(all.seeds),
+    String(all.events),
+    String(all.failures),
+    String(Math.round(all.events / Math.max(all.wallMs / 1000, 1e-9))),
+    (all.simMs / Math.max(all.wallMs, 1e-9)).toFixed(0),
+    merged(all),
+  ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   process.stdout.write(`\n${line(head)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${body.map(line).join('\n')}\n`);

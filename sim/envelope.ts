@@ -106,6 +106,24 @@ export type Envelope =
   | CutClientEnvelope
   | CutServerEnvelope;
 
+/**
+ * The ordered channel an envelope travels on, if any: one stream one way
+ * (its bytes, then its close). Envelopes of a channel arrive in the order
+ * sent, even when due at the same instant; everything else may pass.
+ */
+export function channelOf(e: Envelope): number | undefined {
+  switch (e.kind) {
+    case 'link-up':
+    case 'close-server':
+      return e.stream * 2;
+    case 'link-down':
+    case 'close-client':
+      return e.stream * 2 + 1;
+    default:
+      return undefined;
+  }
+}
+
 /** One line for a person: what it is, between which ends, and how big. */
 export function describeEnvelope(e: Envelope): string {
   const client = (instance: number, link?: number): string => `${e.device}#${instance}${link === undefined ? '' : ` link ${link}`}`;

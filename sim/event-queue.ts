@@ -1,8 +1,16 @@
 // The simulation's only notion of time: a queue of events ordered by
-// (time, sequence). Equal times run in the order they were scheduled.
+// (time, tie, sequence). Events due at the same instant run in an order the
+// seed chooses: each draws a tie key when it is scheduled, from the queue's
+// own stream (one per event's `who` in explicit runs, so removing a device
+// leaves the others' order alone). The one order that must hold among equal
+// times is a channel's (see channelOf: the bytes of one stream, one way): an
+// envelope due at the same instant as the last one posted on its channel
+// shares its key, and equal keys run in the order they were scheduled.
+// Without a stream every key is 0: first in, first out.
 // An event is either a message arriving (an Envelope, plain data) or a
 // timer of a host or a driver (a host's own wake-up, a user's next action).
-import type { Envelope } from './envelope.ts';
+import { channelOf, type Envelope } from './envelope.ts';
+import type { Rng } from './rng.ts';
 
 /** Simulated time starts at a fixed, realistic epoch. */
 export const SIM_EPOCH_MS = 1_700_000_000_000;
@@ -15,6 +23,8 @@ export const SIM_EPOCH_MS = 1_700_000_000_000;
 export class SimEvent {
   constructor(
     readonly at: number,
+    /** Orders events due at the same instant; equal keys run in `seq` order. */
+    readonly tie: number,
     readonly seq: number,
     readonly kind: string,
     readonly who: string,
@@ -25,10 +35,17 @@ export class SimEvent {
   ) {}
 }
 
+/** Where tie keys come from: the stream for an event's `who`. */
+export type TieStreams = (who: string) => Rng;
+
 export class EventQueue {
   private heap: SimEvent[] = [];
   private seq = 0;
+  /** The last event posted on each channel still queued: the next one due at its time runs after it. */
+  private readonly channelTail = new Map<number, SimEvent>();
   now = 0;
+
+  constructor(private readonly ties?: TieStreams) {}
 
   get size(): number {
     return this.heap.length;
@@ -37,13 +54,22 @@ export class EventQueue {
   /** A timer at `at`. */
   schedule(at: number, kind: string, who: string, fire: () => void): void {
     this.checkTime(at, kind);
-    this.push(new SimEvent(at, this.seq++, kind, who, fire, undefined));
+    this.push(new SimEvent(at, this.draw(who), this.seq++, kind, who, fire, undefined));
   }
 
   /** An envelope arriving at `at` (the network decides then whether it gets through). */
   post(at: number, envelope: Envelope): void {
     this.checkTime(at, envelope.kind);
-    this.push(new SimEvent(at, this.seq++, envelope.kind, envelope.device, undefined, envelope));
+    const ch = channelOf(envelope);
+    if (ch === undefined) {
+      this.push(new SimEvent(at, this.draw(envelope.device), this.seq++, envelope.kind, envelope.device, undefined, envelope));
+      return;
+    }
+    const prev = this.channelTail.get(ch);
+    const tie = prev !== undefined && prev.at === at ? prev.tie : this.draw(envelope.device);
+    const e = new SimEvent(at, tie, this.seq++, envelope.kind, envelope.device, undefined, envelope);
+    this.channelTail.set(ch, e);
+    this.push(e);
   }
 
   /** Every envelope still in flight, in arrival order. */
@@ -52,6 +78,10 @@ export class EventQueue {
       .filter((e) => e.envelope !== undefined)
       .sort((a, b) => (less(a, b) ? -1 : 1))
       .map((e) => ({ at: e.at, envelope: e.envelope! }));
+  }
+
+  private draw(who: string): number {
+    return this.ties ? this.ties(who).next() : 0;
   }
 
   private checkTime(at: number, kind: string): void {
@@ -91,6 +121,11 @@ export class EventQueue {
       h[i] = last;
     }
     this.now = top.at;
+    if (top.envelope !== undefined) {
+      // The channel's last event has run: nothing queued is left to follow, so forget the channel.
+      const ch = channelOf(top.envelope);
+      if (ch !== undefined && this.channelTail.get(ch) === top) this.channelTail.delete(ch);
+    }
     return top;
   }
 
@@ -100,5 +135,5 @@ export class EventQueue {
 }
 
 function less(a: SimEvent, b: SimEvent): boolean {
-  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+  return a.at < b.at || (a.at === b.at && (a.tie < b.tie || (a.tie === b.tie && a.seq < b.seq)));
 }

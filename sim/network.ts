@@ -1,7 +1,10 @@
 // The simulated network between client devices and the server: a star.
 // HTTP halves travel as datagrams that can be lost, duplicated or delayed
-// (which reorders them); long links are ordered byte streams that arrive in
-// random chunks and can be cut, losing what is in flight. Partitions block a
+// (which reorders them); long links are ordered byte streams, read as TCP
+// reads them: a write may arrive over several reads, and bytes that reach the
+// receiver before it read the earlier ones may come in the same read (the seed
+// decides both), so a read holds part of a packet or several packets. Streams
+// can be cut, losing what is in flight. Partitions block a
 // device one way or both; faults are checked again on arrival, so they reach
 // messages already in flight. What travels is an Envelope, posted on the
 // event queue; when it is due, `arrives` says whether it got through.
@@ -36,15 +39,26 @@ export interface NetStats {
   datagrams: number;
   dropped: number;
   duplicated: number;
+  /** Stream reads posted (a write's pieces, less those that joined an earlier read). */
   chunks: number;
+  /** Writes whose bytes were split over several reads. */
+  splitWrites: number;
+  /** Stream reads that got through. */
+  reads: number;
+  /** Reads that got through holding bytes of several writes (several packets in one read). */
+  mergedReads: number;
   lostInFlight: number;
   cuts: number;
 }
 
+type StreamData = LinkUpEnvelope | LinkDownEnvelope;
+
 /** An open stream; the network forgets it once it is closed or cut. */
 export class SimStream {
-  /** Arrival time of the last chunk each way: streams stay in order. */
+  /** Arrival time of the last read each way: streams stay in order (the event queue keeps equal times in order too). */
   lastAt: Record<Dir, number> = { up: 0, down: 0 };
+  /** The last read posted each way, until it arrives: bytes due by then may join it. */
+  unread: Record<Dir, StreamData | undefined> = { up: undefined, down: undefined };
 
   constructor(
     readonly id: number,
@@ -61,14 +75,19 @@ const DIR_OF: Record<StreamEnvelope['kind'] | HttpRequestEnvelope['kind'] | Http
   'close-client': 'down',
 };
 
-/** A write is split into 1 to this many chunks, to exercise framing. */
+/** A write is split into 1 to this many reads, to exercise framing. */
 const MAX_CHUNKS_PER_WRITE = 3;
+
+/** How likely bytes due no later than an unread read of their stream join it (one read, several packets). */
+const MERGE_PROBABILITY = 0.5;
 
 export class SimNetwork {
   private readonly blocked = new Map<string, { up: boolean; down: boolean }>();
   private readonly streams = new Map<number, SimStream>();
   private nextStreamId = 1;
-  readonly stats: NetStats = { datagrams: 0, dropped: 0, duplicated: 0, chunks: 0, lostInFlight: 0, cuts: 0 };
+  readonly stats: NetStats = { datagrams: 0, dropped: 0, duplicated: 0, chunks: 0, splitWrites: 0, reads: 0, mergedReads: 0, lostInFlight: 0, cuts: 0 };
+  /** Reads in flight that hold bytes of several writes. */
+  private readonly merged = new WeakSet<StreamData>();
 
   constructor(
     private readonly q: EventQueue,
@@ -139,23 +158,24 @@ export class SimNetwork {
     return s;
   }
 
-  /** Bytes on an open stream, in order, split into chunks that each arrive as a copy of the envelope. */
-  write(e: LinkUpEnvelope | LinkDownEnvelope): void {
+  /**
+   * Bytes on an open stream, in order, split into reads that each arrive as a
+   * copy of the envelope. If they are due no later than the stream's last read
+   * not yet arrived, the first piece may join that read instead: the receiver
+   * had not read yet, so it finds both in its buffer (TCP's several packets per
+   * read). They then arrive at that read's time, which the drawn latency allows.
+   */
+  write(e: StreamData): void {
     const s = this.streams.get(e.stream);
     if (!s) return;
     const dir = DIR_OF[e.kind];
-    const at = Math.max(this.q.now + this.latency(s.device), s.lastAt[dir]);
+    const lastAt = s.lastAt[dir];
+    const at = Math.max(this.q.now + this.latency(s.device), lastAt);
     s.lastAt[dir] = at;
     const rng = this.r(s.device);
     const bytes = e.bytes;
     const pieces = bytes.length > 1 ? rng.int(1, Math.min(MAX_CHUNKS_PER_WRITE, bytes.length)) : 1;
-    if (pieces === 1) {
-      // One piece: the envelope travels as it is (its maker hands it over and keeps no reference).
-      if (bytes.length === 0) return;
-      this.stats.chunks++;
-      this.q.post(at, e);
-      return;
-    }
+    if (bytes.length === 0) return;
     // The cuts in the order drawn, then sorted (by insertion: there are at most a few).
     const cuts: number[] = [];
     for (let i = 1; i < pieces; i++) {
@@ -170,12 +190,26 @@ export class SimNetwork {
     }
     cuts.push(bytes.length);
     let from = 0;
+    let reads = 0;
+    // The unread read is the last one posted, due at lastAt: these bytes are due by then when the latency drawn was clamped to it.
+    const unread = s.unread[dir];
+    if (unread !== undefined && at === lastAt && rng.chance(MERGE_PROBABILITY)) {
+      from = cuts[0]!;
+      unread.bytes = concat(unread.bytes, bytes.subarray(0, from));
+      this.merged.add(unread);
+      reads++;
+    }
     for (const to of cuts) {
       if (to <= from) continue;
+      // One piece: the envelope travels as it is (its maker hands it over and keeps no reference).
+      const piece: StreamData = from === 0 && to === bytes.length ? e : { ...e, bytes: bytes.subarray(from, to) };
       this.stats.chunks++;
-      this.q.post(at, { ...e, bytes: bytes.subarray(from, to) });
+      reads++;
+      s.unread[dir] = piece;
+      this.q.post(at, piece);
       from = to;
     }
+    if (reads > 1) this.stats.splitWrites++;
   }
 
   /**
@@ -188,6 +222,8 @@ export class SimNetwork {
     const dir = DIR_OF[e.kind];
     const at = Math.max(this.q.now + this.latency(s.device), s.lastAt[dir]);
     s.lastAt[dir] = at;
+    // Nothing joins a read past the close.
+    s.unread[dir] = undefined;
     this.q.post(at, e);
   }
 
@@ -211,10 +247,18 @@ export class SimNetwork {
         this.stats.lostInFlight++;
         return false;
       case 'link-up':
-      case 'link-down':
-        if (this.streams.has(e.stream)) return true;
-        this.stats.lostInFlight++;
-        return false;
+      case 'link-down': {
+        const s = this.streams.get(e.stream);
+        if (!s) {
+          this.stats.lostInFlight++;
+          return false;
+        }
+        const dir = DIR_OF[e.kind];
+        if (s.unread[dir] === e) s.unread[dir] = undefined;
+        this.stats.reads++;
+        if (this.merged.has(e)) this.stats.mergedReads++;
+        return true;
+      }
       case 'close-server':
       case 'close-client':
         return this.streams.delete(e.stream);
@@ -226,4 +270,11 @@ export class SimNetwork {
         return true;
     }
   }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }

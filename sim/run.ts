@@ -115,7 +115,7 @@ export function runWorld(
   worldOptions: Pick<WorldOptions, 'netStreamPerDevice'> = {},
 ): RunResult {
   const store = simStore(opts.store ?? 'memory', { freeze: opts.freeze ?? true });
-  const world = new World({ scenario, seed, store, bugs: opts.bugs ?? NO_BUGS, keepTrace: opts.keepTrace ?? false, ...worldOptions });
+  const world = new World({ scenario, seed, store, bugs: opts.bugs ?? NO_BUGS, keepTrace: opts.keepTrace ?? false, seededTies: true, ...worldOptions });
   opts.watch?.(world);
   const { workload, faults } = drivers(world);
   const stopAt = opts.untilEvent ?? Infinity;

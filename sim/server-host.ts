@@ -3,9 +3,10 @@
 // delay, so a crash can fall between a command and its commit. Password
 // hashes the node asks for are answered by an event of their own (with the
 // tiny-cost hasher): a crash, a commit or another login can fall between a
-// login's two halves. It comes at the same simulated instant, after what
-// is already queued for it: the delay is fixed, so it draws nothing from
-// the server's stream, and being 0 it moves no other event's time.
+// login's two halves. It comes at the same simulated instant, in the order
+// the queue's seeded tie-break gives events of one instant: the delay is
+// fixed, so it draws nothing from the server's stream, and being 0 it moves
+// no other event's time.
 import { runHashWork, scryptHasher } from '../server/core/password.ts';
 import type { HashAction } from '../server/node/hash-jobs.ts';
 import { ServerNode, type ServerAction } from '../server/node/server-node.ts';

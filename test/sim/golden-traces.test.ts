@@ -9,10 +9,10 @@ import { scenarioByName } from '../../scenarios/index.ts';
 import { runScenario } from '../../sim/run.ts';
 
 const GOLDEN: Array<[scenario: string, seed: string, events: number, traceHash: string]> = [
-  ['calm', '1', 3828, '9c9eedd599f62cb2'],
-  ['flaky-wifi', '7', 3527, 'f66d4f72d3a0fb4b'],
-  ['group-burst', '3', 21776, '024a4b215e8c925b'],
-  ['hostile-users', '2', 7534, 'cc20466f355894fc'],
+  ['calm', '1', 3684, 'c5433da36d98e746'],
+  ['flaky-wifi', '7', 3111, '2b30179dc1d41db0'],
+  ['group-burst', '3', 21444, '4daf59cf00a81739'],
+  ['hostile-users', '2', 6694, '2eb68b202161aec4'],
 ];
 
 describe('golden traces', () => {
