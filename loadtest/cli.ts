@@ -20,7 +20,7 @@ import { parseHostPort, parseServerUrl } from '../client/net/server-address.ts';
 import { assertLoopback } from './loopback.ts';
 import { openFileLimit } from './memory.ts';
 import { peersMarkdown, type PeersReport } from './peers/peer-report.ts';
-import { PROFILES, profileByName, type Profile } from './profiles.ts';
+import { ATTACK_NAMES, PROFILES, profileByName, type AttackName, type Profile } from './profiles.ts';
 import { chartSvg, summaryMarkdown, type CapacityReport, type K6Report, type Report } from './report.ts';
 import { RunContext, type Options } from './run-context.ts';
 import { startSyncKey } from './server-under-test.ts';
@@ -57,6 +57,7 @@ Options:
   --storage-thread on|off
                       commit on the server's storage thread or on its event loop
                       (the server's default, off), to see what the thread buys
+  --attacks A,B       the abuse profile's attacks to run (default all: ${ATTACK_NAMES.join(', ')})
   --keep-db           keep the temporary SQLite database
   -h, --help          show this help and exit
 
@@ -88,6 +89,7 @@ function parseCli(argv: string[]): Options | 'help' {
         'keep-db': { type: 'boolean' },
         synchronous: { type: 'string' },
         'storage-thread': { type: 'string' },
+        attacks: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -120,6 +122,13 @@ function parseCli(argv: string[]): Options | 'help' {
   const thread = values['storage-thread'];
   if (thread !== undefined && thread !== 'on' && thread !== 'off') throw new UsageError(`--storage-thread must be on or off, got '${thread}'`);
   if (thread) profile = { ...profile, server: { ...profile.server, storageThread: thread === 'on' } };
+  if (values.attacks !== undefined) {
+    if (!profile.abuse) throw new UsageError('--attacks applies to the abuse profile only');
+    const names = values.attacks.split(',').map((n) => n.trim());
+    const unknown = names.filter((n) => !(ATTACK_NAMES as readonly string[]).includes(n));
+    if (unknown.length > 0) throw new UsageError(`unknown attack '${unknown[0]}': one of ${ATTACK_NAMES.join(', ')}`);
+    profile = { ...profile, abuse: { ...profile.abuse, only: names as AttackName[] } };
+  }
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace('Z', '');
   return {
     profile,

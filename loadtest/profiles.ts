@@ -89,6 +89,8 @@ export interface AbuseStage {
   groupSpam: { strangers: number; maxGroups: number; maxMessages: number; window: number };
   /** What must hold for honest clients during each attack. */
   thresholds: { maxHonestP99Ms: number; maxRssGrowthBytes: number };
+  /** The attacks to run, in ATTACK_NAMES order (`--attacks`); all of them when absent. */
+  only?: readonly AttackName[];
 }
 
 /** No attack runs longer than this, whatever a profile says. */

@@ -151,7 +151,7 @@ export class ServerChild {
   ready!: ReadyMessage;
 
   private constructor(args: string[], fdLimit: number | undefined) {
-    const node = [process.execPath, '--expose-gc', '--import', 'tsx', SELF, ...args];
+    const node = [process.execPath, '--expose-gc', ...(process.env['SYNCKEY_SERVER_CPU_PROF'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['SYNCKEY_SERVER_CPU_PROF']] : []), '--import', 'tsx', SELF, ...args];
     // The capacity profile needs more descriptors than the driver's own limit: started through a shell that raises it.
     const run = fdLimit === undefined ? { cmd: node[0]!, args: node.slice(1) } : withFdLimit(fdLimit, node[0]!, node.slice(1));
     this.#child = spawn(run.cmd, run.args, {

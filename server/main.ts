@@ -1,10 +1,12 @@
 // `npm start`: the real server on loopback by default. Prints one line when
 // ready; SIGINT/SIGTERM drain, close the database and exit 0.
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEFAULT_NODE_CONFIG } from './node/node-config.ts';
 import { DEFAULT_SCRYPT_N } from './core/password.ts';
 import { DEFAULT_DB_PATH, startServer, type StartOptions } from './transport/server-app.ts';
 import { DEFAULT_TRANSPORT_LIMITS } from './transport/transport-limits.ts';
+import { defaultHashSlots } from './transport/hash-slots.ts';
 import { DEFAULT_LOG_LEVEL, LOG_LEVELS, createLogger, isLogLevel } from './observability/log.ts';
 
 const HELP = `Usage: npm start -- [options]
@@ -40,10 +42,20 @@ Options:
                       --connection-burst-per-address; more are shed with HTTP 503 or
                       op 6 CONN_RATE_LIMIT (defaults ${DEFAULT_TRANSPORT_LIMITS.connectionsPerSecPerAddress} and ${DEFAULT_TRANSPORT_LIMITS.connectionBurstPerAddress})
   --connection-burst-per-address N
+  --refusal-cost-connections N
+                      what an HTTP request refused for its body (trickled, too large,
+                      late) costs its address, in new connections of the rate above
+                      (default ${DEFAULT_TRANSPORT_LIMITS.refusalCostConnections})
+  --max-writes-per-round N
+                      writes the commands of one round may make (a room message costs
+                      one per member); past it the rest wait for the next round
+                      (default ${DEFAULT_NODE_CONFIG.maxWritesPerRound})
   --max-unauth-links N
                       long links waiting to authenticate, in all (default ${DEFAULT_NODE_CONFIG.maxUnauthLinks})
-  --max-hash-jobs N   password hashes (login, register) running at once; more answer
+  --max-hash-jobs N   password hashes (login, register) admitted at once; more answer
                       Ret 2 with a retry-after hint (default ${DEFAULT_NODE_CONFIG.maxHashJobs})
+  --hash-threads N    of those, how many compute at once (default: one less than the
+                      machine's cores, at least 1; here ${defaultHashSlots(os.availableParallelism())})
   --login-free-failures-per-address N
                       failed logins from one address before each next one waits,
                       doubling (default ${DEFAULT_NODE_CONFIG.loginFreeFailuresPerAddress})
@@ -62,13 +74,14 @@ Example: npm start -- --http-port 0 --tcp-port 0 --db :memory:`;
 
 class UsageError extends Error {}
 
-/** The password limits' flags (docs/limits.md). */
+/** The node's anti-abuse flags: passwords, registrations, the write budget (docs/limits.md). */
 function nodeAbuseFlags(values: Record<string, string | boolean | undefined>): Partial<typeof DEFAULT_NODE_CONFIG> {
   const flag = (name: string): string | undefined => values[name] as string | undefined;
   const d = DEFAULT_NODE_CONFIG;
   const perHour = intFlag('registers-per-address-per-hour', flag('registers-per-address-per-hour'), d.registersPerAddressPerHour, 1, 10_000_000);
   return {
     maxHashJobs: intFlag('max-hash-jobs', flag('max-hash-jobs'), d.maxHashJobs, 1, 10_000),
+    maxWritesPerRound: intFlag('max-writes-per-round', flag('max-writes-per-round'), d.maxWritesPerRound, 1, 1_000_000_000),
     loginFreeFailuresPerAddress: intFlag('login-free-failures-per-address', flag('login-free-failures-per-address'), d.loginFreeFailuresPerAddress, 1, 10_000_000),
     loginFreeFailuresPerAccount: intFlag('login-free-failures-per-account', flag('login-free-failures-per-account'), d.loginFreeFailuresPerAccount, 1, 10_000_000),
     registersPerAddressPerHour: perHour,
@@ -105,8 +118,11 @@ function parseCli(argv: string[]): StartOptions | 'help' {
         'max-connections-per-address': { type: 'string' },
         'connections-per-sec-per-address': { type: 'string' },
         'connection-burst-per-address': { type: 'string' },
+        'refusal-cost-connections': { type: 'string' },
         'max-unauth-links': { type: 'string' },
+        'max-writes-per-round': { type: 'string' },
         'max-hash-jobs': { type: 'string' },
+        'hash-threads': { type: 'string' },
         'login-free-failures-per-address': { type: 'string' },
         'login-free-failures-per-account': { type: 'string' },
         'registers-per-address-per-hour': { type: 'string' },
@@ -142,6 +158,7 @@ function parseCli(argv: string[]): StartOptions | 'help' {
     storageThread: thread === 'on',
     synchronous,
     scryptN,
+    hashThreads: intFlag('hash-threads', values['hash-threads'], defaultHashSlots(os.availableParallelism()), 1, 1024),
     logger: createLogger(logLevel),
     ...(metricsToken !== undefined ? { metricsToken } : {}),
     node: {
@@ -161,6 +178,7 @@ function parseCli(argv: string[]): StartOptions | 'help' {
       ),
       connectionsPerSecPerAddress: intFlag('connections-per-sec-per-address', values['connections-per-sec-per-address'], DEFAULT_TRANSPORT_LIMITS.connectionsPerSecPerAddress, 1, 1_000_000_000),
       connectionBurstPerAddress: intFlag('connection-burst-per-address', values['connection-burst-per-address'], DEFAULT_TRANSPORT_LIMITS.connectionBurstPerAddress, 1, 1_000_000_000),
+      refusalCostConnections: intFlag('refusal-cost-connections', values['refusal-cost-connections'], DEFAULT_TRANSPORT_LIMITS.refusalCostConnections, 1, 1_000_000_000),
     },
   };
 }

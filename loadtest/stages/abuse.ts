@@ -167,7 +167,7 @@ async function runAttack(run: RunContext, stage: AbuseStage, attack: Attack, ind
 /** Every attack of the profile in turn (the reference run first), each on a server of its own. */
 export async function abuseStage(run: RunContext): Promise<AbuseReport> {
   const stage = run.o.profile.abuse!;
-  const list: Attack[] = [...(stage.referenceMs > 0 ? [REFERENCE] : []), ...ATTACK_NAMES.map((n) => ATTACKS[n])];
+  const list: Attack[] = [...(stage.referenceMs > 0 ? [REFERENCE] : []), ...ATTACK_NAMES.filter((n) => !stage.only || stage.only.includes(n)).map((n) => ATTACKS[n])];
   const attacks: AttackResult[] = [];
   for (const [i, a] of list.entries()) attacks.push(await runAttack(run, stage, a, i));
   return { thresholds: stage.thresholds, attacks };

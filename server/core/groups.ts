@@ -32,6 +32,11 @@ export function* createChatRoom(ctx: CoreContext, caller: Caller, body: unknown,
     return fail(Ret.LimitExceeded, `a chat room has at most ${config.maxGroupMembers} members`);
   }
   const creator = auth.account;
+  // The quotas first, before a read per member: a refused creation costs the server next to nothing.
+  // A room puts an item in every member's log, so it spends the fan-out quota of room messages too.
+  const buckets = ctx.quotas.groupCreates;
+  const wait = Math.max(buckets.wait(creator.uin, 1, now), ctx.quotas.sendDeliveries.wait(creator.uin, list.length + 1, now));
+  if (wait > 0) return refuse(rateLimited('too many chat rooms created', wait));
   const members: Account[] = [creator];
   for (const entry of list) {
     if (!isObj(entry)) throw new InputError('MemberList entries must be {UserName}');
@@ -42,10 +47,8 @@ export function* createChatRoom(ctx: CoreContext, caller: Caller, body: unknown,
     members.push(a);
   }
   if (members.length < 2) throw new InputError('MemberList must name at least one other user');
-  const buckets = ctx.quotas.groupCreates;
-  const wait = buckets.wait(creator.uin, 1, now);
-  if (wait > 0) return refuse(rateLimited('too many chat rooms created', wait));
   buckets.take(creator.uin, 1, now);
+  ctx.quotas.sendDeliveries.take(creator.uin, members.length, now);
   const id = (yield* read({ kind: 'meta', name: 'nextGroupId' })) + 1;
   const group: Group = {
     userName: groupUserName(id),

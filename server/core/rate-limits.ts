@@ -51,6 +51,14 @@ export class TokenBuckets<K extends number | string = number> {
     if (this.buckets.size > this.maxEntries) this.buckets.delete(this.buckets.keys().next().value!);
   }
 
+  /** Take `cost` tokens whether or not they are there, leaving at most `maxDebt` owed. */
+  drain(key: K, cost: number, now: number, maxDebt: number): void {
+    const level = this.level(key, now);
+    const owed = Math.max(-maxDebt, level - cost);
+    if (owed >= level) return;
+    this.take(key, level - owed, now);
+  }
+
   private level(key: K, now: number): number {
     const b = this.buckets.get(key);
     return b ? this.refilled(b, now) : this.burst;

@@ -25,7 +25,7 @@ export class CommandRunner implements Runner {
   private held: Held[] = [];
   private effects: CoreEffect[] = [];
   private open = false;
-  readonly stats: RunnerStats = { commands: 0, commits: 0, failures: 0 };
+  readonly stats: RunnerStats = { commands: 0, commits: 0, failures: 0, writes: 0 };
 
   constructor(
     private readonly store: Store,
@@ -69,6 +69,7 @@ export class CommandRunner implements Runner {
   private run<R>(step: Step<Plan<R>>): unknown {
     const plan = tryDrive(this.store, step, this.stats);
     if (!plan) return errorReply(Ret.ServerError, 'internal error');
+    this.stats.writes += plan.writes.length;
     try {
       this.store.apply(plan.writes);
     } catch {

@@ -39,6 +39,12 @@ export interface HttpAnswer {
   body: string;
   /** Extra headers (Allow on 405). */
   headers?: Record<string, string>;
+  /**
+   * Close the connection after this answer (`Connection: close`): a client
+   * refused for hammering must open a new connection to try again, which
+   * the per-address connection rate meters.
+   */
+  close?: boolean;
 }
 
 export function jsonAnswer(value: unknown, status = 200): HttpAnswer {

@@ -65,6 +65,8 @@ export class LinkHub {
     private readonly out: (a: LinkAction) => void,
     /** Each reply and op 6 is counted here as it is made (server/node/answer-counts.ts). */
     private readonly counts: AnswerCounts,
+    /** The round's write budget is spent (ServerNode): links wait for the next round. */
+    private readonly spent: () => boolean = () => false,
   ) {
     this.idleMs = idleTimeoutMs(config);
   }
@@ -86,11 +88,13 @@ export class LinkHub {
 
   // ---- input from the driver ----
 
-  opened(id: number, transport: 'tcp' | 'ws', remote: string, now: number): void {
+  /** `shed`: the driver refused the connection at one of its caps; the link hears that reason and closes. */
+  opened(id: number, transport: 'tcp' | 'ws', remote: string, now: number, shed?: LinkFaultCode): void {
     const link = new LongLink(id, transport, remote, now, this.config.maxPacketBody);
     this.links.set(id, link);
     this.nextLinkScan = Math.min(this.nextLinkScan, now + Math.min(this.config.authTimeoutMs, this.idleMs));
-    if (this.links.size - this.openCount > this.config.maxUnauthLinks) this.fault(link, 'LINK_UNAUTH_LIMIT');
+    if (shed !== undefined) this.fault(link, shed);
+    else if (this.links.size - this.openCount > this.config.maxUnauthLinks) this.fault(link, 'LINK_UNAUTH_LIMIT');
   }
 
   closed(id: number): void {
@@ -131,7 +135,7 @@ export class LinkHub {
   // Take this link's whole packets while its turn lasts, then pause or resume it.
   private serve(link: LongLink, now: number): void {
     const max = this.config.maxLinkInFlight;
-    while (link.canTake(this.round, max)) {
+    while (link.canTake(this.round, max) && !this.spent()) {
       const s = link.decoder.next();
       if (s.kind === 'more') break;
       if (s.kind === 'error') return this.disconnect(link, Ret.BadRequest, `${s.error.code}: ${s.error.message}`, s.error.code);
@@ -142,7 +146,8 @@ export class LinkHub {
       if (link.closed) return;
     }
     link.decoder.release();
-    if (link.canTake(this.round, max)) this.resume(link, now);
+    // Out of turn, or out of budget with input still to run: its next turn is in the next round.
+    if (link.canTake(this.round, max) && !(this.spent() && link.decoder.bufferedBytes > 0)) this.resume(link, now);
     else this.pause(link);
     // Not paused, every whole packet was taken: what is left is an unfinished one.
     if (!link.paused && link.decoder.midPacket) this.partial.add(link);
@@ -343,6 +348,8 @@ export class LinkHub {
     this.round++;
     if (this.held.size === 0) return;
     for (const link of [...this.held]) {
+      // Out of budget: the links not served keep their places, first in the next round.
+      if (this.spent()) break;
       if (!link.closed) this.serve(link, now);
     }
   }

@@ -84,12 +84,15 @@ export class PasswordGate {
 
   /** manualauth, or a long link's auth by password, from `remote`. */
   login(body: unknown, remote: string, now: number, run: RunStep<LoginReply>, answerNow: AnswerNow): void {
+    // An address waiting out its failures is refused before anything is read for it.
+    const address = addressKey(remote);
+    const addressWait = this.failuresByAddress.wait(address, now);
+    if (addressWait > 0) return answerNow(tooManyAttempts('too many failed logins from this address or for this account', addressWait));
     const check = this.firstHalf(this.core.loginCheck(body));
     if ('BaseResponse' in check) return run(refused(check));
     const { userName, work } = check;
     if (work.op !== 'verify') return answerNow(internalError());
-    const address = addressKey(remote);
-    const wait = Math.max(this.failuresByAddress.wait(address, now), this.failuresByAccount.wait(userName, now));
+    const wait = this.failuresByAccount.wait(userName, now);
     if (wait > 0) return answerNow(tooManyAttempts('too many failed logins from this address or for this account', wait));
     if (this.jobs.full) return answerNow(this.busy());
     this.jobs.start(work, (result, at) => {
@@ -106,11 +109,11 @@ export class PasswordGate {
 
   /** register, from `remote`. */
   register(body: unknown, remote: string, now: number, run: RunStep<RegisterReply>, answerNow: AnswerNow): void {
-    const check = this.firstHalf(this.core.registerCheck(body));
-    if ('BaseResponse' in check) return run(refused(check));
     const address = addressKey(remote);
     const wait = this.registrations.wait(address, now);
     if (wait > 0) return answerNow(tooManyAttempts('too many registrations from this address', wait));
+    const check = this.firstHalf(this.core.registerCheck(body));
+    if ('BaseResponse' in check) return run(refused(check));
     if (this.jobs.full) return answerNow(this.busy());
     this.registrations.take(address, now);
     this.jobs.start(check.work, (result: HashResult | null, at) => {

@@ -38,7 +38,7 @@ export class PipelinedRunner implements Runner {
   private readonly sealed: Batch[] = [];
   private committedThrough = 0;
   private pendingEffects: CoreEffect[] = [];
-  readonly stats: PipelineStats = { commands: 0, commits: 0, failures: 0, inFlight: 0 };
+  readonly stats: PipelineStats = { commands: 0, commits: 0, failures: 0, writes: 0, inFlight: 0 };
 
   constructor(
     private readonly store: StagedStore,
@@ -78,6 +78,7 @@ export class PipelinedRunner implements Runner {
   private run<R>(step: Step<Plan<R>>): unknown {
     const plan = tryDrive(this.store, step, this.stats);
     if (!plan) return errorReply(Ret.ServerError, 'internal error');
+    this.stats.writes += plan.writes.length;
     this.store.stage(plan.writes);
     for (const e of plan.effects) this.open.effects.push(e);
     return plan.reply;

@@ -13,6 +13,8 @@ export interface RunnerStats {
   commands: number;
   commits: number;
   failures: number;
+  /** Writes applied (a room message to N members is about N): what the node's per-round budget counts. */
+  writes: number;
 }
 
 export interface Runner {

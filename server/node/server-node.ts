@@ -67,6 +67,8 @@ export interface NodeStats extends LinkStats, GateStats {
   commands: number;
   commits: number;
   failures: number;
+  /** Writes the commands made (maxWritesPerRound counts them). */
+  writes: number;
   /** Answers by transport, command and Ret; op 6 by code; notifications: a copy (server/node/answer-counts.ts). */
   answers: AnswerTally;
 }
@@ -88,6 +90,10 @@ export class ServerNode {
   private sweeping = false;
   /** Polls whose registration the synccheck-race bug defers past the batch's effects. */
   private deferredPolls: Array<() => void> = [];
+  /** The runner's write count when this round began (maxWritesPerRound). */
+  private roundWritesFrom = 0;
+  /** HTTP commands that arrived after the round's budget was spent, in order: the next round starts them. */
+  private heldHttp: Array<() => void> = [];
 
   constructor(o: ServerNodeOptions) {
     this.config = nodeConfig(o.node);
@@ -110,12 +116,27 @@ export class ServerNode {
     this.out = o.out;
     this.counts = new AnswerCounts(o.watch);
     this.gate = new PasswordGate(this.core, this.runner, this.config, o.out);
-    this.hub = new LinkHub(this.core, this.runner, this.gate, this.config, o.out, this.counts);
+    this.hub = new LinkHub(this.core, this.runner, this.gate, this.config, o.out, this.counts, () => this.spent);
   }
 
   /** Commands wait for a commit, or paused links for their turn: the driver should call flush() soon. */
   get needsFlush(): boolean {
-    return this.runner.hasWork || this.hub.waiting;
+    return this.runner.hasWork || this.hub.waiting || this.heldHttp.length > 0;
+  }
+
+  /** This round's commands made maxWritesPerRound writes: what arrives now waits for the next round. */
+  private get spent(): boolean {
+    return this.runner.stats.writes - this.roundWritesFrom >= this.config.maxWritesPerRound;
+  }
+
+  /** A new round: HTTP commands held for it start first (within its budget), then paused links take their turn. */
+  private nextRound(now: number): void {
+    this.roundWritesFrom = this.runner.stats.writes;
+    const held = this.heldHttp;
+    let i = 0;
+    while (i < held.length && !this.spent) held[i++]!();
+    this.heldHttp = held.slice(i);
+    this.hub.serveRound(now);
   }
 
   stats(): NodeStats {
@@ -129,7 +150,7 @@ export class ServerNode {
     const deferred = this.deferredPolls;
     this.deferredPolls = [];
     for (const f of deferred) f();
-    this.hub.serveRound(now);
+    this.nextRound(now);
   }
 
   /**
@@ -145,7 +166,7 @@ export class ServerNode {
     const deferred = this.deferredPolls;
     this.deferredPolls = [];
     for (const f of deferred) f();
-    this.hub.serveRound(now);
+    this.nextRound(now);
     return answered;
   }
 
@@ -182,13 +203,18 @@ export class ServerNode {
     const caller: Caller = { kind: 'http', base, checkSkey: true };
     const core = this.core;
     const answer = (reply: Reply): void => this.answer(req, endpoint, jsonAnswer(reply), reply.BaseResponse.Ret, base, remote);
-    const run = (step: Step<Plan<Reply>>): void => this.runner.submit(step, answer);
+    const run = (step: Step<Plan<Reply>>): void => {
+      if (this.spent) this.heldHttp.push(() => this.runner.submit(step, answer));
+      else this.runner.submit(step, answer);
+    };
+    // The password gate's own refusals (throttled, busy) close the connection: a guesser's next try costs it a new one.
+    const shed = (reply: Reply): void => this.answer(req, endpoint, { ...jsonAnswer(reply), close: true }, reply.BaseResponse.Ret, base, remote);
     let step: Step<Plan<Reply>>;
     switch (endpoint) {
       case 'register':
-        return this.gate.register(json, remote, now, run, answer);
+        return this.gate.register(json, remote, now, run, shed);
       case 'manualauth':
-        return this.gate.login(json, remote, now, run, answer);
+        return this.gate.login(json, remote, now, run, shed);
       case 'webwxinit':
         step = core.init(caller, now);
         break;
@@ -263,8 +289,9 @@ export class ServerNode {
   // ---- long links (the hub: server/node/link-hub.ts) ----
 
   /** `remote`: the peer's address, which the anti-abuse limits count by. */
-  linkOpened(id: number, transport: 'tcp' | 'ws', remote: string, now: number): void {
-    this.hub.opened(id, transport, remote, now);
+  /** `shed`: the driver refused the connection at a cap (the link gets op 6 with that code, not another). */
+  linkOpened(id: number, transport: 'tcp' | 'ws', remote: string, now: number, shed?: LinkFaultCode): void {
+    this.hub.opened(id, transport, remote, now, shed);
   }
 
   linkClosed(id: number): void {

@@ -10,6 +10,7 @@ export interface ScrapedStats {
     commands: number;
     commits: number;
     failures: number;
+    writes: number;
     pausedLinks: number;
     linkBufferedBytes: number;
     linkFaults: number;
@@ -22,6 +23,7 @@ export interface ScrapedStats {
     internalErrors: number;
     bufferedBytes: number;
     peakBufferedBytes: number;
+    bodyPiecesDropped: number;
     /** Sockets admitted and still open, WebSocket upgrades included. */
     openConnections: number;
   };

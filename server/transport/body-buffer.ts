@@ -15,6 +15,11 @@ const FREE_PIECES = 64;
 const MIN_PIECE_BYTES = 64;
 const EMPTY = Buffer.alloc(0);
 
+/** Whether a body of `bytes` that came in `pieces` is being trickled. */
+export function tooFragmented(pieces: number, bytes: number): boolean {
+  return pieces > FREE_PIECES + bytes / MIN_PIECE_BYTES;
+}
+
 export class BodyBuffer {
   private buf: Buffer = EMPTY;
   private len = 0;
@@ -32,7 +37,7 @@ export class BodyBuffer {
 
   /** Too many pieces for its size: the body is being trickled. */
   get fragmented(): boolean {
-    return this.pieces > FREE_PIECES + this.len / MIN_PIECE_BYTES;
+    return tooFragmented(this.pieces, this.len);
   }
 
   /** Append a chunk; false (and nothing kept) if the body would pass maxBytes. */

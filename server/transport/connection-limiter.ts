@@ -37,10 +37,12 @@ export class ConnectionLimiter {
     private readonly maxPerAddress: number,
     /** New connections per second from one address, after a burst of `burstPerAddress`. */
     perSecPerAddress = Infinity,
-    burstPerAddress = Infinity,
+    private readonly burstPerAddress = Infinity,
+    /** What penalize() takes from an address, in connections. */
+    private readonly refusalCost = 0,
     private readonly clock: () => number = Date.now,
   ) {
-    this.rates = new TokenBuckets<string>(perSecPerAddress, burstPerAddress, MAX_RATE_ENTRIES);
+    this.rates = new TokenBuckets<string>(perSecPerAddress, this.burstPerAddress, MAX_RATE_ENTRIES);
   }
 
   /** Admit a connection (then release() it once closed), or the limit that sheds it. */
@@ -64,6 +66,18 @@ export class ConnectionLimiter {
     this.stats.open++;
     this.byAddress.set(key, mine + 1);
     return undefined;
+  }
+
+  /**
+   * An address's request was refused for abuse (a trickled, oversized or late
+   * body): it pays for it with refusalCost of its new-connection rate, down
+   * to one burst's worth of debt. A client that sends such requests in a loop
+   * then gets a handful through a second instead of as many as it can open
+   * connections, and honest addresses pay nothing.
+   */
+  penalize(address: string | undefined): void {
+    if (this.refusalCost <= 0 || !Number.isFinite(this.burstPerAddress)) return;
+    this.rates.drain(addressKey(address), this.refusalCost, this.clock(), this.burstPerAddress);
   }
 
   release(address: string | undefined): void {

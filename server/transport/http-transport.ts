@@ -21,6 +21,7 @@ import type { ServerNode } from '../node/server-node.ts';
 import { faultDisconnect } from '../node/link-fault.ts';
 import { BodyBuffer } from './body-buffer.ts';
 import { newHttpTransportStats, type HttpTransportStats } from './http-transport-stats.ts';
+import { guardBodyPieces } from './body-piece-guard.ts';
 import { ConnectionLimiter, type ShedCode } from './connection-limiter.ts';
 import { DEFAULT_TRANSPORT_LIMITS } from './transport-limits.ts';
 import { decodeUtf8 } from '../wire/packet.ts';
@@ -141,7 +142,7 @@ export class HttpTransport {
     this.pending.delete(req);
     if (answer.status === 503) this.hooks.onRefused?.('HTTP_503', p.req.socket.remoteAddress);
     this.hooks.onAnswer?.(answer);
-    write(p.res, answer, closeAfter);
+    write(p.res, answer, closeAfter || answer.close === true);
   }
 
   /** Stop accepting connections and input; requests already with the node still get their answer. */
@@ -189,6 +190,8 @@ export class HttpTransport {
     this.hooks.onRefused?.(shed, address);
     this.shedSockets.add(socket);
     socket.on('error', () => {});
+    // Nothing it sends is read: parsing what a shed client writes until the grace ends is the work the cap is there to refuse.
+    stopReading(socket);
     socket.end(overCapAnswer(shed, this.retryAfterSec));
     setTimeout(() => socket.destroy(), this.closeGraceMs).unref();
   }
@@ -218,6 +221,7 @@ export class HttpTransport {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > this.maxBody) return this.tooLarge(id);
     const body = new BodyBuffer(this.maxBody);
+    guardBodyPieces(req, () => this.stats.bodyPiecesDropped++);
     p.body = body;
     this.reading.add(id);
     req.on('data', (chunk: Buffer) => {
@@ -282,6 +286,7 @@ export class HttpTransport {
     this.reading.delete(id);
     this.dropBody(p);
     this.hooks.onRefused?.(`HTTP_${answer.status}`, p.req.socket.remoteAddress);
+    this.limiter.penalize(p.req.socket.remoteAddress);
     p.req.removeAllListeners('data');
     const socket = p.req.socket;
     if (readRest) {

@@ -7,6 +7,7 @@
 // commands (or links still wait), another flush follows on the next turn of
 // the event loop, after the input that arrived meanwhile: so a link that
 // pipelines thousands of packets shares the server with the others.
+import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { CoreConfig } from '../core/config.ts';
 import type { NodeConfig } from '../node/node-config.ts';
@@ -22,6 +23,7 @@ import type { HttpTransportStats } from './http-transport-stats.ts';
 import { TcpTransport, type TcpTransportStats } from './tcp-transport.ts';
 import { WsTransport, type WsTransportStats } from './ws-transport.ts';
 import { ConnectionLimiter, type ConnectionStats } from './connection-limiter.ts';
+import { HashSlots, defaultHashSlots } from './hash-slots.ts';
 import { transportLimits, type TransportLimits } from './transport-limits.ts';
 import { performance } from 'node:perf_hooks';
 import { ServerObserver } from '../observability/server-observer.ts';
@@ -62,6 +64,8 @@ export interface StartOptions {
    * or injected store always commits in this thread.
    */
   storageThread?: boolean;
+  /** Password hashes computing at once (the node admits more, which wait): default one core less than the machine has, at least 1. */
+  hashThreads?: number;
   /** Where refusals, cut links and throttled accounts are logged (default: nowhere). */
   logger?: Logger;
   /** Bearer token for GET /metrics; without it only loopback peers may scrape (docs/protocol.md 5.12). */
@@ -98,8 +102,15 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const tickMs = opts.tickMs ?? 250;
   const graceMs = opts.closeGraceMs ?? 1000;
   const hasher = scryptHasher(opts.scryptN ?? DEFAULT_SCRYPT_N);
+  const hashing = new HashSlots(opts.hashThreads ?? defaultHashSlots(os.availableParallelism()));
   const limits = transportLimits(opts.limits);
-  const limiter = new ConnectionLimiter(limits.maxConnections, limits.maxConnectionsPerAddress, limits.connectionsPerSecPerAddress, limits.connectionBurstPerAddress);
+  const limiter = new ConnectionLimiter(
+    limits.maxConnections,
+    limits.maxConnectionsPerAddress,
+    limits.connectionsPerSecPerAddress,
+    limits.connectionBurstPerAddress,
+    limits.refusalCostConnections,
+  );
   // Built before the transports it reports on: it reads their stats only when scraped.
   const observer = new ServerObserver(() => stats(), { ...(opts.logger ? { logger: opts.logger } : {}), ...(opts.metricsToken !== undefined ? { metricsToken: opts.metricsToken } : {}) });
   const synchronous = opts.synchronous ?? 'FULL';
@@ -196,7 +207,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   // loop; the node bounds how many are out (maxHashJobs). One that ends after
   // the store closed is dropped: its request was answered by the drain.
   const hashJob = (a: HashAction): void => {
-    runHashWorkAsync(hasher, a.work).then(
+    hashing.run(() => runHashWorkAsync(hasher, a.work)).then(
       (result) => hashDone(a.job, result),
       () => hashDone(a.job, null),
     );
@@ -301,9 +312,12 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       http.stopAccepting();
       tcp.stopAccepting();
       ws.stopAccepting();
-      // Commit and answer whatever is held: an answered send is durable.
-      flush();
-      await allCommitted();
+      // Commit and answer whatever is held: an answered send is durable. HTTP
+      // commands held past a round's write budget take a round each.
+      do {
+        flush();
+        await allCommitted();
+      } while (node.needsFlush && !storeClosed);
       const links = Promise.all([tcp.closeAll(), ws.closeAll()]);
       // With every link gone, a tick past the hold time answers every waiting synccheck ("nothing new").
       node.tick(Date.now() + node.config.holdMs + 1);

@@ -186,11 +186,10 @@ export class TcpTransport {
       this.o.node.linkData(id, chunk, this.o.clock());
       this.o.afterInput();
     });
-    this.o.node.linkOpened(id, 'tcp', address ?? '', this.o.clock());
     if (shed !== undefined) {
       this.stats.shed++;
       this.o.onRefused?.(shed, address, id);
-      this.o.node.linkFault(id, shed);
     }
+    this.o.node.linkOpened(id, 'tcp', address ?? '', this.o.clock(), shed);
   }
 }

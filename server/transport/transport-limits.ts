@@ -20,6 +20,13 @@ export interface TransportLimits {
    */
   connectionsPerSecPerAddress: number;
   connectionBurstPerAddress: number;
+  /**
+   * What an HTTP request refused for its body (trickled, oversized or late:
+   * 400, 413, 408) costs its address, in new connections of the rate above:
+   * the parse of a trickled body's first read is the work the attack is after,
+   * so each try must cost the attacker its connection budget.
+   */
+  refusalCostConnections: number;
   /** An HTTP request's headers, then its body, must each arrive within this long; past it: 408. */
   bodyTimeoutMs: number;
   /** What a shed HTTP connection is told to wait before retrying (Retry-After, seconds). */
@@ -31,6 +38,7 @@ export const DEFAULT_TRANSPORT_LIMITS: Readonly<TransportLimits> = Object.freeze
   maxConnectionsPerAddress: 1_024,
   connectionsPerSecPerAddress: 200,
   connectionBurstPerAddress: 1_000,
+  refusalCostConnections: 50,
   bodyTimeoutMs: 30_000,
   retryAfterSec: 5,
 });

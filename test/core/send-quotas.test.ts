@@ -33,20 +33,36 @@ describe.each(STORES)('send quotas (%s)', (store) => {
   });
 
   it('a chat-room message costs its fan-out: past the deliveries quota it gets 1111, and nothing is stored', () => {
-    const h = harness({ store, core: { maxGroupMembers: 4, sendDeliveriesPerSec: 4, sendDeliveryBurst: 8 } });
+    const h = harness({ store, core: { maxGroupMembers: 4, sendDeliveriesPerSec: 4, sendDeliveryBurst: 12 } });
     const alice = h.user('alice');
     h.user('bob');
     h.user('carol');
     h.user('dave');
-    const room = h.createRoom(alice, ['bob', 'carol', 'dave']).ChatRoomName as string;
-    h.sendOk(alice, room, 'one'); // 4 log items
-    h.sendOk(alice, room, 'two'); // 8: the burst is spent
+    const room = h.createRoom(alice, ['bob', 'carol', 'dave']).ChatRoomName as string; // 4 log items
+    h.sendOk(alice, room, 'one'); // 8
+    h.sendOk(alice, room, 'two'); // 12: the burst is spent
     const r = h.unchanged(() => h.send(alice, room, 'three'));
     expect(r.BaseResponse).toEqual({ Ret: RATE_LIMITED, ErrMsg: 'messages reach too many recipients: retry after 1000 ms' });
     // A direct message appends no room fan-out: it still goes.
     h.sendOk(alice, 'bob', 'direct');
     h.advance(1000);
     h.sendOk(alice, room, 'three');
+  });
+
+  it('creating a room spends the fan-out quota too, and a refused creation reads and writes nothing', () => {
+    const h = harness({ store, core: { maxGroupMembers: 4, sendDeliveriesPerSec: 4, sendDeliveryBurst: 8 } });
+    const alice = h.user('alice');
+    h.user('bob');
+    h.user('carol');
+    h.user('dave');
+    const room = h.createRoom(alice, ['bob', 'carol', 'dave']).ChatRoomName as string; // 4
+    h.sendOk(alice, room, 'one'); // 8: spent
+    // Even a room of unknown users is refused by the quota, before any member is looked up.
+    const r = h.unchanged(() => h.createRoom(alice, ['nobody', 'noone']));
+    // Three members' worth (the creator counts) at 4 a second.
+    expect(r.BaseResponse).toEqual({ Ret: RATE_LIMITED, ErrMsg: 'too many chat rooms created: retry after 750 ms' });
+    h.advance(750);
+    expect(h.createRoom(alice, ['bob', 'nobody']).BaseResponse.Ret).toBe(1106);
   });
 
   it('the byte quota counts Content in UTF-8 bytes', () => {

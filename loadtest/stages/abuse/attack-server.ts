@@ -40,7 +40,7 @@ export async function startAttackServer(run: RunContext, attack: string, scryptN
   }
   const db = path.join(run.tmp, `abuse-${attack}.db`);
   if (run.o.inProcess) {
-    const srv = await startServer({ host: HOST, httpPort: 0, tcpPort: 0, db, scryptN, synchronous: p.synchronous, node: { holdMs: p.holdMs, heartbeatSec: p.heartbeatSec } });
+    const srv = await startServer({ host: HOST, httpPort: 0, tcpPort: 0, db, scryptN, synchronous: p.synchronous, storageThread: p.storageThread === true, node: { holdMs: p.holdMs, heartbeatSec: p.heartbeatSec } });
     const sample = async (gc: boolean): Promise<ServerSample> => {
       const g = (globalThis as { gc?: () => void }).gc;
       if (gc && g) g();
@@ -68,6 +68,8 @@ export async function startAttackServer(run: RunContext, attack: string, scryptN
     String(p.heartbeatSec),
     '--synchronous',
     p.synchronous,
+    '--storage-thread',
+    p.storageThread === true ? 'on' : 'off',
     '--limits',
     'default',
   ]);
