@@ -1,20 +1,28 @@
 // @ts-check
-// Shared by web.js and longlink.js: configuration from __ENV, account
-// registration for setup(), the message content that carries a send time,
-// the delivery audit (delivered / duplicated / missing), 16-byte-header
-// packets built with DataView, and UTF-8 by hand (k6 has no TextEncoder).
+// Shared by web.js and longlink.js: configuration from __ENV, the metrics and
+// thresholds, what setup() does over HTTP (accounts, logins, one chat room per
+// cohort), and the summary. The accounting itself is ledger.js, the traffic
+// traffic-plan.js, the long link's packets packets.js: none of them imports k6.
+import { sleep } from 'k6';
 import http from 'k6/http';
 import { Counter, Trend } from 'k6/metrics';
+import { retryAfterMs } from './outbox.js';
+import { cohortMembers } from './traffic-plan.js';
 
 /** Where the server is: an http:// base URL; the WebSocket long link is at /longlink on it. */
 export const BASE_URL = (__ENV.BASE_URL || 'http://127.0.0.1:8080').replace(/\/$/, '');
+/** Accounts (and long links; web.js runs a receiving VU per account and a pool of sending VUs). */
 export const VUS = Math.max(2, Number(__ENV.VUS || 10));
-/** How long the senders send, in seconds (k6 duration strings like 30s or 2m also work). */
+/** How long messages arrive, in seconds (k6 duration strings like 30s or 2m also work). */
 export const DURATION_S = parseDuration(__ENV.DURATION || '30s');
-/** Sends per second per sending device (Poisson). */
+/** Messages per second per account, at a constant rate whatever the answers (open model). */
 export const SEND_RATE = Math.max(0.01, Number(__ENV.SEND_RATE || 1));
-/** After the senders stop, receivers wait this long for the last messages (s). */
-export const DRAIN_S = Number(__ENV.DRAIN || 15);
+/** After the arrivals stop, messages due this long (s) arrive in time; later ones are late. */
+export const DRAIN_S = parseDuration(__ENV.DRAIN || '15s');
+/** After the drain, receivers listen this long (s) more to tell late from missing. */
+export const LATE_S = parseDuration(__ENV.LATE || '10s');
+/** Accounts per cohort: messages stay in a cohort, whose chat room carries its senders' fins. */
+export const COHORT = Math.max(3, Number(__ENV.COHORT || 50));
 export const PASSWORD = __ENV.PASSWORD || 'k6-load-password';
 /**
  * Prefix of account names, so that reruns against one server use fresh accounts.
@@ -27,26 +35,71 @@ export const CONTENT_BYTES = Math.max(48, Number(__ENV.CONTENT_BYTES || 100));
 export const WEB = `${BASE_URL}/cgi-bin/mmwebwx-bin/`;
 export const MICRO = `${BASE_URL}/cgi-bin/micromsg-bin/`;
 export const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8' };
+/** A new device's key: every data category from 0 (everything retained). */
+export const ZERO_KEY = { Count: 2, List: [{ Key: 1, Val: 0 }, { Key: 2, Val: 0 }] };
 
-/** Send to delivery, measured by the receiving device from the time in the content. */
+/** Arrival (the time the message was due) to delivery, measured by the receiving device. */
 export const deliveryLatency = new Trend('delivery_latency', true);
-/** Send to the server's answer (MsgID). */
+/** First write of a send to the server's answer (MsgID). */
 export const sendAckLatency = new Trend('send_ack_latency', true);
+// Message figures: first copies (late ones included), and what went wrong.
 export const delivered = new Counter('messages_delivered');
+export const late = new Counter('messages_late');
 export const duplicated = new Counter('messages_duplicated');
 export const missing = new Counter('messages_missing');
+export const unexpected = new Counter('messages_unexpected');
 export const sentOk = new Counter('messages_acked');
 export const sendFailed = new Counter('messages_send_failed');
+// Accounting figures, apart from the messages: one fin per stream.
+export const finsSent = new Counter('ledger_fins_sent');
+export const finsReceived = new Counter('ledger_fins_received');
+export const finsMissing = new Counter('ledger_fins_missing');
+export const finsDuplicated = new Counter('ledger_fins_duplicated');
+export const unverified = new Counter('ledger_unverified');
 
-/** The thresholds both scripts share: nothing missing or doubled, few errors, bounded latency. */
+/** The thresholds both scripts share: nothing missing, doubled or misrouted, the accounting whole, bounded latency. */
 export const THRESHOLDS = {
   checks: ['rate>0.99'],
   messages_missing: ['count==0'],
   messages_duplicated: ['count==0'],
+  messages_unexpected: ['count==0'],
   messages_send_failed: ['count==0'],
+  ledger_fins_missing: ['count==0'],
+  ledger_fins_duplicated: ['count==0'],
+  ledger_unverified: ['count==0'],
   delivery_latency: ['p(95)<1000', 'p(99)<2000'],
   send_ack_latency: ['p(95)<500', 'p(99)<1000'],
 };
+
+/** Every thresholded counter gets a sample, so that a threshold is judged even when nothing went wrong. */
+export function touchCounters() {
+  for (const c of [duplicated, missing, unexpected, sendFailed, finsMissing, finsDuplicated, unverified]) c.add(0);
+}
+
+/**
+ * @param {import('./ledger.js').ObserveResult} r
+ */
+export function recordObservation(r) {
+  if (r.kind === 'delivered' || r.kind === 'late') {
+    delivered.add(1);
+    if (r.kind === 'late') late.add(1);
+    if (r.latencyMs !== undefined) deliveryLatency.add(r.latencyMs);
+  } else if (r.kind === 'duplicate') duplicated.add(1);
+  else if (r.kind === 'misrouted') unexpected.add(1);
+  else if (r.kind === 'fin') finsReceived.add(1);
+  else if (r.kind === 'fin-duplicate') finsDuplicated.add(1);
+}
+
+/**
+ * What only the end can tell (settle() counts once, so this adds once).
+ * @param {import('./ledger.js').Tally} t
+ */
+export function recordSettled(t) {
+  if (t.missing) missing.add(t.missing);
+  if (t.unverified) unverified.add(t.unverified);
+  if (t.finsMissing) finsMissing.add(t.finsMissing);
+  if (t.beyondTotal) unexpected.add(t.beyondTotal);
+}
 
 /**
  * @param {string} s
@@ -69,251 +122,93 @@ export function accountName(i) {
 }
 
 /**
+ * POSTs JSON and retries what the server asks to retry later (Ret 2, 1111,
+ * 1112, with their `retry after` hint), a bounded number of times.
+ * @param {string} url
+ * @param {object} body
+ * @param {string} name request tag
+ * @returns {{ status: number, body: any }}
+ */
+export function postJson(url, body, name) {
+  for (let attempt = 1; ; attempt++) {
+    const res = http.post(url, JSON.stringify(body), { headers: JSON_HEADERS, tags: { name } });
+    const json = res.status === 200 ? /** @type {any} */ (res.json()) : undefined;
+    const ret = json && json.BaseResponse ? json.BaseResponse.Ret : undefined;
+    const later = ret === 2 || ret === 1111 || ret === 1112;
+    if (!later || attempt >= 20) return { status: res.status, body: json };
+    const hint = retryAfterMs(json.BaseResponse.ErrMsg);
+    sleep(Math.min(30, (hint !== undefined ? hint : 1000) / 1000));
+  }
+}
+
+/**
  * Registers `n` accounts (a taken name is fine: the password decides at login).
  * @param {number} n
- * @returns {{ accounts: string[] }}
+ * @returns {string[]}
  */
 export function registerAccounts(n) {
   /** @type {string[]} */
   const accounts = [];
   for (let i = 0; i < n; i++) {
     const name = accountName(i);
-    const res = http.post(`${MICRO}register`, JSON.stringify({ UserName: name, Password: PASSWORD }), {
-      headers: JSON_HEADERS,
-      tags: { name: 'register' },
-    });
-    const ret = res.status === 200 ? /** @type {any} */ (res.json()).BaseResponse.Ret : -1;
-    if (ret !== 0 && ret !== 1104) throw new Error(`register ${name}: HTTP ${res.status} Ret ${ret}`);
+    const r = postJson(`${MICRO}register`, { UserName: name, Password: PASSWORD }, 'register');
+    const ret = r.body ? r.body.BaseResponse.Ret : -1;
+    if (ret !== 0 && ret !== 1104) throw new Error(`register ${name}: HTTP ${r.status} Ret ${ret}`);
     accounts.push(name);
   }
-  return { accounts };
+  return accounts;
 }
 
 /**
- * Message n of sender `i` goes to this account: round robin over the others,
- * so every receiver knows what it should have got once it hears the sender's total.
- * @param {number} i
- * @param {number} n
- * @param {number} accounts
- * @returns {number}
+ * @typedef {{ Uin: number, Sid: string, Skey: string, DeviceID: string }} BaseRequest
  */
-export function targetOf(i, n, accounts) {
-  return (i + 1 + (n % (accounts - 1))) % accounts;
+
+/**
+ * A login by password (manualauth). With a ClientLoginId, a repeat of the same
+ * login gets the same session back while it is the device's live one.
+ * @param {string} user
+ * @param {string} deviceId
+ * @param {string} [clientLoginId]
+ * @returns {{ ret: number, base: BaseRequest | undefined, syncKey: any }}
+ */
+export function login(user, deviceId, clientLoginId) {
+  /** @type {Record<string, unknown>} */
+  const req = { UserName: user, Password: PASSWORD, DeviceID: deviceId };
+  if (clientLoginId !== undefined) req.ClientLoginId = clientLoginId;
+  const r = postJson(`${MICRO}manualauth`, req, 'manualauth');
+  const ret = r.body ? r.body.BaseResponse.Ret : -1;
+  if (ret !== 0) return { ret, base: undefined, syncKey: undefined };
+  return { ret, base: { Uin: r.body.Uin, Sid: r.body.Sid, Skey: r.body.Skey, DeviceID: deviceId }, syncKey: r.body.SyncKey };
 }
 
 /**
- * `k6|<sender>|<n>|<send time ms>|` then padding, or `k6fin|<sender>|<total>|`.
- * @param {number} i
- * @param {number} n
- * @param {number} sentAt
- * @returns {string}
+ * One chat room per cohort, created by its first member, holding every member:
+ * where each stream's fin goes.
+ * @param {import('./traffic-plan.js').Plan} plan
+ * @param {string[]} accounts
+ * @param {(i: number) => BaseRequest} sessionOf a session of account i
+ * @returns {string[]} the rooms' user names, by cohort
  */
-export function content(i, n, sentAt) {
-  const head = `k6|${i}|${n}|${sentAt}|`;
-  return head.length >= CONTENT_BYTES ? head : head + 'x'.repeat(CONTENT_BYTES - head.length);
-}
-
-/**
- * @param {number} i
- * @param {number} total
- * @returns {string}
- */
-export function finContent(i, total) {
-  return `k6fin|${i}|${total}|`;
-}
-
-/** Exponential delay (s) of a Poisson process of `rate` per second. */
-/**
- * @param {number} rate
- * @returns {number}
- */
-export function poissonDelay(rate) {
-  return -Math.log(1 - Math.random()) / rate;
-}
-
-/**
- * What one receiving device got: each message once, every message a sender
- * meant for this account, the account's own messages (multi-device echo).
- */
-export class Audit {
-  /**
-   * @param {number} me this account's index
-   * @param {number} accounts
-   */
-  constructor(me, accounts) {
-    this.me = me;
-    this.accounts = accounts;
-    /** @type {Set<string>} */
-    this.seen = new Set();
-    /** @type {Map<number, number>} sender → its total, from its fin message */
-    this.fins = new Map();
-    /** @type {Set<number>} */
-    this.msgIds = new Set();
-    this.settled = false;
+export function createRooms(plan, accounts, sessionOf) {
+  /** @type {string[]} */
+  const rooms = [];
+  for (let c = 0; c < plan.cohorts; c++) {
+    const members = cohortMembers(plan, c);
+    const others = members.slice(1).map((i) => ({ UserName: accounts[i] }));
+    const r = postJson(
+      `${WEB}webwxcreatechatroom`,
+      { BaseRequest: sessionOf(/** @type {number} */ (members[0])), MemberCount: others.length, MemberList: others, Topic: `k6 cohort ${c}` },
+      'webwxcreatechatroom',
+    );
+    if (!r.body || r.body.BaseResponse.Ret !== 0) throw new Error(`webwxcreatechatroom cohort ${c}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
+    rooms.push(String(r.body.ChatRoomName));
   }
-
-  /**
-   * One message from a sync answer.
-   * @param {{ MsgId: number, Content: string }} m
-   */
-  apply(m) {
-    if (this.msgIds.has(m.MsgId)) return; // the same item again (a re-sync): dedup by MsgId, as a client does
-    this.msgIds.add(m.MsgId);
-    const fin = /^k6fin\|(\d+)\|(\d+)\|/.exec(m.Content);
-    if (fin) {
-      const i = Number(fin[1]);
-      if (!this.fins.has(i)) this.fins.set(i, Number(fin[2]));
-      return;
-    }
-    const c = /^k6\|(\d+)\|(\d+)\|(\d+)\|/.exec(m.Content);
-    if (!c) return;
-    const key = `${c[1]}:${c[2]}`;
-    if (this.seen.has(key)) {
-      duplicated.add(1); // a different MsgId for the same send: stored twice
-      return;
-    }
-    this.seen.add(key);
-    delivered.add(1);
-    deliveryLatency.add(Date.now() - Number(c[3]));
-  }
-
-  /** Every sender's total is known (its fin arrived). */
-  complete() {
-    return this.fins.size >= this.accounts;
-  }
-
-  /**
-   * Counts what never came: messages below each sender's total meant for this
-   * account (or sent by it), and a sender whose fin never came as one.
-   * Counts once: later calls return 0.
-   * @returns {number}
-   */
-  settle() {
-    if (this.settled) return 0;
-    this.settled = true;
-    let lost = 0;
-    for (let i = 0; i < this.accounts; i++) {
-      const total = this.fins.get(i);
-      if (total === undefined) {
-        lost += 1;
-        continue;
-      }
-      for (let n = 0; n < total; n++) {
-        if ((i === this.me || targetOf(i, n, this.accounts) === this.me) && !this.seen.has(`${i}:${n}`)) lost++;
-      }
-    }
-    if (lost > 0) missing.add(lost);
-    return lost;
-  }
+  return rooms;
 }
 
-// ------------------------------------------------------------ packets
-
-export const OP = { Heartbeat: 2, HeartbeatReply: 3, Send: 4, SendReply: 5, Disconnect: 6, Auth: 7, AuthReply: 8, Sync: 10, SyncReply: 11, Notify: 122 };
-
-/**
- * @param {string} s
- * @returns {Uint8Array}
- */
-export function utf8Encode(s) {
-  /** @type {number[]} */
-  const out = [];
-  for (let i = 0; i < s.length; i++) {
-    let c = s.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-        i++;
-      }
-    }
-    if (c < 0x80) out.push(c);
-    else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 63));
-    else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
-    else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
-  }
-  return new Uint8Array(out);
-}
-
-/**
- * @param {Uint8Array} b
- * @returns {string}
- */
-export function utf8Decode(b) {
-  let s = '';
-  for (let i = 0; i < b.length; ) {
-    const c = /** @type {number} */ (b[i++]);
-    let cp;
-    if (c < 0x80) cp = c;
-    else if (c < 0xe0) cp = ((c & 31) << 6) | (/** @type {number} */ (b[i++]) & 63);
-    else if (c < 0xf0) cp = ((c & 15) << 12) | ((/** @type {number} */ (b[i++]) & 63) << 6) | (/** @type {number} */ (b[i++]) & 63);
-    else
-      cp =
-        ((c & 7) << 18) |
-        ((/** @type {number} */ (b[i++]) & 63) << 12) |
-        ((/** @type {number} */ (b[i++]) & 63) << 6) |
-        (/** @type {number} */ (b[i++]) & 63);
-    if (cp >= 0x10000) {
-      cp -= 0x10000;
-      s += String.fromCharCode(0xd800 + (cp >> 10), 0xdc00 + (cp & 1023));
-    } else s += String.fromCharCode(cp);
-  }
-  return s;
-}
-
-/**
- * One packet: 16-byte big-endian header (packLen, headerLen 16, version 1, op, seq) and a JSON body.
- * @param {number} op
- * @param {number} seq
- * @param {unknown} [body]
- * @returns {ArrayBuffer}
- */
-export function encodePacket(op, seq, body) {
-  const bytes = body === undefined ? new Uint8Array(0) : utf8Encode(JSON.stringify(body));
-  const buf = new ArrayBuffer(16 + bytes.length);
-  const v = new DataView(buf);
-  v.setUint32(0, 16 + bytes.length);
-  v.setUint16(4, 16);
-  v.setUint16(6, 1);
-  v.setUint32(8, op);
-  v.setUint32(12, seq);
-  new Uint8Array(buf, 16).set(bytes);
-  return buf;
-}
-
-/**
- * Reassembles packets across WebSocket messages (one message may hold several, or part of one).
- */
-export class PacketReader {
-  constructor() {
-    /** @type {Uint8Array} */
-    this.buf = new Uint8Array(0);
-  }
-
-  /**
-   * @param {ArrayBuffer} data
-   * @returns {Array<{ op: number, seq: number, body: any }>}
-   */
-  push(data) {
-    const add = new Uint8Array(data);
-    const merged = new Uint8Array(this.buf.length + add.length);
-    merged.set(this.buf);
-    merged.set(add, this.buf.length);
-    /** @type {Array<{ op: number, seq: number, body: any }>} */
-    const out = [];
-    let off = 0;
-    while (merged.length - off >= 16) {
-      const v = new DataView(merged.buffer, merged.byteOffset + off);
-      const len = v.getUint32(0);
-      if (len < 16) throw new Error(`bad packet length ${len}`);
-      if (merged.length - off < len) break;
-      const body = merged.subarray(off + 16, off + len);
-      out.push({ op: v.getUint32(8), seq: v.getUint32(12), body: body.length ? JSON.parse(utf8Decode(body)) : undefined });
-      off += len;
-    }
-    this.buf = merged.slice(off);
-    return out;
-  }
+/** @param {BaseRequest} base */
+export function logout(base) {
+  http.post(`${WEB}webwxlogout`, JSON.stringify({ BaseRequest: base }), { headers: JSON_HEADERS, tags: { name: 'webwxlogout' } });
 }
 
 /**
@@ -321,15 +216,18 @@ export class PacketReader {
  * k6-<script>-summary.json), and a few lines on stdout.
  * @param {string} script
  * @param {any} data
+ * @param {string[]} [extra] more figures for the stdout lines: metric names whose count to show
  * @returns {Record<string, string>}
  */
-export function summaryFiles(script, data) {
+export function summaryFiles(script, data, extra) {
   const file = __ENV.SUMMARY_OUT || `k6-${script}-summary.json`;
   /** @param {string} name @param {string} field */
   const metric = (name, field) => {
     const m = data.metrics[name];
     return m && m.values && m.values[field] !== undefined ? m.values[field] : 0;
   };
+  /** @param {string} name */
+  const count = (name) => `${name.replace(/^(messages|ledger|link)_/, '').replace(/_/g, ' ')} ${metric(name, 'count')}`;
   /** @type {string[]} */
   const failed = [];
   for (const [name, m] of Object.entries(/** @type {Record<string, any>} */ (data.metrics))) {
@@ -337,14 +235,14 @@ export function summaryFiles(script, data) {
   }
   const lines = [
     `${script}: checks ${metric('checks', 'passes')} passed, ${metric('checks', 'fails')} failed`,
-    `${script}: acked ${metric('messages_acked', 'count')}, delivered ${metric('messages_delivered', 'count')}, ` +
-      `duplicated ${metric('messages_duplicated', 'count')}, missing ${metric('messages_missing', 'count')}, ` +
-      `send failed ${metric('messages_send_failed', 'count')}`,
+    `${script}: messages ${['messages_acked', 'messages_delivered', 'messages_late', 'messages_duplicated', 'messages_missing', 'messages_unexpected', 'messages_send_failed'].map(count).join(', ')}`,
+    `${script}: accounting ${['ledger_fins_sent', 'ledger_fins_received', 'ledger_fins_missing', 'ledger_fins_duplicated', 'ledger_unverified'].map(count).join(', ')}`,
+    extra && extra.length ? `${script}: ${extra.map(count).join(', ')}` : '',
     `delivery latency p95 ${metric('delivery_latency', 'p(95)').toFixed(1)} ms, p99 ${metric('delivery_latency', 'p(99)').toFixed(1)} ms; ` +
       `send→ack p95 ${metric('send_ack_latency', 'p(95)').toFixed(1)} ms`,
     failed.length ? `thresholds FAILED: ${failed.join('; ')}` : 'thresholds passed',
     `summary: ${file}`,
     '',
-  ];
+  ].filter((l, i, all) => l !== '' || i === all.length - 1);
   return { [file]: JSON.stringify(data, null, 2), stdout: lines.join('\n') };
 }
