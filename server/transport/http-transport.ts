@@ -22,6 +22,7 @@ import { faultDisconnect } from '../node/link-fault.ts';
 import { BodyBuffer } from './body-buffer.ts';
 import { newHttpTransportStats, type HttpTransportStats } from './http-transport-stats.ts';
 import { guardBodyPieces } from './body-piece-guard.ts';
+import { ShedHold, defaultShedHold } from './shed-hold.ts';
 import { ConnectionLimiter, type ShedCode } from './connection-limiter.ts';
 import { DEFAULT_TRANSPORT_LIMITS } from './transport-limits.ts';
 import { decodeUtf8 } from '../wire/packet.ts';
@@ -47,6 +48,8 @@ export interface HttpTransportOptions {
   retryAfterSec?: number;
   /** A connection answered 408 or 503 is destroyed this long after, if still open (default 1 s). */
   closeGraceMs?: number;
+  /** Where shed connections wait out their answer, shared with the TCP transport (default: one of its own). */
+  shedHold?: ShedHold;
   clock?: () => number;
   /** Answers GET /metrics; without it /metrics goes to the node like any path (404). */
   metrics?: (req: MetricsRequest) => Promise<HttpAnswer>;
@@ -88,6 +91,7 @@ export class HttpTransport {
   private readonly reading = new Set<number>();
   /** Connections answered 503 at a cap: nothing they send is parsed into a request. */
   private readonly shedSockets = new WeakSet<Duplex>();
+  private readonly shedHold: ShedHold;
   private nextReq = 1;
   private closing = false;
   private readonly closed: Promise<void>;
@@ -101,6 +105,7 @@ export class HttpTransport {
     this.bodyTimeoutMs = o.bodyTimeoutMs ?? DEFAULT_TRANSPORT_LIMITS.bodyTimeoutMs;
     this.retryAfterSec = o.retryAfterSec ?? DEFAULT_TRANSPORT_LIMITS.retryAfterSec;
     this.closeGraceMs = o.closeGraceMs ?? 1000;
+    this.shedHold = o.shedHold ?? defaultShedHold();
     this.hooks = { metrics: o.metrics, onRefused: o.onRefused, onAnswer: o.onAnswer };
     this.server = http.createServer(
       {
@@ -192,8 +197,7 @@ export class HttpTransport {
     socket.on('error', () => {});
     // Nothing it sends is read: parsing what a shed client writes until the grace ends is the work the cap is there to refuse.
     stopReading(socket);
-    socket.end(overCapAnswer(shed, this.retryAfterSec));
-    setTimeout(() => socket.destroy(), this.closeGraceMs).unref();
+    this.shedHold.refuse(socket, () => overCapAnswer(shed, this.retryAfterSec), shed === 'CONN_RATE_LIMIT');
   }
 
   private request(req: IncomingMessage, res: ServerResponse): void {

@@ -24,6 +24,7 @@ import { TcpTransport, type TcpTransportStats } from './tcp-transport.ts';
 import { WsTransport, type WsTransportStats } from './ws-transport.ts';
 import { ConnectionLimiter, type ConnectionStats } from './connection-limiter.ts';
 import { HashSlots, defaultHashSlots } from './hash-slots.ts';
+import { ShedHold } from './shed-hold.ts';
 import { transportLimits, type TransportLimits } from './transport-limits.ts';
 import { performance } from 'node:perf_hooks';
 import { ServerObserver } from '../observability/server-observer.ts';
@@ -111,6 +112,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     limits.connectionBurstPerAddress,
     limits.refusalCostConnections,
   );
+  const shedHold = new ShedHold({ delayMs: limits.shedDelayMs, graceMs: opts.closeGraceMs ?? 1000, maxHeld: limits.maxShedHeld });
   // Built before the transports it reports on: it reads their stats only when scraped.
   const observer = new ServerObserver(() => stats(), { ...(opts.logger ? { logger: opts.logger } : {}), ...(opts.metricsToken !== undefined ? { metricsToken: opts.metricsToken } : {}) });
   const synchronous = opts.synchronous ?? 'FULL';
@@ -252,6 +254,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     afterInput,
     upgrade: (req, socket, head) => ws.handleUpgrade(req, socket, head),
     limiter,
+    shedHold,
     bodyTimeoutMs: limits.bodyTimeoutMs,
     retryAfterSec: limits.retryAfterSec,
     closeGraceMs: graceMs,
@@ -267,6 +270,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     ...(opts.linkWriteLimit ? { writeLimit: opts.linkWriteLimit } : {}),
     closeGraceMs: graceMs,
     limiter,
+    shedHold,
   });
 
   const ticker = setInterval(() => {

@@ -15,7 +15,10 @@ import { listen } from './http-transport.ts';
 import { ConnectionLimiter } from './connection-limiter.ts';
 import { PAUSE_AT_WRITE_FRACTION, ReadGate } from './read-gate.ts';
 import { DEFAULT_TRANSPORT_LIMITS } from './transport-limits.ts';
+import { ShedHold, defaultShedHold } from './shed-hold.ts';
 import type { LinkNode } from './ws-transport.ts';
+import { faultDisconnect } from '../node/link-fault.ts';
+import { Op, encodeJsonPacket } from '../wire/packet.ts';
 
 export interface TcpTransportOptions {
   node: LinkNode;
@@ -28,6 +31,8 @@ export interface TcpTransportOptions {
   closeGraceMs?: number;
   /** Connection caps, shared with the HTTP transport (default: caps of this transport's own, at the defaults). */
   limiter?: ConnectionLimiter;
+  /** Where shed connections wait out their answer, shared with the HTTP transport (default: one of its own, at the defaults). */
+  shedHold?: ShedHold;
   clock?: () => number;
   /** Told of each connection the transport refuses or cuts, before the node says why (logs and metrics). */
   onRefused?: (reason: string, address: string | undefined, link: number) => void;
@@ -69,6 +74,7 @@ export class TcpTransport {
       closeGraceMs: 1000,
       clock: Date.now,
       limiter: new ConnectionLimiter(DEFAULT_TRANSPORT_LIMITS.maxConnections, DEFAULT_TRANSPORT_LIMITS.maxConnectionsPerAddress),
+      shedHold: defaultShedHold(),
       ...o,
     };
     this.server = net.createServer({ noDelay: true }, (s) => this.accept(s));
@@ -152,6 +158,20 @@ export class TcpTransport {
   }
 
   private accept(socket: net.Socket): void {
+    const address = socket.remoteAddress;
+    const shed = this.o.limiter.admit(address);
+    this.stats.accepted++;
+    if (shed !== undefined) {
+      // Refused before it is a link: nothing of it is read, the node never hears of it.
+      this.stats.shed++;
+      this.o.onRefused?.(shed, address, 0);
+      socket.on('error', () => {
+        this.stats.socketErrors++;
+      });
+      socket.pause();
+      this.o.shedHold.refuse(socket, () => encodeJsonPacket(Op.Disconnect, 0, faultDisconnect(shed)), shed === 'CONN_RATE_LIMIT');
+      return;
+    }
     const id = this.o.nextId();
     const gate = new ReadGate(
       () => {
@@ -164,9 +184,6 @@ export class TcpTransport {
     );
     const c: Conn = { socket, state: 'open', gate };
     this.conns.set(id, c);
-    this.stats.accepted++;
-    const address = socket.remoteAddress;
-    const shed = this.o.limiter.admit(address);
     socket.setNoDelay(true);
     socket.on('error', () => {
       this.stats.socketErrors++;
@@ -174,7 +191,7 @@ export class TcpTransport {
     socket.on('drain', () => gate.writes(false));
     socket.on('close', () => {
       if (c.timer) clearTimeout(c.timer);
-      if (shed === undefined) this.o.limiter.release(address);
+      this.o.limiter.release(address);
       this.conns.delete(id);
       this.stats.closed++;
       this.o.node.linkClosed(id);
@@ -186,10 +203,6 @@ export class TcpTransport {
       this.o.node.linkData(id, chunk, this.o.clock());
       this.o.afterInput();
     });
-    if (shed !== undefined) {
-      this.stats.shed++;
-      this.o.onRefused?.(shed, address, id);
-    }
-    this.o.node.linkOpened(id, 'tcp', address ?? '', this.o.clock(), shed);
+    this.o.node.linkOpened(id, 'tcp', address ?? '', this.o.clock());
   }
 }

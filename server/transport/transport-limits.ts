@@ -27,6 +27,14 @@ export interface TransportLimits {
    * so each try must cost the attacker its connection budget.
    */
   refusalCostConnections: number;
+  /**
+   * A connection shed for its address's rate (CONN_RATE_LIMIT) gets its answer
+   * this long after it came (a tarpit): a client that reconnects the moment it
+   * is shed is slowed to its own concurrency per delay (server/transport/shed-hold.ts).
+   */
+  shedDelayMs: number;
+  /** Shed sockets held at once (tarpitted, or given a grace to read their answer); past it one is answered and destroyed at once. */
+  maxShedHeld: number;
   /** An HTTP request's headers, then its body, must each arrive within this long; past it: 408. */
   bodyTimeoutMs: number;
   /** What a shed HTTP connection is told to wait before retrying (Retry-After, seconds). */
@@ -39,6 +47,8 @@ export const DEFAULT_TRANSPORT_LIMITS: Readonly<TransportLimits> = Object.freeze
   connectionsPerSecPerAddress: 200,
   connectionBurstPerAddress: 1_000,
   refusalCostConnections: 50,
+  shedDelayMs: 1_000,
+  maxShedHeld: 2_000,
   bodyTimeoutMs: 30_000,
   retryAfterSec: 5,
 });

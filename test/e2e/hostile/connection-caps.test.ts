@@ -74,7 +74,8 @@ describe('hostile input', () => {
     const BURST = 12;
     const env = useHostileServer('e2e-hostile-rate', {
       node: { authTimeoutMs: AUTH_TIMEOUT_MS },
-      limits: { connectionsPerSecPerAddress: 2, connectionBurstPerAddress: BURST, retryAfterSec: 3 },
+      // A short tarpit: the shed links' answers come before the rate refills a connection.
+      limits: { connectionsPerSecPerAddress: 2, connectionBurstPerAddress: BURST, retryAfterSec: 3, shedDelayMs: 50 },
     });
 
     it('sheds the connections past the burst with op 6 CONN_RATE_LIMIT or HTTP 503, and the address gets its rate back with time', async () => {
