@@ -91,11 +91,63 @@ export interface FaultProfile {
   commitDelayMs: [number, number];
 }
 
+/**
+ * Faults of the server's store (sim/faulty-store.ts), drawn from the run's
+ * own 'store-faults' stream during the safety phase. Each probability is per
+ * call: a command's writes (an apply), or a batch's commit.
+ */
+export interface StorageFaults {
+  /** A command's writes fail part-way (an I/O error, a full disk): the store undoes them. */
+  applyFailProbability: number;
+  /** A batch's commit fails. */
+  commitFailProbability: number;
+  /**
+   * Of those failures, the share after which the database has already rolled
+   * the whole transaction back itself (as SQLite does on some I/O errors);
+   * the others leave it open (a failed statement, a busy commit).
+   */
+  transactionLostProbability: number;
+  /**
+   * synchronous NORMAL: a server crash is a power cut that also drops up to
+   * this many of the last commits, which had returned but were not yet on
+   * disk (0: FULL, the default, which loses nothing committed). docs/protocol.md
+   * section 9.2 says what the server then still promises.
+   */
+  powerLossCommits: number;
+}
+
+/**
+ * Devices of different ages on each account (sim/fault-scheduler.ts): the
+ * first `oldDevicesPerAccount` run the whole time; the others come and go,
+ * present for a while, then away (their app killed) for a while, some of
+ * them longer than the session lifetime.
+ */
+export interface DeviceLifetimes {
+  oldDevicesPerAccount: number;
+  /** How long a young device stays, uniform in [min, max] ms. */
+  presentMs: [number, number];
+  /** How long it stays away, uniform in [min, max] ms. */
+  awayMs: [number, number];
+  /** A young device comes back as a new install of the same DeviceID: nothing it persisted survives. */
+  reinstallProbability: number;
+}
+
 export interface Scenario {
   name: string;
   description: string;
   workload: Workload;
   faults: FaultProfile;
+  /** Faults of the server's store; unset: it never fails. */
+  storage?: StorageFaults;
+  /** Young devices that come and go beside old ones; unset: every device runs the whole time (as far as the faults let it). */
+  lifetimes?: DeviceLifetimes;
+  /**
+   * Whether a device may be told to resync (1200). Unset, the world decides
+   * from the limits (a session lifetime or a maximum retention shorter than
+   * the run allows it); a scenario whose limits keep every item a returning
+   * device needs says false, and any 1200 is a violation.
+   */
+  resyncAllowed?: boolean;
   /** Server limits for this scenario (small retention for long-offline, small sync pages). */
   core?: Partial<CoreConfig>;
   node?: Partial<NodeConfig>;
@@ -107,6 +159,14 @@ export interface Scenario {
    */
   maxDeliveryMs?: number;
 }
+
+/** A store that never fails. */
+export const NO_STORAGE_FAULTS: StorageFaults = {
+  applyFailProbability: 0,
+  commitFailProbability: 0,
+  transactionLostProbability: 0,
+  powerLossCommits: 0,
+};
 
 /** A fault profile with nothing going wrong. */
 export const CALM_FAULTS: FaultProfile = {

@@ -57,9 +57,28 @@ export class Checkers {
   private readonly hostile = new Set<string>();
 
   private readonly isMember: (group: string, user: string) => boolean;
+  /**
+   * MsgIds of commits a power cut took (synchronous NORMAL, docs/protocol.md
+   * section 9.2): acknowledged, yet gone from the server. They are excused
+   * from no-loss and convergence, and their (sender, ClientMsgId) may get a
+   * second MsgId when the send is retried. Everything else is judged as ever.
+   */
+  private readonly lostIds = new Set<number>();
+  private resyncAllowed: boolean;
 
   constructor(private readonly o: CheckerOptions) {
     this.isMember = o.isMember;
+    this.resyncAllowed = o.resyncAllowed;
+  }
+
+  /** The scenario decides whether a 1200 may come, over what the world made of its limits (Scenario.resyncAllowed). */
+  setResyncAllowed(allowed: boolean): void {
+    this.resyncAllowed = allowed;
+  }
+
+  /** A power cut took commits that handed out these MsgIds. */
+  lost(msgIds: Iterable<number>): void {
+    for (const id of msgIds) this.lostIds.add(id);
   }
 
   /** A device instance starts, from a persisted inbox and key (empty on first start). */
@@ -148,7 +167,7 @@ export class Checkers {
     // may be behind what the device once acknowledged: pruning that is right.
     const h = this.held.get(device);
     const behindItsOwnAck = [...v.key].some(([k, val]) => (h?.get(k) ?? 0) > val);
-    if (!this.o.resyncAllowed && !firstLogin && !behindItsOwnAck && !this.hostile.has(v.account)) {
+    if (!this.resyncAllowed && !firstLogin && !behindItsOwnAck && !this.hostile.has(v.account)) {
       // With hostile users about, the likely cause is theirs: a full log must refuse (1110), never evict.
       const abuse = this.hostile.size > 0 ? ` (hostile accounts ${[...this.hostile].join(', ')} were filling logs: a full log must refuse, never evict)` : '';
       throw new Violation('retention', device, `told to resync (1200) though every item is kept until all live devices acknowledge it: an unacknowledged item was pruned${abuse}`);
@@ -158,7 +177,7 @@ export class Checkers {
 
   private oneMsgId(k: string, msgId: number, device: string, clientMsgId: string): void {
     const had = this.msgIdOf.get(k);
-    if (had === undefined) this.msgIdOf.set(k, msgId);
+    if (had === undefined || (had !== msgId && this.lostIds.has(had))) this.msgIdOf.set(k, msgId);
     else if (had !== msgId) {
       throw new Violation('exactly-once', device, `ClientMsgId ${clientMsgId} of ${k.split('\u0000')[0]} has two MsgIDs: ${had} and ${msgId}`);
     }
@@ -179,7 +198,7 @@ export class Checkers {
     const v = this.view(device);
     if (v.resynced) return true;
     for (const r of this.sent.values()) {
-      if (r.msgId === undefined || v.seen.has(r.msgId)) continue;
+      if (r.msgId === undefined || v.seen.has(r.msgId) || this.lostIds.has(r.msgId)) continue;
       const to = r.to.startsWith('@@') ? members(r.to) : [r.fromUser, r.to];
       if (to.includes(v.account)) return false;
     }
@@ -205,12 +224,12 @@ export class Checkers {
           const missing = retained.filter((id) => !v.seen.has(id));
           throw new Violation('convergence', d, `holds ${tail.length} of the ${retained.length} retained messages of ${account}${missing.length ? `; missing MsgIds ${missing.slice(0, 8).join(', ')}` : ''}`);
         }
-        const extra = v.inbox.find((id) => !retainedSet.has(id) && id > first);
+        const extra = v.inbox.find((id) => !retainedSet.has(id) && id > first && !this.lostIds.has(id));
         if (extra !== undefined) throw new Violation('convergence', d, `holds MsgId ${extra}, which is not in ${account}'s log`);
       }
     }
     for (const r of this.sent.values()) {
-      if (r.msgId === undefined) continue;
+      if (r.msgId === undefined || this.lostIds.has(r.msgId)) continue;
       const recipients = r.to.startsWith('@@') ? members(r.to) : [r.fromUser, r.to];
       for (const account of new Set(recipients)) {
         const retained = retainedOf.get(account) ?? new Set(log(account));

@@ -2,7 +2,13 @@
 // app kills, partitions, session replacements and link resets, each a
 // Poisson process with the scenario's mean interval; or, given an explicit
 // list (a RunSpec's faults), plays exactly those and draws nothing.
-import type { FaultProfile } from '../scenarios/scenario.ts';
+// A scenario's storage faults and device lifetimes come with the drawn
+// faults, each from a stream of its own ('store-faults', 'lifetimes'), so
+// they shift no draw of the others; a list plays neither.
+import type { FaultProfile, StorageFaults } from '../scenarios/scenario.ts';
+import type { Write } from '../server/store/store-ops.ts';
+import { LifetimeDriver } from './device-lifetimes.ts';
+import { StorageFaultDice } from './faulty-store.ts';
 import type { Rng } from './rng.ts';
 import type { FaultSpec } from './run-spec.ts';
 import { SIM_EPOCH_MS } from './event-queue.ts';
@@ -10,6 +16,8 @@ import type { World } from './world.ts';
 
 export class FaultScheduler {
   private running = false;
+  private storage: StorageFaultDice | undefined;
+  private lifetimes: LifetimeDriver | undefined;
 
   constructor(
     private readonly world: World,
@@ -21,11 +29,21 @@ export class FaultScheduler {
 
   start(): void {
     this.running = true;
+    const scenario = this.world.o.scenario;
+    // Not a fault, but the scenario's word on its limits: the checkers hear it before anything runs.
+    if (scenario.resyncAllowed !== undefined) this.world.checkers.setResyncAllowed(scenario.resyncAllowed);
     if (this.list) return this.startList(this.list);
     const f = this.f;
+    const storage = scenario.storage;
+    if (storage) this.startStorage(storage);
+    if (scenario.lifetimes) {
+      this.lifetimes = new LifetimeDriver(this.world, this.world.streams.get('lifetimes'), scenario.lifetimes);
+      this.lifetimes.start();
+    }
     this.every(f.serverCrashMeanIntervalMs, 'fault-crash', () => {
       if (!this.world.server.up) return;
       this.world.crashServer();
+      if (storage && storage.powerLossCommits > 0) this.powerCut(storage.powerLossCommits);
       this.after(this.rng.exp(f.serverDowntimeMeanMs), 'fault-restart', () => this.world.restartServer());
     });
     this.every(f.appKillMeanIntervalMs, 'fault-kill', () => {
@@ -98,6 +116,30 @@ export class FaultScheduler {
 
   stop(): void {
     this.running = false;
+    if (this.storage) this.storage.on = false;
+    this.lifetimes?.stop();
+  }
+
+  /** The store fails as the scenario says from now on; under NORMAL a crash may be a power cut. */
+  private startStorage(f: StorageFaults): void {
+    const world = this.world;
+    const dice = new StorageFaultDice(f, world.streams.get('store-faults'), (detail) => world.note('store-fault', 'server', detail));
+    dice.on = true;
+    world.server.storageFaults = this.storage = dice;
+    if (f.powerLossCommits > 0 && !world.server.keepUnsynced(f.powerLossCommits)) world.note('store-fault', 'server', 'this store cannot lose power: it stays FULL');
+  }
+
+  /**
+   * The crash just now was a power cut: up to `most` of the last commits are
+   * gone though they were answered. The checkers hear which MsgIds went.
+   */
+  private powerCut(most: number): void {
+    const world = this.world;
+    const lost = world.server.powerLoss(this.storage!.powerCutCommits(most));
+    if (lost.length === 0) return;
+    const ids = lostMsgIds(lost);
+    world.note('power-loss', 'server', `${lost.length} commit(s) lost${ids.length ? `, MsgIds ${ids.join(' ')}` : ''}`);
+    world.checkers.lost(ids);
   }
 
   private every(meanMs: number, kind: string, f: () => void): void {
@@ -116,4 +158,13 @@ export class FaultScheduler {
   private after(ms: number, kind: string, f: () => void): void {
     this.world.q.schedule(this.world.now + ms, kind, 'faults', f);
   }
+}
+
+/** The MsgIds of the messages that lost commits appended. */
+function lostMsgIds(commits: readonly Write[][]): number[] {
+  const ids = new Set<number>();
+  for (const writes of commits) {
+    for (const w of writes) if (w.kind === 'appendItem' && w.item.category === 1) ids.add(w.item.data.MsgId);
+  }
+  return [...ids].sort((a, b) => a - b);
 }

@@ -12,8 +12,10 @@ import type { HashAction } from '../server/node/hash-jobs.ts';
 import { ServerNode, type ServerAction } from '../server/node/server-node.ts';
 import type { BugSet } from '../server/core/planted-bugs.ts';
 import type { Store } from '../server/store/store.ts';
+import type { Write } from '../server/store/store-ops.ts';
 import type { Scenario } from '../scenarios/scenario.ts';
 import type { EventQueue } from './event-queue.ts';
+import { FaultyStore, type StorageFaultDice } from './faulty-store.ts';
 import type { Rng } from './rng.ts';
 
 /** The store seen by the simulation: it must model a crash and a reopen. */
@@ -24,6 +26,14 @@ export interface SimStore {
   /** The store as the restarted server opens it. */
   reopen(): Store;
   dispose(): void;
+  /**
+   * The store runs synchronous NORMAL from now on: the last `commits` commits
+   * stay on a volatile page until later ones push them out. Unset where the
+   * store cannot model it (then it stays FULL).
+   */
+  keepUnsynced?(commits: number): void;
+  /** A power cut (the server already crashed): the last `commits` unsynced commits are gone; returns their writes, oldest first. */
+  powerLoss?(commits: number): Write[][];
 }
 
 /**
@@ -48,6 +58,8 @@ export class ServerHost {
   private flushToken = 0;
   private tickToken = 0;
   private tickAt = Infinity;
+  /** The storage faults in force (set by the fault scheduler); undefined: the store never fails. */
+  storageFaults: StorageFaultDice | undefined;
   /** Above 0: hash jobs are answered at once (see inline()). */
   private inlineDepth = 0;
   private readonly hashInline: boolean;
@@ -88,7 +100,7 @@ export class ServerHost {
   private build(store: Store): ServerNode {
     const generation = this.generation;
     return new ServerNode({
-      store,
+      store: new FaultyStore(store, () => this.storageFaults),
       random: { bytes: (n) => this.rng.bytes(n) },
       hasher: SIM_HASHER,
       out: (a) => {
@@ -152,6 +164,19 @@ export class ServerHost {
     this.flushToken = 0;
     this.tickToken++;
     this.tickAt = Infinity;
+  }
+
+  /** The store runs synchronous NORMAL from now on (see SimStore.keepUnsynced); false if it cannot. */
+  keepUnsynced(commits: number): boolean {
+    if (!this.sim.keepUnsynced) return false;
+    this.sim.keepUnsynced(commits);
+    return true;
+  }
+
+  /** A crash that was a power cut: commits not yet on disk are lost too (see SimStore.powerLoss). */
+  powerLoss(commits: number): Write[][] {
+    if (this.node) throw new Error('ServerHost: a power loss strikes a crashed server');
+    return this.sim.powerLoss?.(commits) ?? [];
   }
 
   restart(): void {

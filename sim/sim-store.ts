@@ -22,10 +22,14 @@ export function simStore(kind: SimStoreKind, opts: { freeze?: boolean } = {}): S
       crash: () => m.crash(),
       reopen: () => m.reopen(),
       dispose: () => m.close(),
+      keepUnsynced: (commits) => m.keepUnsynced(commits),
+      powerLoss: (commits) => m.powerLoss(commits),
     };
   }
   // A real file: a crash abandons the connection without committing, and the
   // restarted server opens the file again (WAL recovery keeps what was committed).
+  // A process crash loses no commit even under NORMAL; a power cut is not
+  // modelled here (the memory store models it), so the store stays as it is.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'synckey-sim-'));
   const file = path.join(dir, 'sim.db');
   const s: SimStore = {

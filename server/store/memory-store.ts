@@ -2,39 +2,29 @@
 // nothing else. Writes apply in place and push an undo step; commit forgets
 // the undo log, rollback and crash replay it backwards, and an apply that
 // throws replays it back to where that apply began (a savepoint).
-import type { Account, DedupRecord, Device, Group, LogItem, MetaName, Remark, Session } from '../core/model.ts';
+//
+// Run as synchronous NORMAL (keepUnsynced), it also models a power cut: the
+// last commits stay "unsynced", their undo logs kept, until later ones push
+// them out; powerLoss replays them backwards, and the store, reopened, fences
+// its identities as SqliteStore does after such a shutdown (identity-fence.ts).
+import type { Account, DedupRecord, Device, Group, MetaName, Remark, Session } from '../core/model.ts';
+import { deepFreeze } from './deep-freeze.ts';
+import { fenceIdentities } from './identity-fence.ts';
+import { firstAbove, ItemLog } from './memory-item-log.ts';
 import type { Store } from './store.ts';
 import type { Read, ReadResult, Write } from './store-ops.ts';
 
-/** One category's log: items sorted by seq, with a moving start so pruning is O(1) amortised. */
-class ItemLog {
-  items: LogItem[] = [];
-  start = 0;
-
-  after(afterSeq: number, limit: number): LogItem[] {
-    let lo = this.start;
-    let hi = this.items.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.items[mid]!.seq <= afterSeq) lo = mid + 1;
-      else hi = mid;
-    }
-    return this.items.slice(lo, Math.min(lo + limit, this.items.length));
-  }
-
-  compact(): void {
-    if (this.start > 1024 && this.start * 2 > this.items.length) {
-      this.items = this.items.slice(this.start);
-      this.start = 0;
-    }
-  }
+/** A commit that a power cut can still take back: its undo log, and its writes (for who asks what was lost). */
+interface UnsyncedCommit {
+  undo: Array<() => void>;
+  writes: Write[];
 }
 
 export class MemoryStore implements Store {
   readonly kind = 'memory' as const;
   private accounts = new Map<number, Account>();
-  /** The highest uin ever put (a bound for accountsAfter). */
-  private maxUin = 0;
+  /** Every account's uin, ascending (accountsAfter walks it). */
+  private readonly uins: number[] = [];
   private uinByName = new Map<string, number>();
   private sessions = new Map<string, Session>();
   private devices = new Map<number, Map<string, Device>>();
@@ -52,6 +42,14 @@ export class MemoryStore implements Store {
   private readonly pruned = new Set<ItemLog>();
   private inTx = false;
   private closed = false;
+  /** synchronous NORMAL: how many of the last commits a power cut can take; 0 (FULL): none. */
+  private unsyncedWindow = 0;
+  /** The commits a power cut can take, oldest first. */
+  private unsynced: UnsyncedCommit[] = [];
+  /** The open transaction's writes, kept only under NORMAL. */
+  private txWrites: Write[] = [];
+  /** Crashed since the last open: under NORMAL, the next open fences. */
+  private unclean = false;
   /** Commits so far: the simulation reports it, tests assert group commit with it. */
   commits = 0;
   private readonly freeze: boolean;
@@ -74,24 +72,34 @@ export class MemoryStore implements Store {
 
   commit(): void {
     this.assertTx();
+    if (this.unsyncedWindow > 0) {
+      this.unsynced.push({ undo: this.undo, writes: this.txWrites });
+      if (this.unsynced.length > this.unsyncedWindow) this.unsynced.shift();
+    }
     this.undo = [];
+    this.txWrites = [];
     this.inTx = false;
     this.commits++;
-    for (const log of this.pruned) log.compact();
-    this.pruned.clear();
+    // An unsynced commit's undo may need the pruned items back: compaction waits until none is left.
+    if (this.unsyncedWindow === 0) {
+      for (const log of this.pruned) log.compact();
+      this.pruned.clear();
+    }
   }
 
   rollback(): void {
     this.assertTx();
     for (let i = this.undo.length - 1; i >= 0; i--) this.undo[i]!();
     this.undo = [];
-    this.pruned.clear();
+    this.txWrites = [];
+    if (this.unsyncedWindow === 0) this.pruned.clear();
     this.inTx = false;
   }
 
   /** A crash: everything since the last commit is gone; committed state stays. */
   crash(): void {
     if (this.inTx) this.rollback();
+    this.unclean = true;
   }
 
   close(): void {
@@ -99,10 +107,46 @@ export class MemoryStore implements Store {
     this.closed = true;
   }
 
-  /** Reopen after close: the "disk" is this object. */
+  /**
+   * Reopen after close or crash: the "disk" is this object. Under NORMAL,
+   * after a crash, the identities are fenced first (identity-fence.ts), and
+   * that fence is synced at once, as a real store would make sure of.
+   */
   reopen(): this {
     this.closed = false;
+    if (this.unclean && this.unsyncedWindow > 0) {
+      fenceIdentities(this);
+      this.unsynced = [];
+    }
+    this.unclean = false;
     return this;
+  }
+
+  /**
+   * synchronous NORMAL from now on: the last `commits` commits (at least 1)
+   * can be lost to a power cut. What was committed before is on disk.
+   */
+  keepUnsynced(commits: number): void {
+    if (!(commits >= 1)) throw new RangeError('MemoryStore: keepUnsynced takes at least 1 commit');
+    this.unsyncedWindow = Math.floor(commits);
+    this.unsynced = [];
+  }
+
+  /**
+   * A power cut, after a crash: the last `commits` unsynced commits are
+   * undone, newest first. Returns their writes, oldest first. What is left
+   * reached the disk.
+   */
+  powerLoss(commits: number): Write[][] {
+    if (this.inTx) throw new Error('MemoryStore: a power loss strikes a crashed store (crash first)');
+    const lost = this.unsynced.splice(Math.max(0, this.unsynced.length - Math.max(0, Math.floor(commits))));
+    for (let c = lost.length - 1; c >= 0; c--) {
+      const undo = lost[c]!.undo;
+      for (let i = undo.length - 1; i >= 0; i--) undo[i]!();
+    }
+    this.unsynced = [];
+    this.unclean = true;
+    return lost.map((c) => c.writes);
   }
 
   read<R extends Read>(r: R): ReadResult[R['kind']] {
@@ -119,13 +163,8 @@ export class MemoryStore implements Store {
         return uin === undefined ? undefined : this.accounts.get(uin);
       }
       case 'accountsAfter': {
-        // Uins are handed out in order: walk up from the cursor.
-        const out: Account[] = [];
-        for (let uin = r.afterUin + 1; uin <= this.maxUin && out.length < r.limit; uin++) {
-          const a = this.accounts.get(uin);
-          if (a) out.push(a);
-        }
-        return out;
+        const from = firstAbove(this.uins, r.afterUin);
+        return this.uins.slice(from, from + r.limit).map((uin) => this.accounts.get(uin)!);
       }
       case 'session':
         return this.sessions.get(r.sid);
@@ -165,6 +204,7 @@ export class MemoryStore implements Store {
       this.undo.length = mark;
       throw e;
     }
+    if (this.unsyncedWindow > 0) this.txWrites.push(...writes);
   }
 
   private applyOne(w: Write): void {
@@ -176,12 +216,16 @@ export class MemoryStore implements Store {
         if (owner !== undefined && owner !== a.uin) throw new Error(`MemoryStore: user name ${a.userName} is taken`);
         this.accounts.set(a.uin, a);
         this.uinByName.set(a.userName, a.uin);
-        if (a.uin > this.maxUin) this.maxUin = a.uin;
+        const at = prev ? -1 : firstAbove(this.uins, a.uin);
+        if (at >= 0) this.uins.splice(at, 0, a.uin);
         const renamedFrom = prev && prev.userName !== a.userName ? prev.userName : undefined;
         if (renamedFrom !== undefined) this.uinByName.delete(renamedFrom);
         this.undo.push(() => {
           if (prev) this.accounts.set(a.uin, prev);
-          else this.accounts.delete(a.uin);
+          else {
+            this.accounts.delete(a.uin);
+            this.uins.splice(at, 1);
+          }
           if (owner === undefined) this.uinByName.delete(a.userName);
           if (renamedFrom !== undefined) this.uinByName.set(renamedFrom, a.uin);
         });
@@ -335,26 +379,4 @@ function inner<K, K2, V>(outer: Map<K, Map<K2, V>>, key: K): Map<K2, V> {
   let m = outer.get(key);
   if (!m) outer.set(key, (m = new Map()));
   return m;
-}
-
-// Records are shared between the store and the core; freezing them makes an
-// accidental in-place edit (which would bypass the crash model) throw.
-
-function deepFreeze<T>(v: T): T {
-  if (typeof v !== 'object' || v === null || Object.isFrozen(v)) return v;
-  Object.freeze(v);
-  // Only objects need a call: most fields are numbers and strings.
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) {
-      const x: unknown = v[i];
-      if (typeof x === 'object' && x !== null) deepFreeze(x);
-    }
-  } else {
-    const o = v as Record<string, unknown>;
-    for (const k of Object.keys(o)) {
-      const x = o[k];
-      if (typeof x === 'object' && x !== null) deepFreeze(x);
-    }
-  }
-  return v;
 }

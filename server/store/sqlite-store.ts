@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { fenceIdentities } from './identity-fence.ts';
 import { RecordCache } from './record-cache.ts';
 import { retiredSidsColumn } from './sqlite-rows.ts';
 import { readRecord } from './sqlite-reads.ts';
@@ -32,6 +33,9 @@ export interface SqliteStoreOptions {
 export { StoreLockedError };
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
+/** The meta row that says a connection under NORMAL has the file open (1) or closed it cleanly (0). */
+const OPEN_UNDER_NORMAL = 'openUnderNormal';
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
@@ -62,7 +66,9 @@ export class SqliteStore implements Store {
       // Each apply runs in a savepoint, whose sub-journal would otherwise be a temp file (measured: ~20% of a send).
       db.pragma('temp_store = MEMORY');
       migrate(db);
-      return new SqliteStore(db, file);
+      const store = new SqliteStore(db, file);
+      if (!inMemory && opts.synchronous === 'NORMAL') store.recoverUnderNormal();
+      return store;
     } catch (e) {
       db.close();
       throw e;
@@ -75,6 +81,33 @@ export class SqliteStore implements Store {
     this.path = file;
     this.st = prepareStatements(db);
   }
+
+  /**
+   * Under NORMAL a power cut can take the last commits, answered though they
+   * were; a process that stops without close() may have met one. So an open
+   * under NORMAL after such a stop fences the identities first
+   * (identity-fence.ts), then marks the file open until close() marks it
+   * clean, both synced as FULL would. (An open under FULL does not look: a
+   * server that leaves NORMAL after a power cut should open under NORMAL once.)
+   */
+  private recoverUnderNormal(): void {
+    const marked = this.db.prepare<[string], number>('SELECT value FROM meta WHERE name = ?').pluck();
+    const mark = this.db.prepare<[string, number]>('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value');
+    this.db.pragma('synchronous = FULL');
+    try {
+      if (marked.get(OPEN_UNDER_NORMAL) === 1) fenceIdentities(this);
+      mark.run(OPEN_UNDER_NORMAL, 1);
+    } finally {
+      this.db.pragma('synchronous = NORMAL');
+    }
+    this.markClean = () => {
+      this.db.pragma('synchronous = FULL');
+      mark.run(OPEN_UNDER_NORMAL, 0);
+    };
+  }
+
+  /** Set under NORMAL: what close() does last. */
+  private markClean: (() => void) | undefined;
 
   /** A pragma's current value on this connection (diagnostics and tests). */
   pragma(name: string): unknown {
@@ -106,14 +139,22 @@ export class SqliteStore implements Store {
 
   rollback(): void {
     this.assertTx();
-    this.st.rollback.run();
-    this.cache.clear();
+    try {
+      this.st.rollback.run();
+    } finally {
+      // Even a ROLLBACK that failed leaves nothing the cache may trust.
+      this.cache.clear();
+    }
   }
 
   close(): void {
     if (!this.db.open) return;
-    if (this.db.inTransaction) this.st.rollback.run();
-    this.db.close();
+    try {
+      if (this.db.inTransaction) this.st.rollback.run();
+      this.markClean?.();
+    } finally {
+      this.db.close();
+    }
   }
 
   read<R extends Read>(r: R): ReadResult[R['kind']] {
@@ -128,12 +169,17 @@ export class SqliteStore implements Store {
     try {
       for (const w of writes) this.applyOne(w);
     } catch (e) {
-      if (this.db.inTransaction) {
-        this.st.rollbackToSavepoint.run();
-        this.st.release.run();
-      }
       // The cache may hold records of the undone writes.
       this.cache.clear();
+      if (this.db.inTransaction) {
+        try {
+          this.st.rollbackToSavepoint.run();
+          this.st.release.run();
+        } catch {
+          // This apply cannot be undone alone: undo the whole transaction, so that no part of it commits.
+          if (this.db.inTransaction) this.st.rollback.run();
+        }
+      }
       throw e;
     }
     this.st.release.run();
