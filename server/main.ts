@@ -3,6 +3,7 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEFAULT_NODE_CONFIG } from './node/node-config.ts';
+import { normalizePublicUrl } from './node/web-login.ts';
 import { DEFAULT_SCRYPT_N } from './core/password.ts';
 import { DEFAULT_DB_PATH, startServer, type StartOptions } from './transport/server-app.ts';
 import { DEFAULT_TRANSPORT_LIMITS } from './transport/transport-limits.ts';
@@ -68,6 +69,9 @@ Options:
                       (default ${DEFAULT_LOG_LEVEL}); stdout keeps the one ready line
   --metrics-token T   bearer token GET /metrics requires; without it (and without
                       SYNCKEY_METRICS_TOKEN) /metrics answers loopback peers only
+  --public-url URL    base of the URLs the server writes (QR codes, the web login's
+                      redirect), as clients reach it: http(s)://host[:port][/path]
+                      (default: http://<host>:<http port>, so http://127.0.0.1:8080)
   -h, --help          show this help and exit
 
 Example: npm start -- --http-port 0 --tcp-port 0 --db :memory:`;
@@ -128,6 +132,7 @@ function parseCli(argv: string[]): StartOptions | 'help' {
         'registers-per-address-per-hour': { type: 'string' },
         'log-level': { type: 'string' },
         'metrics-token': { type: 'string' },
+        'public-url': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -150,6 +155,12 @@ function parseCli(argv: string[]): StartOptions | 'help' {
   // The environment keeps the token out of the process list.
   const metricsToken = values['metrics-token'] ?? process.env['SYNCKEY_METRICS_TOKEN'];
   if (metricsToken === '') throw new UsageError('--metrics-token must not be empty');
+  let publicUrl: string | undefined;
+  try {
+    publicUrl = values['public-url'] === undefined ? undefined : normalizePublicUrl(values['public-url']);
+  } catch {
+    throw new UsageError(`--public-url must be http(s)://host[:port][/path], at most 200 characters, got '${values['public-url']}'`);
+  }
   return {
     httpPort: intFlag('http-port', values['http-port'], 8080, 0, 65535),
     tcpPort: intFlag('tcp-port', values['tcp-port'], 8081, 0, 65535),
@@ -161,6 +172,7 @@ function parseCli(argv: string[]): StartOptions | 'help' {
     hashThreads: intFlag('hash-threads', values['hash-threads'], defaultHashSlots(os.availableParallelism()), 1, 1024),
     logger: createLogger(logLevel),
     ...(metricsToken !== undefined ? { metricsToken } : {}),
+    ...(publicUrl !== undefined ? { publicUrl } : {}),
     node: {
       holdMs: intFlag('hold-ms', values['hold-ms'], DEFAULT_NODE_CONFIG.holdMs, 1, 3_600_000),
       heartbeatSec: intFlag('heartbeat-sec', values['heartbeat-sec'], DEFAULT_NODE_CONFIG.heartbeatSec, 1, 86_400),

@@ -1,5 +1,6 @@
-// Who is calling: an HTTP request's BaseRequest or an authenticated long
-// link, resolved to its session, device and account, or refused.
+// Who is calling: an HTTP request's BaseRequest (or, without one, the web
+// login's cookies and query parameters) or an authenticated long link,
+// resolved to its session, device and account, or refused.
 import { read, type Step } from '../store/store-ops.ts';
 import type { CoreConfig } from './config.ts';
 import { SID_MAX } from './field-rules.ts';
@@ -8,10 +9,24 @@ import { Ret, errorReply, type ErrorReply } from './ret.ts';
 import { sidFingerprint } from './sid-fingerprint.ts';
 import { isObj, type Obj } from './validate.ts';
 
-/** Who is calling: an HTTP request's BaseRequest, or an authenticated long link. */
+/** Who is calling: an HTTP request's BaseRequest (`web` counts only when it has none), or an authenticated long link. */
 export type Caller =
-  | { kind: 'http'; base: unknown; checkSkey: boolean }
+  | { kind: 'http'; base: unknown; checkSkey: boolean; web?: WebIdentity }
   | { kind: 'link'; uin: number; sid: string; deviceId: string };
+
+/**
+ * A request without a BaseRequest names its session by cookies (`wxuin`,
+ * `wxsid`, which the web login sets) or query parameters (`uin`, `sid`,
+ * `skey`), as the node found them (unchecked text). The DeviceID is the
+ * session's own: a web client is never told the one the server chose.
+ */
+export interface WebIdentity {
+  uin: string | undefined;
+  sid: string | undefined;
+  skey: string | undefined;
+  /** The endpoint needs the Skey too (webwxsync, webwxlogout); elsewhere one given must still be right. */
+  skeyRequired: boolean;
+}
 
 export interface Auth {
   session: Session;
@@ -21,6 +36,7 @@ export interface Auth {
 
 export function* authenticate(config: CoreConfig, caller: Caller, now: number): Step<Auth | ErrorReply> {
   if (caller.kind === 'link') return yield* authLink(config, caller.uin, caller.sid, caller.deviceId, now);
+  if (caller.base === undefined && caller.web) return yield* authWeb(config, caller.web, now);
   if (!isObj(caller.base)) return errorReply(Ret.BadRequest, 'BaseRequest is missing or not an object');
   const base: Obj = caller.base;
   const uin = base['Uin'];
@@ -62,4 +78,24 @@ export function* authLink(config: CoreConfig, uin: number, sid: string, deviceId
   if (!device || !account || device.sid !== sid) return invalid;
   if (now - device.lastSeenAt > config.sessionTtlMs) return invalid;
   return { session, device, account };
+}
+
+/** A request without a BaseRequest: the session its cookies or query name, with the Skey where needed. */
+function* authWeb(config: CoreConfig, web: WebIdentity, now: number): Step<Auth | ErrorReply> {
+  const uinText = web.uin ?? '';
+  const sid = web.sid ?? '';
+  if (!/^[0-9]{1,10}$/.test(uinText) || sid === '') {
+    return errorReply(Ret.BadRequest, 'no BaseRequest: send one, or the wxuin and wxsid cookies (or uin and sid parameters)');
+  }
+  if (web.skeyRequired && (web.skey === undefined || web.skey === '')) return errorReply(Ret.BadRequest, 'skey parameter is required');
+  if (sid.length > SID_MAX) return errorReply(Ret.SessionInvalid, 'unknown or expired session');
+  const session = yield* read({ kind: 'session', sid });
+  // Without a DeviceID the retired Sids of a device cannot be looked up: a deleted session is unknown.
+  if (!session) return errorReply(Ret.SessionInvalid, 'unknown or expired session');
+  const auth = yield* authLink(config, Number(uinText), sid, session.deviceId, now);
+  if ('BaseResponse' in auth || web.skey === undefined || web.skey === '') return auth;
+  if (web.skey !== auth.session.skey && web.skey !== auth.session.prevSkey) {
+    return errorReply(Ret.SessionInvalid, 'unknown or expired session');
+  }
+  return auth;
 }

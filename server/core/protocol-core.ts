@@ -26,6 +26,7 @@ import { send } from './send.ts';
 import { heartbeat, login, loginCheck, logout, register, registerCheck, resume, type CredentialCheck, type Verdict } from './sessions.ts';
 import { sync, syncCheck } from './sync.ts';
 import { InputError } from './validate.ts';
+import { webLogin, webLoginPhone, webSyncCheck, type PhoneReply, type WebLoginReply, type WebSyncCheckReply } from './web-login.ts';
 
 export class ProtocolCore {
   private readonly ctx: CoreContext;
@@ -71,6 +72,23 @@ export class ProtocolCore {
 
   logout(caller: Caller, now: number): Step<Plan<OkReply | ErrorReply>> {
     return guard(logout(this.ctx, caller, now));
+  }
+
+  // ---- the QR web login (server/core/web-login.ts) ----
+
+  /** The phone's scan or confirm of a QR login: who the caller is. */
+  webLoginPhone(caller: Caller, now: number): Step<Plan<PhoneReply | ErrorReply>> {
+    return guard(webLoginPhone(this.ctx, caller, now));
+  }
+
+  /** A confirmed QR login's ticket, used: a new web device of account `uin`, logged in. */
+  webLogin(uin: number, now: number): Step<Plan<WebLoginReply | ErrorReply>> {
+    return guard(webLogin(this.ctx, uin, now));
+  }
+
+  /** synccheck of a client that names its session by the wxuin and wxsid cookies. */
+  webSyncCheck(uin: string, sid: string, query: Readonly<Record<string, string | undefined>>, now: number): Step<Plan<WebSyncCheckReply>> {
+    return webSyncCheck(this.ctx, uin, sid, query, now);
   }
 
   // ---- init and sync ----

@@ -205,7 +205,7 @@ export function* logout(ctx: CoreContext, caller: Caller, now: number): Step<Pla
  * records: the least recently seen devices that are not live are forgotten
  * (a login already made sure that few enough are live).
  */
-function makeRoom(ctx: CoreContext, devices: readonly Device[], now: number): Write[] {
+export function makeRoom(ctx: CoreContext, devices: readonly Device[], now: number): Write[] {
   const over = devices.length + 1 - ctx.config.maxDeviceRecordsPerAccount;
   if (over <= 0) return [];
   const idle = devices.filter((d) => !isLive(ctx.config, d, now)).sort((x, y) => x.lastSeenAt - y.lastSeenAt);

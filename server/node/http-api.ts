@@ -1,6 +1,6 @@
 // The HTTP surface of docs/protocol.md section 5: which path is which command,
 // and how answers are written. Transports stay thin: they hand the node a
-// method, a URL and a body, and write back what it answers.
+// method, a URL, a body and the Cookie header, and write back what it answers.
 import type { RetCode } from '../core/ret.ts';
 
 export type Endpoint =
@@ -33,12 +33,55 @@ export const PATHS: Readonly<Record<Endpoint, string>> = Object.fromEntries(
   [...ROUTES].map(([path, r]) => [r.endpoint, path]),
 ) as Record<Endpoint, string>;
 
+/**
+ * The QR web login's endpoints (docs/protocol.md 5.11), routed apart from
+ * ROUTES: their answers are JavaScript, XML or PNG, not JSON with a Ret.
+ */
+export type WebLoginEndpoint = 'jslogin' | 'qrcode' | 'login' | 'webwxnewloginpage' | 'extdeviceloginconfirmget' | 'extdeviceloginconfirmok';
+
+/** Paths of the web login; `qrcode` is a prefix: the uuid follows it. */
+export const WEB_LOGIN_PATHS: Readonly<Record<WebLoginEndpoint, string>> = {
+  jslogin: '/jslogin',
+  qrcode: '/qrcode/',
+  login: `${WEB}login`,
+  webwxnewloginpage: `${WEB}webwxnewloginpage`,
+  extdeviceloginconfirmget: `${MICRO}extdeviceloginconfirmget`,
+  extdeviceloginconfirmok: `${MICRO}extdeviceloginconfirmok`,
+};
+
+/** What each web-login endpoint takes; jslogin takes both. */
+export const WEB_LOGIN_METHODS: Readonly<Record<WebLoginEndpoint, readonly string[]>> = {
+  jslogin: ['GET', 'POST'],
+  qrcode: ['GET'],
+  login: ['GET'],
+  webwxnewloginpage: ['GET'],
+  extdeviceloginconfirmget: ['POST'],
+  extdeviceloginconfirmok: ['POST'],
+};
+
+/** The web-login endpoint at `path`, if any. */
+export function webLoginRoute(path: string): WebLoginEndpoint | undefined {
+  if (path.startsWith(WEB_LOGIN_PATHS.qrcode)) return 'qrcode';
+  for (const [e, p] of Object.entries(WEB_LOGIN_PATHS) as Array<[WebLoginEndpoint, string]>) if (p === path) return e;
+  return undefined;
+}
+
+/** Request headers the node reads (the transport passes nothing else). */
+export interface HttpRequestHeaders {
+  cookie?: string | undefined;
+}
+
 export interface HttpAnswer {
   status: number;
   contentType: string;
+  /** The body as text; ignored when `bytes` is set. */
   body: string;
+  /** A binary body (a PNG): written instead of `body`. */
+  bytes?: Uint8Array;
   /** Extra headers (Allow on 405). */
   headers?: Record<string, string>;
+  /** `Set-Cookie` values, one header each. */
+  setCookies?: string[];
   /**
    * Close the connection after this answer (`Connection: close`): a client
    * refused for hammering must open a new connection to try again, which
@@ -63,6 +106,26 @@ export function syncCheckAnswer(retcode: RetCode, selector: number): HttpAnswer 
     contentType: 'text/javascript; charset=utf-8',
     body: `window.synccheck={retcode:"${retcode}",selector:"${selector}"}`,
   };
+}
+
+/** A JavaScript assignment answer (jslogin, login), as the real service gives them: not JSON. */
+export function scriptAnswer(body: string): HttpAnswer {
+  return { status: 200, contentType: 'text/javascript; charset=utf-8', body };
+}
+
+/** Cookies of a Cookie header by name, the first of a repeated name; bounded by the transport's header limit. */
+export function parseCookies(header: string | undefined): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
+  if (!header) return out;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    const name = part.slice(0, eq).trim();
+    let value = part.slice(eq + 1).trim();
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    if (name !== '' && !(name in out)) out[name] = value;
+  }
+  return out;
 }
 
 /** Path and query of a request target, without trusting it. */

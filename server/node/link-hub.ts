@@ -5,7 +5,7 @@
 // driver is told to pause it) and serves it again on a later round, links
 // taking turns round-robin, one round per flush. A condemned (closed) link
 // gets nothing more run.
-import { Op, decodeJsonBody, encodeJsonPacket, encodePacket, type Packet } from '../wire/packet.ts';
+import { Op, WebLoginOp, decodeJsonBody, encodeJsonPacket, encodePacket, type Packet } from '../wire/packet.ts';
 import type { Step } from '../store/store-ops.ts';
 import type { Runner, Done } from './runner.ts';
 import type { Caller } from '../core/auth.ts';
@@ -19,6 +19,7 @@ import { faultDisconnect, type LinkFaultCode } from './link-fault.ts';
 import { LongLink } from './long-link.ts';
 import { idleTimeoutMs, type NodeConfig } from './node-config.ts';
 import type { PasswordGate } from './password-gate.ts';
+import type { Submit, WebLogin } from './web-login.ts';
 
 /** What the hub emits: packets and closes, as ServerAction, plus the flow-control actions. */
 export type LinkAction =
@@ -67,6 +68,8 @@ export class LinkHub {
     private readonly counts: AnswerCounts,
     /** The round's write budget is spent (ServerNode): links wait for the next round. */
     private readonly spent: () => boolean = () => false,
+    /** The QR web login, whose scan and confirm a phone may send over its link (ops 30 and 32). */
+    private readonly web?: WebLogin,
   ) {
     this.idleMs = idleTimeoutMs(config);
   }
@@ -163,7 +166,8 @@ export class LinkHub {
       }
       return;
     }
-    const known = p.op === Op.Auth || p.op === Op.Send || p.op === Op.Sync;
+    const phone = this.web !== undefined && (p.op === WebLoginOp.ExtDeviceLoginConfirmGet || p.op === WebLoginOp.ExtDeviceLoginConfirmOk);
+    const known = p.op === Op.Auth || p.op === Op.Send || p.op === Op.Sync || phone;
     if (!known) return this.disconnect(link, Ret.BadRequest, `unknown operation ${p.op}`);
     let body: unknown;
     try {
@@ -178,6 +182,12 @@ export class LinkHub {
     const caller: Caller = { kind: 'link', uin: link.uin, sid: link.sid, deviceId: link.deviceId };
     if (p.op === Op.Send) {
       this.submit(link, this.core.send(caller, body, now), (reply) => this.reply(link, 'send', reply.BaseResponse.Ret, encodeJsonPacket(Op.SendReply, p.seq, reply)));
+    } else if (phone) {
+      // The answer counts nowhere yet: the answer table's commands are fixed (answer-counts.ts).
+      const scan = p.op === WebLoginOp.ExtDeviceLoginConfirmGet;
+      const op = scan ? WebLoginOp.ExtDeviceLoginConfirmGetReply : WebLoginOp.ExtDeviceLoginConfirmOkReply;
+      const submit: Submit = (step, done) => this.submit(link, step, done);
+      this.web!.phone(scan ? 'scan' : 'confirm', caller, body, now, submit, (reply) => this.write(link, encodeJsonPacket(op, p.seq, reply)));
     } else {
       const key = isObj(body) ? body['SyncKey'] : undefined;
       this.submit(link, this.core.sync(caller, key, now), (reply) => this.reply(link, 'sync', reply.BaseResponse.Ret, encodeJsonPacket(Op.SyncReply, p.seq, reply)));

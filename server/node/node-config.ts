@@ -92,6 +92,24 @@ export interface NodeConfig {
    * most 64 characters and two numbers: about 200 bytes.
    */
   maxThrottleEntries: number;
+  /**
+   * The QR web login (docs/protocol.md 5.11), held in memory only: a crash
+   * loses pending logins, which the user rescans. A uuid lives this long
+   * until it is confirmed; then its ticket lives qrTicketTtlMs.
+   */
+  qrLoginTtlMs: number;
+  /** A confirmed login's ticket works once, within this time of the confirm. */
+  qrTicketTtlMs: number;
+  /** Anti-abuse: QR logins pending (waiting, scanned or confirmed) in all; one more jslogin is refused (code 503). */
+  maxQrLogins: number;
+  /** Anti-abuse: QR logins pending per address (an IPv6 /64); one more replaces the address's oldest. */
+  maxQrLoginsPerAddress: number;
+  /** The login long poll holds a request this long, then answers `window.code=408;`. */
+  loginHoldMs: number;
+  /** Anti-abuse: login polls held in all (one more answers `window.code=503;`)... */
+  maxLoginPolls: number;
+  /** ...and per address (one more completes the address's oldest with 408); a uuid has one poll, its newest. */
+  maxLoginPollsPerAddress: number;
 }
 
 export const DEFAULT_NODE_CONFIG: Readonly<NodeConfig> = Object.freeze({
@@ -121,6 +139,13 @@ export const DEFAULT_NODE_CONFIG: Readonly<NodeConfig> = Object.freeze({
   registerBurstPerAddress: 20,
   registersPerAddressPerHour: 20,
   maxThrottleEntries: 50_000,
+  qrLoginTtlMs: 300_000,
+  qrTicketTtlMs: 60_000,
+  maxQrLogins: 10_000,
+  maxQrLoginsPerAddress: 16,
+  loginHoldMs: 25_000,
+  maxLoginPolls: 10_000,
+  maxLoginPollsPerAddress: 16,
 });
 
 export function nodeConfig(over: Partial<NodeConfig> = {}): NodeConfig {

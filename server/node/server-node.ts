@@ -5,14 +5,15 @@ import type { Store } from '../store/store.ts';
 import type { Step } from '../store/store-ops.ts';
 import { CommandRunner } from './command-runner.ts';
 import { PipelinedRunner } from './pipelined-runner.ts';
-import type { Runner } from './runner.ts';
+import type { Done, Runner } from './runner.ts';
 import type { SealedBatch, StagedStore } from '../store/staged-store.ts';
 import { coreConfig, type CoreConfig } from '../core/config.ts';
 import type { HashResult, PasswordHasher, RandomSource } from '../core/deps.ts';
 import { AnswerCounts, type AnswerTally, type AnswerWatch } from './answer-counts.ts';
-import { ROUTES, errorAnswer, jsonAnswer, splitUrl, syncCheckAnswer, type Endpoint, type HttpAnswer } from './http-api.ts';
+import { ROUTES, errorAnswer, jsonAnswer, parseCookies, splitUrl, syncCheckAnswer, webLoginRoute, type Endpoint, type HttpAnswer, type HttpRequestHeaders } from './http-api.ts';
 import { LinkHub, type LinkAction, type LinkStats } from './link-hub.ts';
-import type { LinkFaultCode } from './link-fault.ts';
+import { faultDisconnect, type LinkFaultCode } from './link-fault.ts';
+import { RoundBudget } from './round-budget.ts';
 import type { HashAction } from './hash-jobs.ts';
 import { nodeConfig, type NodeConfig } from './node-config.ts';
 import { PasswordGate, type GateStats } from './password-gate.ts';
@@ -25,6 +26,8 @@ import type { SyncCheckReply } from '../core/replies.ts';
 import { Selector } from '../core/model.ts';
 import { Ret, type BaseResponse, type RetCode } from '../core/ret.ts';
 import { isObj } from '../core/validate.ts';
+import type { WebSyncCheckReply } from '../core/web-login.ts';
+import { DEFAULT_PUBLIC_URL, WebLogin, cookieSession, requestBody, webIdentity } from './web-login.ts';
 
 /** Room in a sync reply for what surrounds its items: keys, SKey, counts. */
 const SYNC_REPLY_ENVELOPE_BYTES = 2048;
@@ -57,6 +60,8 @@ export interface ServerNodeOptions {
   bugs?: BugSet;
   /** Told of throttled answers, op 6 disconnects and authenticated links (for logs); of every answer if it sets `answered`. */
   watch?: AnswerWatch;
+  /** The base of the URLs the server writes: QR codes, the web login's redirect (default http://127.0.0.1:8080). */
+  publicUrl?: string;
 }
 
 /** Every command's reply starts with its BaseResponse (server/core/replies.ts). */
@@ -64,6 +69,9 @@ type Reply = { BaseResponse: BaseResponse };
 
 export interface NodeStats extends LinkStats, GateStats {
   polls: number;
+  /** QR web logins under way, and their login polls held. */
+  qrLogins: number;
+  loginPolls: number;
   commands: number;
   commits: number;
   failures: number;
@@ -84,16 +92,16 @@ export class ServerNode {
   private readonly out: (a: ServerAction) => void;
   private readonly bugs: BugSet;
   private readonly counts: AnswerCounts;
+  /** The QR web login: uuids, their polls, the phone's scan and confirm (server/node/web-login.ts). */
+  private readonly web: WebLogin;
   /** The background retention sweep: where it is, and when its next step runs. */
   private sweepCursor = 0;
   private nextSweepAt = -Infinity;
   private sweeping = false;
   /** Polls whose registration the synccheck-race bug defers past the batch's effects. */
   private deferredPolls: Array<() => void> = [];
-  /** The runner's write count when this round began (maxWritesPerRound). */
-  private roundWritesFrom = 0;
-  /** HTTP commands that arrived after the round's budget was spent, in order: the next round starts them. */
-  private heldHttp: Array<() => void> = [];
+  /** The write budget of a round, and the HTTP commands held past it (round-budget.ts). */
+  private readonly budget: RoundBudget;
 
   constructor(o: ServerNodeOptions) {
     this.config = nodeConfig(o.node);
@@ -116,31 +124,35 @@ export class ServerNode {
     this.out = o.out;
     this.counts = new AnswerCounts(o.watch);
     this.gate = new PasswordGate(this.core, this.runner, this.config, o.out);
-    this.hub = new LinkHub(this.core, this.runner, this.gate, this.config, o.out, this.counts, () => this.spent);
+    this.budget = new RoundBudget(this.runner, this.config.maxWritesPerRound);
+    const submit = <R>(step: Step<Plan<R>>, done: Done<R>): void => this.budget.submit('', step, done);
+    const host = { core: this.core, config: this.config, random: o.random, submit, respond: (req: number, a: HttpAnswer) => this.respond(req, a) };
+    this.web = new WebLogin(host, o.publicUrl ?? DEFAULT_PUBLIC_URL);
+    this.hub = new LinkHub(this.core, this.runner, this.gate, this.config, o.out, this.counts, () => this.budget.spent, this.web);
   }
 
   /** Commands wait for a commit, or paused links for their turn: the driver should call flush() soon. */
   get needsFlush(): boolean {
-    return this.runner.hasWork || this.hub.waiting || this.heldHttp.length > 0;
-  }
-
-  /** This round's commands made maxWritesPerRound writes: what arrives now waits for the next round. */
-  private get spent(): boolean {
-    return this.runner.stats.writes - this.roundWritesFrom >= this.config.maxWritesPerRound;
+    return this.runner.hasWork || this.hub.waiting || this.budget.holding;
   }
 
   /** A new round: HTTP commands held for it start first (within its budget), then paused links take their turn. */
   private nextRound(now: number): void {
-    this.roundWritesFrom = this.runner.stats.writes;
-    const held = this.heldHttp;
-    let i = 0;
-    while (i < held.length && !this.spent) held[i++]!();
-    this.heldHttp = held.slice(i);
+    this.budget.begin();
     this.hub.serveRound(now);
   }
 
   stats(): NodeStats {
-    return { ...this.hub.stats(), ...this.gate.stats(), polls: this.polls.size, ...this.runner.stats, answers: this.counts.tally() };
+    return { ...this.hub.stats(), ...this.gate.stats(), polls: this.polls.size, ...this.web.stats(), ...this.runner.stats, answers: this.counts.tally() };
+  }
+
+  /** The base of the URLs the server writes; a driver that learns its port only once listening sets it then. */
+  get publicUrl(): string {
+    return this.web.publicUrl;
+  }
+
+  set publicUrl(url: string) {
+    this.web.publicUrl = url;
   }
 
   /** Commit the batch, answer it, then notify: effects leave only after the commit. Then paused links take their turn. */
@@ -182,31 +194,33 @@ export class ServerNode {
 
   // ---- HTTP ----
 
-  /** `remote`: the peer's address, which the anti-abuse limits count by. */
-  httpRequest(req: number, method: string, url: string, body: string, remote: string, now: number): void {
+  /** `remote`: the peer's address, which the anti-abuse limits count by; `headers`: its Cookie (a web-login session). */
+  httpRequest(req: number, method: string, url: string, body: string, remote: string, now: number, headers: HttpRequestHeaders = {}): void {
     const { path, query } = splitUrl(url);
     const route = ROUTES.get(path);
-    if (!route) return this.respond(req, errorAnswer(404, Ret.BadRequest, `no endpoint at ${path.slice(0, 80)}`));
+    if (!route) {
+      const web = webLoginRoute(path);
+      if (web) return this.web.http(req, web, method, path, query, body, remote, now);
+      return this.respond(req, errorAnswer(404, Ret.BadRequest, `no endpoint at ${path.slice(0, 80)}`));
+    }
     const endpoint = route.endpoint;
     if (method !== route.method) {
       return this.answer(req, endpoint, errorAnswer(405, Ret.BadRequest, `${endpoint} takes ${route.method}`, { Allow: route.method }), Ret.BadRequest, undefined, remote);
     }
-    if (endpoint === 'synccheck') return this.syncCheck(req, query, remote, now);
-    let json: unknown;
-    try {
-      json = body === '' ? undefined : JSON.parse(body);
-    } catch {
-      return this.answer(req, endpoint, errorAnswer(400, Ret.BadRequest, 'request body is not valid JSON'), Ret.BadRequest, undefined, remote);
-    }
-    if (!isObj(json)) return this.answer(req, endpoint, errorAnswer(400, Ret.BadRequest, 'request body must be a JSON object'), Ret.BadRequest, undefined, remote);
+    const cookies = parseCookies(headers.cookie);
+    if (endpoint === 'synccheck') return this.syncCheck(req, query, cookies, remote, now);
+    // webwxlogout also comes as a form post, or with no body.
+    const parsed = requestBody(body, endpoint === 'webwxlogout');
+    if ('error' in parsed) return this.answer(req, endpoint, errorAnswer(400, Ret.BadRequest, parsed.error), Ret.BadRequest, undefined, remote);
+    const { json } = parsed;
     const base = json['BaseRequest'];
-    const caller: Caller = { kind: 'http', base, checkSkey: true };
+    const web = webIdentity({ ...parsed.form, ...query }, cookies, endpoint === 'webwxsync' || endpoint === 'webwxlogout');
+    const caller: Caller = { kind: 'http', base, checkSkey: true, web };
     const core = this.core;
     const answer = (reply: Reply): void => this.answer(req, endpoint, jsonAnswer(reply), reply.BaseResponse.Ret, base, remote);
-    const run = (step: Step<Plan<Reply>>): void => {
-      if (this.spent) this.heldHttp.push(() => this.runner.submit(step, answer));
-      else this.runner.submit(step, answer);
-    };
+    // Held past the round's budget in the claimed account's lane (unchecked: a liar only shares another's turn), else the address's.
+    const client = isObj(base) && typeof base['Uin'] === 'number' ? `u${base['Uin']}` : `a${remote}`;
+    const run = (step: Step<Plan<Reply>>): void => this.budget.submit(client, step, answer);
     // The password gate's own refusals (throttled, busy) close the connection: a guesser's next try costs it a new one.
     const shed = (reply: Reply): void => this.answer(req, endpoint, { ...jsonAnswer(reply), close: true }, reply.BaseResponse.Ret, base, remote);
     let step: Step<Plan<Reply>>;
@@ -239,18 +253,23 @@ export class ServerNode {
 
   /** The client of a waiting request went away. */
   httpAborted(req: number): void {
-    this.polls.remove(req);
+    if (!this.web.aborted(req)) this.polls.remove(req);
   }
 
-  private syncCheck(req: number, query: Record<string, string>, remote: string, now: number): void {
-    this.runner.submit(this.core.syncCheck(query, now), (r) => {
-      const reply = r as SyncCheckReply;
+  /** By cookie (a web login's session), the poll's `deviceid` is the session's own. */
+  private syncCheck(req: number, query: Record<string, string>, cookies: Record<string, string>, remote: string, now: number): void {
+    const c = cookieSession(query, cookies);
+    const step = c ? this.core.webSyncCheck(c.uin, c.sid, query, now) : this.core.syncCheck(query, now);
+    this.runner.submit<SyncCheckReply | WebSyncCheckReply>(step, (r) => {
+      // A command that failed (Ret 1: the store refused) answers retcode 1, never a reply without one.
+      if ('BaseResponse' in r) return this.syncCheckAnswer(req, Ret.ServerError, Selector.None, remote);
+      const reply = r as SyncCheckReply | WebSyncCheckReply;
       if (reply.retcode !== Ret.Ok || reply.selector !== Selector.None) return this.syncCheckAnswer(req, reply.retcode, reply.selector, remote);
       const poll: Poll = {
         req,
         uin: reply.uin,
-        sid: query['sid'] ?? '',
-        deviceId: query['deviceid'] ?? '',
+        sid: 'sid' in reply ? reply.sid : (query['sid'] ?? ''),
+        deviceId: 'deviceId' in reply ? reply.deviceId : (query['deviceid'] ?? ''),
         deadline: now + this.config.holdMs,
         seq: reply.seq,
       };
@@ -292,6 +311,11 @@ export class ServerNode {
   /** `shed`: the driver refused the connection at a cap (the link gets op 6 with that code, not another). */
   linkOpened(id: number, transport: 'tcp' | 'ws', remote: string, now: number, shed?: LinkFaultCode): void {
     this.hub.opened(id, transport, remote, now, shed);
+  }
+
+  /** The driver refused a connection at a cap before it became a link (its op 6 is the driver's): counted as that op 6. */
+  linkShed(id: number, transport: 'tcp' | 'ws', code: LinkFaultCode): void {
+    this.counts.disconnected(id, transport, faultDisconnect(code).Ret, code, 0);
   }
 
   linkClosed(id: number): void {
@@ -345,6 +369,7 @@ export class ServerNode {
   /** Expire long polls; close links past a deadline; step the retention sweep. */
   tick(now: number): void {
     for (const p of this.polls.expire(now)) this.syncCheckAnswer(p.req, Ret.Ok, Selector.None, undefined);
+    this.web.tick(now);
     if (now >= this.nextSweepAt && !this.sweeping) {
       this.nextSweepAt = now + this.config.sweepIntervalMs;
       this.sweeping = true;
@@ -359,7 +384,7 @@ export class ServerNode {
   /** The earliest time tick() has work, for drivers that sleep (the simulator). */
   nextWakeAt(): number | undefined {
     const p = this.polls.nextDeadline();
-    const m = Math.min(p ?? Infinity, this.hub.nextWakeAt(), this.nextSweepAt);
+    const m = Math.min(p ?? Infinity, this.hub.nextWakeAt(), this.nextSweepAt, this.web.nextWakeAt());
     return m === Infinity ? undefined : m;
   }
 }

@@ -19,7 +19,7 @@ import type { ScrapedStats, TransportLabel } from './scraped-stats.ts';
 import { StallMonitor, type StallWindow } from './stall-monitor.ts';
 import { StoreProbe } from './store-probe.ts';
 
-export type LinkNode = Pick<ServerNode, 'linkOpened' | 'linkData' | 'linkClosed' | 'linkFault'>;
+export type LinkNode = Pick<ServerNode, 'linkOpened' | 'linkData' | 'linkClosed' | 'linkFault' | 'linkShed'>;
 
 /**
  * Called by a transport for each connection, request or message it refuses
@@ -118,6 +118,7 @@ export class ServerObserver {
         this.links.closed(args[0]);
       },
       linkFault: (...args) => node.linkFault(...args),
+      linkShed: (...args) => node.linkShed(...args),
     };
   }
 

@@ -1,6 +1,7 @@
 // The HTTP side of the real server: node:http with keep-alive. It reads a
-// bounded body, hands (method, url, body) to the ServerNode under a fresh
-// request id and writes back whatever the node answers. No protocol logic
+// bounded body, hands (method, url, body, Cookie header) to the ServerNode
+// under a fresh request id and writes back whatever the node answers (text
+// or bytes, with its Set-Cookie headers). No protocol logic
 // lives here: the only answers of its own are 413 (body over the limit), 408
 // (headers or body too slow), a 400 for unparseable HTTP, 500 if the node
 // throws, and 503 while shutting down or for a connection over a cap.
@@ -249,7 +250,7 @@ export class HttpTransport {
       if (text === undefined) return this.respond(id, errorAnswer(400, Ret.BadRequest, 'request body is not valid UTF-8'));
       p.handed = true;
       try {
-        this.node.httpRequest(id, req.method ?? 'GET', req.url ?? '/', text, req.socket.remoteAddress ?? '', this.clock());
+        this.node.httpRequest(id, req.method ?? 'GET', req.url ?? '/', text, req.socket.remoteAddress ?? '', this.clock(), { cookie: req.headers.cookie });
       } catch {
         this.stats.internalErrors++;
         this.respond(id, errorAnswer(500, Ret.ServerError, 'internal error'));
@@ -340,14 +341,16 @@ export class HttpTransport {
 
 function write(res: ServerResponse, a: HttpAnswer, closeAfter = false): void {
   if (res.headersSent || res.destroyed) return;
-  const headers: Record<string, string | number> = {
+  const body = a.bytes ?? a.body;
+  const headers: Record<string, string | number | string[]> = {
     ...a.headers,
     'Content-Type': a.contentType,
-    'Content-Length': Buffer.byteLength(a.body),
+    'Content-Length': typeof body === 'string' ? Buffer.byteLength(body) : body.length,
   };
+  if (a.setCookies && a.setCookies.length > 0) headers['Set-Cookie'] = a.setCookies;
   if (closeAfter) headers['Connection'] = 'close';
   res.writeHead(a.status, headers);
-  res.end(a.body);
+  res.end(body);
 }
 
 function isMetricsPath(url: string | undefined): boolean {

@@ -71,6 +71,12 @@ export interface StartOptions {
   logger?: Logger;
   /** Bearer token for GET /metrics; without it only loopback peers may scrape (docs/protocol.md 5.12). */
   metricsToken?: string;
+  /**
+   * The base of the URLs the server writes: QR codes and the web login's
+   * redirect (docs/protocol.md 5.11). Default: this server's own HTTP
+   * address once listening (http://127.0.0.1:8080 at the default host and port).
+   */
+  publicUrl?: string;
 }
 
 export interface ServerStats {
@@ -172,6 +178,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       watch: observer.watch,
       ...(opts.core ? { core: opts.core } : {}),
       ...(opts.node ? { node: opts.node } : {}),
+      ...(opts.publicUrl !== undefined ? { publicUrl: opts.publicUrl } : {}),
     });
   } catch (e) {
     await closeStore();
@@ -297,6 +304,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     throw e;
   }
 
+  if (opts.publicUrl === undefined) node.publicUrl = ownUrl(host, httpPort);
+
   function stats(): ServerStats {
     return {
       node: node.stats(),
@@ -346,4 +355,10 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     stats,
     close,
   };
+}
+
+/** The HTTP address a client on this host reaches: a wildcard bind is reached on loopback. */
+function ownUrl(host: string, port: number): string {
+  const h = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return `http://${h.includes(':') ? `[${h}]` : h}:${port}`;
 }

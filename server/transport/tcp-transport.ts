@@ -162,9 +162,11 @@ export class TcpTransport {
     const shed = this.o.limiter.admit(address);
     this.stats.accepted++;
     if (shed !== undefined) {
-      // Refused before it is a link: nothing of it is read, the node never hears of it.
+      // Refused before it is a link: nothing of it is read, and the node only counts its op 6.
+      const id = this.o.nextId();
       this.stats.shed++;
-      this.o.onRefused?.(shed, address, 0);
+      this.o.onRefused?.(shed, address, id);
+      this.o.node.linkShed(id, 'tcp', shed);
       socket.on('error', () => {
         this.stats.socketErrors++;
       });

@@ -20,7 +20,7 @@ import type { ServerNode } from '../node/server-node.ts';
 import { refuseUpgrade } from './http-transport.ts';
 import { PAUSE_AT_WRITE_FRACTION, ReadGate } from './read-gate.ts';
 
-export type LinkNode = Pick<ServerNode, 'linkOpened' | 'linkData' | 'linkClosed' | 'linkFault'>;
+export type LinkNode = Pick<ServerNode, 'linkOpened' | 'linkData' | 'linkClosed' | 'linkFault' | 'linkShed'>;
 
 export const LONGLINK_PATH = '/longlink';
 

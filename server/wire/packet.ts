@@ -20,6 +20,18 @@ export const Op = {
   Notify: 122,
 } as const;
 
+/**
+ * The phone's part of the QR web login (docs/protocol.md 6.8), apart from
+ * the core ops of v1: a phone scanned a web login's QR code, or confirmed
+ * it, `{LoginUrl}`; each reply is `{BaseResponse}`.
+ */
+export const WebLoginOp = {
+  ExtDeviceLoginConfirmGet: 30,
+  ExtDeviceLoginConfirmGetReply: 31,
+  ExtDeviceLoginConfirmOk: 32,
+  ExtDeviceLoginConfirmOkReply: 33,
+} as const;
+
 export type OpCode = (typeof Op)[keyof typeof Op];
 
 export interface Packet {

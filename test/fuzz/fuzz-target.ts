@@ -9,6 +9,8 @@ import crypto from 'node:crypto';
 import type { Store } from '../../server/store/store.ts';
 import type { Read, ReadResult, Write } from '../../server/store/store-ops.ts';
 import { SqliteStore } from '../../server/store/sqlite-store.ts';
+import { CONNECTION_LIMITS_LIFTED } from '../../server/transport/transport-limits.ts';
+import { ADMISSION_LIFTED } from '../../server/node/node-config.ts';
 import { startTestServer, tempDb, type TestServer } from '../e2e/fixture.ts';
 import { httpCall, manualAuth, register, WEB, type HttpResult } from '../e2e/raw-client/http.ts';
 import { TcpLink } from '../e2e/raw-client/tcp-link.ts';
@@ -92,6 +94,9 @@ export class FuzzTarget {
     const store = new CountingStore(SqliteStore.open(tmp.db, { synchronous: 'NORMAL' }));
     const t = await startTestServer(tmp.db, {
       store,
+      // Thousands of inputs, each on connections of its own from one address, many of them refused
+      // bodies: the per-address rates (tested in test/e2e/hostile) would shed the fuzzer itself.
+      limits: CONNECTION_LIMITS_LIFTED,
       node: {
         holdMs: LIMITS.holdMs,
         authTimeoutMs: 2000,
@@ -99,6 +104,11 @@ export class FuzzTarget {
         maxHttpBody: LIMITS.maxHttpBody,
         // Neither the sweep nor heartbeats write during a run: every write comes from an input.
         sweepIntervalMs: HOUR_MS,
+        // Fuzzed logins fail by the thousand from this one address: the throttles (tested in
+        // test/core/password-jobs.test.ts) would lock the fuzzer's own re-login out.
+        ...ADMISSION_LIFTED,
+        loginFreeFailuresPerAddress: 1_000_000_000,
+        loginFreeFailuresPerAccount: 1_000_000_000,
       },
       core: { maxSyncReplyBytes: LIMITS.maxSyncReplyBytes, lastSeenGranularityMs: DAY_MS },
     });
