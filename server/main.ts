@@ -43,6 +43,10 @@ Options:
                       --connection-burst-per-address; more are shed with HTTP 503 or
                       op 6 CONN_RATE_LIMIT (defaults ${DEFAULT_TRANSPORT_LIMITS.connectionsPerSecPerAddress} and ${DEFAULT_TRANSPORT_LIMITS.connectionBurstPerAddress})
   --connection-burst-per-address N
+  --shed-delay-ms N   a connection shed for its address's rate gets its answer this late
+                      (a tarpit; default ${DEFAULT_TRANSPORT_LIMITS.shedDelayMs})
+  --max-shed-held N   shed sockets held at once, waiting or in their close grace; one more
+                      is answered and destroyed at once (default ${DEFAULT_TRANSPORT_LIMITS.maxShedHeld})
   --refusal-cost-connections N
                       what an HTTP request refused for its body (trickled, too large,
                       late) costs its address, in new connections of the rate above
@@ -123,6 +127,8 @@ function parseCli(argv: string[]): StartOptions | 'help' {
         'connections-per-sec-per-address': { type: 'string' },
         'connection-burst-per-address': { type: 'string' },
         'refusal-cost-connections': { type: 'string' },
+        'shed-delay-ms': { type: 'string' },
+        'max-shed-held': { type: 'string' },
         'max-unauth-links': { type: 'string' },
         'max-writes-per-round': { type: 'string' },
         'max-hash-jobs': { type: 'string' },
@@ -191,6 +197,8 @@ function parseCli(argv: string[]): StartOptions | 'help' {
       connectionsPerSecPerAddress: intFlag('connections-per-sec-per-address', values['connections-per-sec-per-address'], DEFAULT_TRANSPORT_LIMITS.connectionsPerSecPerAddress, 1, 1_000_000_000),
       connectionBurstPerAddress: intFlag('connection-burst-per-address', values['connection-burst-per-address'], DEFAULT_TRANSPORT_LIMITS.connectionBurstPerAddress, 1, 1_000_000_000),
       refusalCostConnections: intFlag('refusal-cost-connections', values['refusal-cost-connections'], DEFAULT_TRANSPORT_LIMITS.refusalCostConnections, 1, 1_000_000_000),
+      shedDelayMs: intFlag('shed-delay-ms', values['shed-delay-ms'], DEFAULT_TRANSPORT_LIMITS.shedDelayMs, 1, 60_000),
+      maxShedHeld: intFlag('max-shed-held', values['max-shed-held'], DEFAULT_TRANSPORT_LIMITS.maxShedHeld, 1, 1_000_000),
     },
   };
 }

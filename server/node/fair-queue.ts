@@ -12,6 +12,11 @@ export class FairQueue<K, T> {
     return this.count;
   }
 
+  /** Whether `key` has items waiting. */
+  has(key: K): boolean {
+    return this.byKey.has(key);
+  }
+
   push(key: K, item: T): void {
     const q = this.byKey.get(key);
     if (q) q.push(item);

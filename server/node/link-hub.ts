@@ -17,30 +17,13 @@ import { isObj } from '../core/validate.ts';
 import type { AnswerCounts, DisconnectCode, LinkCommand } from './answer-counts.ts';
 import { faultDisconnect, type LinkFaultCode } from './link-fault.ts';
 import { LongLink } from './long-link.ts';
+import { NO_BUDGET, type LinkBudget } from './round-budget.ts';
 import { idleTimeoutMs, type NodeConfig } from './node-config.ts';
 import type { PasswordGate } from './password-gate.ts';
 import type { Submit, WebLogin } from './web-login.ts';
 
-/** What the hub emits: packets and closes, as ServerAction, plus the flow-control actions. */
-export type LinkAction =
-  | { kind: 'write'; link: number; bytes: Uint8Array }
-  /** Close the link after what was written so far. */
-  | { kind: 'close'; link: number }
-  /** Stop reading the link: the node holds enough of its input. */
-  | { kind: 'pause'; link: number }
-  /** Read the link again. */
-  | { kind: 'resume'; link: number };
-
-export interface LinkStats {
-  links: number;
-  openLinks: number;
-  /** Links the node has told the driver to stop reading. */
-  pausedLinks: number;
-  /** Memory the node holds for unread long-link input, in bytes. */
-  linkBufferedBytes: number;
-  /** Links closed with a LinkFaultCode (refused or cut for abuse or overload). */
-  linkFaults: number;
-}
+export type { LinkAction, LinkStats } from './link-types.ts';
+import type { LinkAction, LinkStats } from './link-types.ts';
 
 export class LinkHub {
   private readonly links = new Map<number, LongLink>();
@@ -66,8 +49,8 @@ export class LinkHub {
     private readonly out: (a: LinkAction) => void,
     /** Each reply and op 6 is counted here as it is made (server/node/answer-counts.ts). */
     private readonly counts: AnswerCounts,
-    /** The round's write budget is spent (ServerNode): links wait for the next round. */
-    private readonly spent: () => boolean = () => false,
+    /** The round's write budget (ServerNode): a link that made the round heavy waits for the next one. */
+    private readonly budget: LinkBudget = NO_BUDGET,
     /** The QR web login, whose scan and confirm a phone may send over its link (ops 30 and 32). */
     private readonly web?: WebLogin,
   ) {
@@ -138,19 +121,32 @@ export class LinkHub {
   // Take this link's whole packets while its turn lasts, then pause or resume it.
   private serve(link: LongLink, now: number): void {
     const max = this.config.maxLinkInFlight;
-    while (link.canTake(this.round, max) && !this.spent()) {
-      const s = link.decoder.next();
-      if (s.kind === 'more') break;
-      if (s.kind === 'error') return this.disconnect(link, Ret.BadRequest, `${s.error.code}: ${s.error.message}`, s.error.code);
+    while (link.canTake(this.round, max)) {
+      let p = link.held;
+      if (p) link.held = undefined;
+      else {
+        const s = link.decoder.next();
+        if (s.kind === 'more') break;
+        if (s.kind === 'error') return this.disconnect(link, Ret.BadRequest, `${s.error.code}: ${s.error.message}`, s.error.code);
+        p = s.packet;
+        link.lastRecvAt = now;
+        link.packetStartAt = link.decoder.midPacket ? now : undefined;
+      }
+      // Out of the round's write budget, a command waits for the link's next turn; a
+      // heartbeat writes nothing (at most a last-seen touch), so it is answered at once.
+      const client = `l${link.id}`;
+      if (p.op !== Op.Heartbeat && this.budget.spentFor(client)) {
+        link.held = p;
+        break;
+      }
       link.turn++;
-      link.lastRecvAt = now;
-      link.packetStartAt = link.decoder.midPacket ? now : undefined;
-      this.packet(link, s.packet, now);
+      const packet = p;
+      this.budget.charge(client, () => this.packet(link, packet, now));
       if (link.closed) return;
     }
     link.decoder.release();
-    // Out of turn, or out of budget with input still to run: its next turn is in the next round.
-    if (link.canTake(this.round, max) && !(this.spent() && link.decoder.bufferedBytes > 0)) this.resume(link, now);
+    // Out of turn, or a command held for the budget: its next turn is in the next round.
+    if (link.canTake(this.round, max) && link.held === undefined) this.resume(link, now);
     else this.pause(link);
     // Not paused, every whole packet was taken: what is left is an unfinished one.
     if (!link.paused && link.decoder.midPacket) this.partial.add(link);
@@ -358,8 +354,8 @@ export class LinkHub {
     this.round++;
     if (this.held.size === 0) return;
     for (const link of [...this.held]) {
-      // Out of budget: the links not served keep their places, first in the next round.
-      if (this.spent()) break;
+      // A link whose command would wait for the budget keeps its place, first in the next round.
+      if (link.held !== undefined && this.budget.spentFor(`l${link.id}`)) continue;
       if (!link.closed) this.serve(link, now);
     }
   }

@@ -2,6 +2,7 @@
 // it is once authenticated, the flow control that keeps it from starving the
 // others, and the deadlines that close it.
 import { PacketDecoder } from '../wire/packet-decoder.ts';
+import type { Packet } from '../wire/packet.ts';
 
 export type LinkState = 'unauth' | 'authing' | 'open' | 'closed';
 
@@ -24,6 +25,12 @@ export class LongLink {
   turnRound = 0;
   /** The node has told the driver to stop reading this link. */
   paused = false;
+  /**
+   * A whole packet taken from the decoder but not run: the round's write budget
+   * was spent. It runs first in the link's next turn (the link is paused
+   * meanwhile; its body is at most maxPacketBody).
+   */
+  held: Packet | undefined;
   /** While authing: the account its auth resolved to, counted against maxLinksPerAccount before the commit. */
   reservedUin = 0;
 

@@ -1,17 +1,34 @@
 // The write budget of a round (NodeConfig.maxWritesPerRound). A round is
-// what runs between two flushes; once its commands have made that many
-// writes, the HTTP commands that arrive are held for the next round, served
-// there client by client in turn (FairQueue), and the link hub leaves the
-// links whose turn has not come for the next round too. Nothing is refused:
-// the event loop gets back to every socket between rounds.
+// what runs between two flushes. Once its commands have made that many
+// writes, a client that has already written this round waits for the next
+// one: its HTTP commands are held (served there client by client in turn,
+// FairQueue), its long link keeps its place for its next turn. A client
+// that has written next to nothing this round (a heartbeat's touch, a
+// direct message) still runs, up to twice the budget in all, so the clients
+// that made the round heavy wait and the others do not wait for them.
+// Nothing is refused: the event loop gets back to every socket between rounds.
 import type { Plan } from '../core/plan.ts';
 import type { Step } from '../store/store-ops.ts';
 import { FairQueue } from './fair-queue.ts';
 import type { Done, Runner } from './runner.ts';
 
-export class RoundBudget {
+/** Writes a client may make in a round and still count as light (a message to a few devices). */
+export const LIGHT_WRITES = 16;
+
+/** What the link hub asks of the budget, per link (`l` + its id). */
+export interface LinkBudget {
+  spentFor(client: string): boolean;
+  charge(client: string, work: () => void): void;
+}
+
+/** No budget: everything runs at once. */
+export const NO_BUDGET: LinkBudget = { spentFor: () => false, charge: (_client, work) => work() };
+
+export class RoundBudget implements LinkBudget {
   /** The runner's write count when this round began. */
   private from = 0;
+  /** Writes each client made this round. */
+  private readonly byClient = new Map<string, number>();
   private readonly held = new FairQueue<string, () => void>();
 
   constructor(
@@ -19,9 +36,17 @@ export class RoundBudget {
     private readonly maxWrites: number,
   ) {}
 
-  /** This round's commands made maxWritesPerRound writes: what arrives now waits for the next round. */
-  get spent(): boolean {
-    return this.runner.stats.writes - this.from >= this.maxWrites;
+  private get written(): number {
+    return this.runner.stats.writes - this.from;
+  }
+
+  /** Whether `client`'s next command waits for the next round. */
+  spentFor(client: string): boolean {
+    // A client with commands held keeps its order: what it sends now queues behind them.
+    if (this.held.has(client)) return true;
+    const w = this.written;
+    if (w < this.maxWrites) return false;
+    return w >= 2 * this.maxWrites || (this.byClient.get(client) ?? 0) >= LIGHT_WRITES;
   }
 
   /** HTTP commands wait for a round. */
@@ -29,16 +54,26 @@ export class RoundBudget {
     return this.held.size > 0;
   }
 
+  /** Run `work` for `client`, counting the writes it makes against it. */
+  charge(client: string, work: () => void): void {
+    const before = this.runner.stats.writes;
+    work();
+    const made = this.runner.stats.writes - before;
+    if (made > 0) this.byClient.set(client, (this.byClient.get(client) ?? 0) + made);
+  }
+
   /** Run a command now, or hold it for the next round in `client`'s lane (an account, an address). */
   submit<R>(client: string, step: Step<Plan<R>>, done: Done<R>): void {
-    if (this.spent) this.held.push(client, () => this.runner.submit(step, done));
-    else this.runner.submit(step, done);
+    const run = (): void => this.charge(client, () => this.runner.submit(step, done));
+    if (this.spentFor(client)) this.held.push(client, run);
+    else run();
   }
 
   /** A new round: the held commands start, one client's at a time in turn, while the budget lasts. */
   begin(): void {
     this.from = this.runner.stats.writes;
-    while (!this.spent) {
+    this.byClient.clear();
+    while (this.written < this.maxWrites) {
       const next = this.held.take();
       if (!next) return;
       next();

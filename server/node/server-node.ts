@@ -128,7 +128,7 @@ export class ServerNode {
     const submit = <R>(step: Step<Plan<R>>, done: Done<R>): void => this.budget.submit('', step, done);
     const host = { core: this.core, config: this.config, random: o.random, submit, respond: (req: number, a: HttpAnswer) => this.respond(req, a) };
     this.web = new WebLogin(host, o.publicUrl ?? DEFAULT_PUBLIC_URL);
-    this.hub = new LinkHub(this.core, this.runner, this.gate, this.config, o.out, this.counts, () => this.budget.spent, this.web);
+    this.hub = new LinkHub(this.core, this.runner, this.gate, this.config, o.out, this.counts, this.budget, this.web);
   }
 
   /** Commands wait for a commit, or paused links for their turn: the driver should call flush() soon. */

@@ -124,7 +124,7 @@ describe('the write budget per round', () => {
     expect(msgIds).toEqual(msgIds.slice().sort((a, b) => a - b));
   });
 
-  it("pauses a link whose room sends spent the budget; another link's commands run in the next round, and the first link's packets all run, in order", () => {
+  it("pauses a link whose room sends spent the budget while a light link's commands still run; the first link's packets all run, in order", () => {
     const r = new Rig({ maxWritesPerRound: BUDGET, maxLinkInFlight: 64 });
     const owner = r.account('owner');
     const room = r.room(owner);
@@ -137,16 +137,21 @@ describe('the write budget per round', () => {
     };
     auth(1, 'owner', 'e200000000000001');
     auth(2, 'honest', 'e200000000000002');
+    auth(3, 'honest', 'e200000000000003');
     const spam = Array.from({ length: 10 }, (_, i) => encodeJsonPacket(Op.Send, 10 + i, msg(room, i)));
     r.node.linkData(1, Buffer.concat(spam), r.now);
     const ranForSpam = r.node.stats().commands;
-    // The honest link's send arrives in the same round, after the budget is spent: it waits for the next round, not for the whole flood.
+    // The honest link's send arrives in the same round, after the budget is spent: a client that wrote nothing
+    // this round is light, so it runs at once; only the link that made the round heavy waits.
     r.node.linkData(2, encodeJsonPacket(Op.Send, 5, msg('owner', 99)), r.now);
-    expect(r.node.stats().commands).toBe(ranForSpam);
-    expect(r.node.stats().pausedLinks).toBe(2);
-    // Round 2 is the first link's (it came first); round 3 starts with the honest link, whose place was kept; its commit answers it.
+    expect(r.node.stats().commands).toBe(ranForSpam + 1);
+    expect(r.node.stats().pausedLinks).toBe(1);
+    // A heartbeat writes nothing: it is answered at once, budget spent or not.
+    r.node.linkData(3, encodeJsonPacket(Op.Heartbeat, 6, {}), r.now);
+    expect((r.packets.get(3) ?? []).filter((p) => p.op === Op.HeartbeatReply).map((p) => p.seq)).toEqual([6]);
+    // The next commit answers the honest send; the heavy link is still being served, a turn per round.
     const honestReplies = (): Packet[] => (r.packets.get(2) ?? []).filter((p) => p.op === Op.SendReply);
-    for (let i = 0; i < 3; i++) r.node.flush(r.now);
+    r.node.flush(r.now);
     expect(honestReplies()).toHaveLength(1);
     const spamAnswered = (r.packets.get(1) ?? []).filter((p) => p.op === Op.SendReply).length;
     expect(spamAnswered).toBeLessThan(10);
@@ -154,6 +159,23 @@ describe('the write budget per round', () => {
     const replies = (r.packets.get(1) ?? []).filter((p) => p.op === Op.SendReply);
     expect(replies.map((p) => p.seq)).toEqual(spam.map((_, i) => 10 + i));
     expect(replies.map((p) => (decodeJsonBody(p) as any).BaseResponse.Ret)).toEqual(spam.map(() => Ret.Ok));
+  });
+
+  it('over HTTP, a light client runs at once while the heavy one waits; the heavy one keeps its order', () => {
+    const r = new Rig({ maxWritesPerRound: BUDGET });
+    const owner = r.account('owner');
+    const other = r.account('other');
+    const room = r.room(owner);
+    const heavy = Array.from({ length: 6 }, (_, i) => r.request('webwxsendmsg', { BaseRequest: owner, Msg: msg(room, i) }));
+    const ran = r.node.stats().commands;
+    const light = r.request('webwxsendmsg', { BaseRequest: other, Msg: msg('owner', 50) });
+    expect(r.node.stats().commands).toBe(ran + 1);
+    r.node.flush(r.now);
+    expect(r.answers.get(light).BaseResponse.Ret).toBe(Ret.Ok);
+    expect(heavy.filter((q) => r.answers.has(q)).length).toBeLessThan(heavy.length);
+    r.settle();
+    const ids = heavy.map((q) => r.answers.get(q).MsgID as number);
+    expect(ids).toEqual(ids.slice().sort((a, b) => a - b));
   });
 
   it('a budget nobody reaches changes nothing: a round runs everything that arrived', () => {

@@ -102,9 +102,12 @@ class HeartbeatProbe {
     }, everyMs);
   }
 
-  stop(): void {
+  /** Stops probing; a heartbeat still out gets up to `graceMs` to come back before it counts as unanswered. */
+  async stop(graceMs = 0): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    const until = performance.now() + graceMs;
+    while (this.#out.size > 0 && performance.now() < until) await new Promise((r) => setTimeout(r, 10));
     const now = performance.now();
     for (const at of this.#out.values()) {
       this.timeouts++;
@@ -114,13 +117,16 @@ class HeartbeatProbe {
   }
 
   close(): void {
-    this.stop();
+    void this.stop();
     this.#link?.destroy();
     this.h.destroy();
   }
 }
 
 /** webwxsync of one web device in a loop, at most one every `everyMs`. */
+/** How long a heartbeat out when the phase ends may still take before it counts as unanswered. */
+const PROBE_GRACE_MS = 1_000;
+
 class HttpProbe {
   readonly h = histogram();
   timeouts = 0;
@@ -220,9 +226,8 @@ export class HonestLoad {
         sampleEveryMs: SAMPLE_EVERY_MS,
       });
     } finally {
-      this.tcp.stop();
-      this.ws.stop();
-      await this.web.stop();
+      // A heartbeat sent just before the end is not a lost one: it gets a second to come back.
+      await Promise.all([this.tcp.stop(PROBE_GRACE_MS), this.ws.stop(PROBE_GRACE_MS), this.web.stop()]);
     }
     return {
       phase,
