@@ -117,10 +117,10 @@ export const DEFAULT_CORE_CONFIG: Readonly<CoreConfig> = Object.freeze({
   sendMessageBurst: 2000,
   sendBytesPerSec: 2 * 1024 * 1024,
   sendByteBurst: 16 * 1024 * 1024,
-  // Five messages to a full room at once, then two a second: a room's fan-out is
+  // Two messages to a full room at once, then two a second: a room's fan-out is
   // work the server does for every member (profiled: about 10 ms per 500).
   sendDeliveriesPerSec: 1000,
-  sendDeliveryBurst: 2_500,
+  sendDeliveryBurst: 1_000,
   strangerMessagesPerSec: 20,
   strangerMessageBurst: 500,
   maxStrangerBacklog: 50_000,
