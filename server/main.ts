@@ -20,6 +20,8 @@ Options:
   --host ADDR         address to bind (default 127.0.0.1; 0.0.0.0 for every interface)
   --db PATH           SQLite database file, created on first start; :memory: keeps
                       nothing after exit (default ${DEFAULT_DB_PATH})
+  --media-dir DIR     uploaded media go in DIR/media (default: the database file's
+                      folder; with --db :memory: media are kept in memory)
   --storage-thread on|off
                       commit on a storage thread, off the event loop (default off:
                       measured slower on two shared cores; :memory: always commits
@@ -117,6 +119,7 @@ function parseCli(argv: string[]): StartOptions | 'help' {
         'tcp-port': { type: 'string' },
         host: { type: 'string' },
         db: { type: 'string' },
+        'media-dir': { type: 'string' },
         'storage-thread': { type: 'string' },
         synchronous: { type: 'string' },
         'hold-ms': { type: 'string' },
@@ -179,6 +182,7 @@ function parseCli(argv: string[]): StartOptions | 'help' {
     logger: createLogger(logLevel),
     ...(metricsToken !== undefined ? { metricsToken } : {}),
     ...(publicUrl !== undefined ? { publicUrl } : {}),
+    ...(values['media-dir'] !== undefined && values['media-dir'] !== '' ? { mediaDir: values['media-dir'] } : {}),
     node: {
       holdMs: intFlag('hold-ms', values['hold-ms'], DEFAULT_NODE_CONFIG.holdMs, 1, 3_600_000),
       heartbeatSec: intFlag('heartbeat-sec', values['heartbeat-sec'], DEFAULT_NODE_CONFIG.heartbeatSec, 1, 86_400),

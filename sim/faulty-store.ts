@@ -10,7 +10,8 @@
 // is the same run, byte for byte, with or without this shell.
 import type { StorageFaults } from '../scenarios/scenario.ts';
 import type { Store } from '../server/store/store.ts';
-import type { Read, ReadResult, Write } from '../server/store/store-ops.ts';
+import type { Write } from '../server/store/store-ops.ts';
+import { ForwardingStore } from '../server/store/forwarding-store.ts';
 import type { Rng } from './rng.ts';
 
 /** What the simulated database says when it fails. */
@@ -57,26 +58,16 @@ export class StorageFaultDice {
   }
 }
 
-export class FaultyStore implements Store {
+export class FaultyStore extends ForwardingStore {
   constructor(
-    private readonly inner: Store,
+    inner: Store,
     /** The dice in force now; undefined: the store never fails. */
     private readonly dice: () => StorageFaultDice | undefined,
-  ) {}
-
-  get kind(): Store['kind'] {
-    return this.inner.kind;
+  ) {
+    super(inner);
   }
 
-  begin(): void {
-    this.inner.begin();
-  }
-
-  read<R extends Read>(r: R): ReadResult[R['kind']] {
-    return this.inner.read(r);
-  }
-
-  apply(writes: readonly Write[]): void {
+  override apply(writes: readonly Write[]): void {
     const fault = this.dice()?.applyFault(writes.length);
     if (!fault) return this.inner.apply(writes);
     const error = new StorageFaultError('disk I/O error');
@@ -94,7 +85,7 @@ export class FaultyStore implements Store {
     throw error;
   }
 
-  commit(): void {
+  override commit(): void {
     const fault = this.dice()?.commitFault();
     if (!fault) return this.inner.commit();
     if (fault.lost) {
@@ -102,14 +93,6 @@ export class FaultyStore implements Store {
       throw new StorageFaultError('disk I/O error (the transaction was rolled back)');
     }
     throw new StorageFaultError('database is locked');
-  }
-
-  rollback(): void {
-    this.inner.rollback();
-  }
-
-  close(): void {
-    this.inner.close();
   }
 }
 

@@ -151,6 +151,8 @@ export interface MessageItem {
   Status: number;
   /** Position in the group's total order; 0 for direct messages. */
   GroupSeq: number;
+  /** The uploaded file of an image or attachment message (webwxsendmsgimg, webwxsendappmsg). */
+  MediaId?: string;
 }
 
 /** A contact change as it appears in ModContactList. */

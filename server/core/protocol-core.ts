@@ -22,7 +22,9 @@ import { guard, type Plan } from './plan.ts';
 import type { ChatRoomReply, InitReply, LoginReply, OkReply, RegisterReply, SendReply, SweepReply, SyncCheckReply, SyncReply } from './replies.ts';
 import { sweep } from './retention.ts';
 import { errorReply, type ErrorReply } from './ret.ts';
-import { send } from './send.ts';
+import { send, type MediaSend } from './send.ts';
+import { mediaFetch, mediaLookup, mediaRecord, putMedia, uploader, type FetchTarget, type MediaFetchReply, type MediaLookupReply, type UploaderReply } from './media.ts';
+import type { MediaRecord } from '../media/media-id.ts';
 import { heartbeat, login, loginCheck, logout, register, registerCheck, resume, type CredentialCheck, type Verdict } from './sessions.ts';
 import { sync, syncCheck } from './sync.ts';
 import { InputError } from './validate.ts';
@@ -110,8 +112,31 @@ export class ProtocolCore {
   // ---- sending, groups and contacts ----
 
   /** webwxsendmsg `{BaseRequest, Msg}`, or the long link's send `Msg`. */
-  send(caller: Caller, msg: unknown, now: number): Step<Plan<SendReply | ErrorReply>> {
-    return guard(send(this.ctx, caller, msg, now));
+  send(caller: Caller, msg: unknown, now: number, media?: MediaSend): Step<Plan<SendReply | ErrorReply>> {
+    return guard(send(this.ctx, caller, msg, now, media));
+  }
+
+  // ---- media (server/core/media.ts): records and permissions; the bytes stay with the driver ----
+
+  /** The sender of an upload, by its BaseRequest or web-login cookies. */
+  uploader(caller: Caller, fromUserName: string, now: number): Step<Plan<UploaderReply | ErrorReply>> {
+    return uploader(this.ctx, caller, fromUserName, now);
+  }
+
+  mediaLookup(uin: number, clientMediaId: string): Step<Plan<MediaLookupReply>> {
+    return mediaLookup(uin, clientMediaId);
+  }
+
+  mediaRecord(mediaId: string): Step<Plan<MediaLookupReply>> {
+    return mediaRecord(mediaId);
+  }
+
+  putMedia(record: MediaRecord): Step<Plan<OkReply | ErrorReply>> {
+    return putMedia(record);
+  }
+
+  mediaFetch(caller: Caller, target: FetchTarget, now: number): Step<Plan<MediaFetchReply | ErrorReply>> {
+    return mediaFetch(this.ctx, caller, target, now);
   }
 
   createChatRoom(caller: Caller, body: unknown, now: number): Step<Plan<ChatRoomReply | ErrorReply>> {

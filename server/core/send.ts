@@ -4,6 +4,7 @@
 // refused, with nothing stored, past the sender's quota (1111), past a
 // stranger's limits at its recipient (1110, 1111), or when a log it goes to
 // is full (1110).
+import { isMediaId, ownedMedia } from '../media/media-id.ts';
 import { read, type PeerLinks, type Step, type Write } from '../store/store-ops.ts';
 import { Appender } from './appender.ts';
 import { authenticate, type Caller } from './auth.ts';
@@ -31,11 +32,19 @@ import { InputError, idString, obj, optInt, str, utf8Length } from './validate.t
 
 /** The fields of a stored message besides Content, JSON-encoded, with room to spare. */
 const MESSAGE_OVERHEAD_BYTES = 1024;
+/** The appmsg type of a file attachment, which webwxsendappmsg sends as Msg.Type. */
+const APP_MSG_FILE = 6;
 /** MsgType is a 16-bit number. */
 const MSG_TYPE_MAX = 0xffff;
 
-/** `msgIn` is webwxsendmsg's `Msg`, or the long link's send body. */
-export function* send(ctx: CoreContext, caller: Caller, msgIn: unknown, now: number): Step<Plan<SendReply | ErrorReply>> {
+/**
+ * How a media message is sent: webwxsendmsgimg takes Type 3, webwxsendappmsg
+ * Type 6 (the web client's appmsg type, an attachment), stored as MsgType 49.
+ */
+export type MediaSend = 'image' | 'app';
+
+/** `msgIn` is webwxsendmsg's `Msg`, or the long link's send body; `media`: a media send's kind. */
+export function* send(ctx: CoreContext, caller: Caller, msgIn: unknown, now: number, media?: MediaSend): Step<Plan<SendReply | ErrorReply>> {
   const { config, bugs } = ctx;
   const auth = yield* authenticate(config, caller, now);
   if ('BaseResponse' in auth) return refuse(auth);
@@ -47,7 +56,9 @@ export function* send(ctx: CoreContext, caller: Caller, msgIn: unknown, now: num
     throw new InputError('FromUserName must be your own user name');
   }
   const to = str(m, 'ToUserName', Field.contactName);
-  const type = optInt(m, 'Type', 1, MSG_TYPE_MAX, MsgType.Text);
+  let type = optInt(m, 'Type', 1, MSG_TYPE_MAX, MsgType.Text);
+  const mediaId = media ? mediaIdOf(m, media, type) : undefined;
+  if (media === 'app') type = MsgType.App;
   if (type === MsgType.System) throw new InputError(`Type ${type} (a system notice) is sent by the server only`);
   if (!USER_MSG_TYPES.has(type)) throw new InputError(`Type ${type} is not a known message type`);
   // The limit is in UTF-8 bytes: only the byte count decides (1105), never the string length.
@@ -69,6 +80,11 @@ export function* send(ctx: CoreContext, caller: Caller, msgIn: unknown, now: num
     }
   }
   // After the dedup check (a retry is free), before anything else is looked up.
+  if (mediaId !== undefined) {
+    // Unknown and another account's look alike: a MediaId seen in transit is no permission.
+    const owned = ownedMedia(yield* read({ kind: 'media', mediaId }), sender.uin);
+    if ('code' in owned) return fail(owned.ret, owned.message);
+  }
   const limited = takeSendQuota(ctx.quotas, sender.uin, bytes, now);
   if (limited) return refuse(limited);
 
@@ -115,6 +131,7 @@ export function* send(ctx: CoreContext, caller: Caller, msgIn: unknown, now: num
     Status: MessageStatus.Delivered,
     GroupSeq: groupSeq,
   };
+  if (mediaId !== undefined) data.MediaId = mediaId;
   const appender = new Appender(ctx, now, writes);
   appender.seed(sender);
   if (recipientAccount) appender.seed(recipientAccount);
@@ -129,6 +146,14 @@ export function* send(ctx: CoreContext, caller: Caller, msgIn: unknown, now: num
   writes.push({ kind: 'putDedup', dedup: { uin: sender.uin, clientMsgId, msgId, localId, createdAt: now } });
   writes.push(...touch(config, auth.device, now, auth.device.acked));
   return { writes, effects: appender.effects(), reply: { BaseResponse: OK, MsgID: msgId, LocalID: localId } };
+}
+
+function mediaIdOf(m: Record<string, unknown>, media: MediaSend, type: number): string {
+  const want = media === 'image' ? MsgType.Image : APP_MSG_FILE;
+  if (type !== want) throw new InputError(`Type must be ${want} for this endpoint`);
+  const id = m['MediaId'];
+  if (!isMediaId(id)) throw new InputError('MEDIA_UNKNOWN: MediaId is missing or not a MediaId');
+  return id;
 }
 
 /** The 1110 of a send whose log `uin` is full. */

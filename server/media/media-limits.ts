@@ -67,3 +67,15 @@ export function mediaLimits(overrides: Partial<MediaLimits> = {}): MediaLimits {
   if (l.maxFileBytes > l.maxInProgressBytesPerAccount) throw new Error('maxFileBytes over maxInProgressBytesPerAccount: no file that large could ever upload');
   return l;
 }
+
+/** Bytes of one part's headers and boundary in a form, with room to spare. */
+const PART_OVERHEAD_BYTES = 512;
+
+/**
+ * The largest webwxuploadmedia body: one chunk plus the most form the limits
+ * allow around it (every field at its largest). Over it: 413, before or while
+ * the body arrives, and nothing of it counts.
+ */
+export function uploadBodyLimit(l: MediaLimits): number {
+  return l.chunkBytes + (l.maxFields + 1) * (l.maxFieldBytes + PART_OVERHEAD_BYTES);
+}

@@ -1,6 +1,7 @@
-// Where MediaRecords live. The server's store (SQLite, server/store/) will
-// hold them in a `media` table; until that is wired, the upload flow takes
-// this interface so it can be tested, and the simulator can use the memory
+// Where MediaRecords live. The server's store holds them in its `media` table
+// (server/store/sqlite-media.ts), reached through the node's commands
+// (server/transport/upload-transport.ts); the upload flow takes this
+// interface so it can be tested alone, and the simulator can use the memory
 // one. Asynchronous because the real store commits in batches: put()
 // resolves only once the record is durable, and only then is a MediaId
 // answered.

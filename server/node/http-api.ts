@@ -29,6 +29,23 @@ export const ROUTES: ReadonlyMap<string, { endpoint: Endpoint; method: 'GET' | '
   [`${WEB}webwxlogout`, { endpoint: 'webwxlogout', method: 'POST' }],
 ] as const);
 
+/**
+ * The media endpoints (docs/protocol.md 5.14), routed apart from ROUTES by
+ * server/node/media-api.ts: a fetch answers bytes, not JSON; the upload's
+ * body is streamed by the transport (server/transport/upload-transport.ts).
+ */
+export type MediaEndpoint = 'webwxuploadmedia' | 'webwxsendmsgimg' | 'webwxsendappmsg' | 'webwxgetmsgimg' | 'webwxgetmedia';
+
+export const MEDIA_ROUTES: ReadonlyMap<string, { endpoint: MediaEndpoint; method: 'GET' | 'POST' }> = new Map([
+  [`${WEB}webwxuploadmedia`, { endpoint: 'webwxuploadmedia', method: 'POST' }],
+  [`${WEB}webwxsendmsgimg`, { endpoint: 'webwxsendmsgimg', method: 'POST' }],
+  [`${WEB}webwxsendappmsg`, { endpoint: 'webwxsendappmsg', method: 'POST' }],
+  [`${WEB}webwxgetmsgimg`, { endpoint: 'webwxgetmsgimg', method: 'GET' }],
+  [`${WEB}webwxgetmedia`, { endpoint: 'webwxgetmedia', method: 'GET' }],
+] as const);
+
+export const UPLOAD_PATH = `${WEB}webwxuploadmedia`;
+
 export const PATHS: Readonly<Record<Endpoint, string>> = Object.fromEntries(
   [...ROUTES].map(([path, r]) => [r.endpoint, path]),
 ) as Record<Endpoint, string>;
@@ -69,6 +86,8 @@ export function webLoginRoute(path: string): WebLoginEndpoint | undefined {
 /** Request headers the node reads (the transport passes nothing else). */
 export interface HttpRequestHeaders {
   cookie?: string | undefined;
+  /** A media fetch's Range (server/media/range.ts). */
+  range?: string | undefined;
 }
 
 export interface HttpAnswer {
@@ -78,6 +97,11 @@ export interface HttpAnswer {
   body: string;
   /** A binary body (a PNG): written instead of `body`. */
   bytes?: Uint8Array;
+  /**
+   * Stored media content to stream as the body (bytes start..end of the file
+   * with this SHA-256): the node decides, the transport reads the file.
+   */
+  media?: { sha256: string; start: number; end: number };
   /** Extra headers (Allow on 405). */
   headers?: Record<string, string>;
   /** `Set-Cookie` values, one header each. */

@@ -7,6 +7,8 @@
 // direct message) still runs, up to twice the budget in all, so the clients
 // that made the round heavy wait and the others do not wait for them.
 // Nothing is refused: the event loop gets back to every socket between rounds.
+// The batch that reaches the budget is committed at once, on its own, so the
+// light commands after it ride a light commit.
 import type { Plan } from '../core/plan.ts';
 import type { Step } from '../store/store-ops.ts';
 import { FairQueue } from './fair-queue.ts';
@@ -31,9 +33,19 @@ export class RoundBudget implements LinkBudget {
   private readonly byClient = new Map<string, number>();
   private readonly held = new FairQueue<string, () => void>();
 
+  /** Whether this round's writes were committed on their own once they reached the budget. */
+  private closedEarly = false;
+
   constructor(
     private readonly runner: Runner,
     private readonly maxWrites: number,
+    /**
+     * Commit the open batch now (and hand out its effects). Called once a
+     * round, when its writes first reach the budget: the heavy batch goes to
+     * disk on its own, and the light commands that come after it wait for a
+     * light commit, not for the heavy one.
+     */
+    private readonly commitNow: () => void = () => {},
   ) {}
 
   private get written(): number {
@@ -60,6 +72,10 @@ export class RoundBudget implements LinkBudget {
     work();
     const made = this.runner.stats.writes - before;
     if (made > 0) this.byClient.set(client, (this.byClient.get(client) ?? 0) + made);
+    if (!this.closedEarly && this.written >= this.maxWrites) {
+      this.closedEarly = true;
+      this.commitNow();
+    }
   }
 
   /** Run a command now, or hold it for the next round in `client`'s lane (an account, an address). */
@@ -73,6 +89,7 @@ export class RoundBudget implements LinkBudget {
   begin(): void {
     this.from = this.runner.stats.writes;
     this.byClient.clear();
+    this.closedEarly = false;
     while (this.written < this.maxWrites) {
       const next = this.held.take();
       if (!next) return;

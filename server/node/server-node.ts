@@ -10,7 +10,8 @@ import type { SealedBatch, StagedStore } from '../store/staged-store.ts';
 import { coreConfig, type CoreConfig } from '../core/config.ts';
 import type { HashResult, PasswordHasher, RandomSource } from '../core/deps.ts';
 import { AnswerCounts, type AnswerTally, type AnswerWatch } from './answer-counts.ts';
-import { ROUTES, errorAnswer, jsonAnswer, parseCookies, splitUrl, syncCheckAnswer, webLoginRoute, type Endpoint, type HttpAnswer, type HttpRequestHeaders } from './http-api.ts';
+import { MEDIA_ROUTES, ROUTES, errorAnswer, jsonAnswer, parseCookies, splitUrl, syncCheckAnswer, webLoginRoute, type Endpoint, type HttpAnswer, type HttpRequestHeaders } from './http-api.ts';
+import { MediaApi } from './media-api.ts';
 import { LinkHub, type LinkAction, type LinkStats } from './link-hub.ts';
 import { faultDisconnect, type LinkFaultCode } from './link-fault.ts';
 import { RoundBudget } from './round-budget.ts';
@@ -102,6 +103,8 @@ export class ServerNode {
   private deferredPolls: Array<() => void> = [];
   /** The write budget of a round, and the HTTP commands held past it (round-budget.ts). */
   private readonly budget: RoundBudget;
+  /** The media endpoints; the transport's upload streaming asks it too (server/node/media-api.ts). */
+  readonly media: MediaApi;
 
   constructor(o: ServerNodeOptions) {
     this.config = nodeConfig(o.node);
@@ -124,10 +127,12 @@ export class ServerNode {
     this.out = o.out;
     this.counts = new AnswerCounts(o.watch);
     this.gate = new PasswordGate(this.core, this.runner, this.config, o.out);
-    this.budget = new RoundBudget(this.runner, this.config.maxWritesPerRound);
+    // The batch that fills a round's budget commits on its own at once (applyEffects reads no clock).
+    this.budget = new RoundBudget(this.runner, this.config.maxWritesPerRound, () => this.applyEffects(this.runner.flush(), 0));
     const submit = <R>(step: Step<Plan<R>>, done: Done<R>): void => this.budget.submit('', step, done);
     const host = { core: this.core, config: this.config, random: o.random, submit, respond: (req: number, a: HttpAnswer) => this.respond(req, a) };
     this.web = new WebLogin(host, o.publicUrl ?? DEFAULT_PUBLIC_URL);
+    this.media = new MediaApi(this.core, (client, step, done) => this.budget.submit(client, step, done), (req, a) => this.respond(req, a));
     this.hub = new LinkHub(this.core, this.runner, this.gate, this.config, o.out, this.counts, this.budget, this.web);
   }
 
@@ -198,6 +203,9 @@ export class ServerNode {
   httpRequest(req: number, method: string, url: string, body: string, remote: string, now: number, headers: HttpRequestHeaders = {}): void {
     const { path, query } = splitUrl(url);
     const route = ROUTES.get(path);
+    const media = route ? undefined : MEDIA_ROUTES.get(path);
+    if (media && method !== media.method) return this.respond(req, errorAnswer(405, Ret.BadRequest, `${media.endpoint} takes ${media.method}`, { Allow: media.method }));
+    if (media) return this.media.http({ req, endpoint: media.endpoint, query, body, cookies: parseCookies(headers.cookie), headers, remote, now });
     if (!route) {
       const web = webLoginRoute(path);
       if (web) return this.web.http(req, web, method, path, query, body, remote, now);

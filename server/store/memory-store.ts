@@ -11,6 +11,7 @@ import type { Account, DedupRecord, Device, Group, MetaName, Remark, Session } f
 import { deepFreeze } from './deep-freeze.ts';
 import { fenceIdentities } from './identity-fence.ts';
 import { firstAbove, ItemLog } from './memory-item-log.ts';
+import { MemoryMediaTable, logHasMedia, logMedia } from './memory-media.ts';
 import type { Store } from './store.ts';
 import type { Read, ReadResult, Write } from './store-ops.ts';
 
@@ -37,6 +38,7 @@ export class MemoryStore implements Store {
   /** Per account, its logs indexed by category. */
   private logs = new Map<number, ItemLog[]>();
   private meta = new Map<MetaName, number>();
+  private media = new MemoryMediaTable();
   private undo: Array<() => void> = [];
   /** Logs pruned in the open transaction: only they may need compacting. */
   private readonly pruned = new Set<ItemLog>();
@@ -190,6 +192,16 @@ export class MemoryStore implements Store {
         return this.logs.get(r.uin)?.[r.category]?.after(r.afterSeq, r.limit) ?? [];
       case 'meta':
         return this.meta.get(r.name) ?? 0;
+      case 'media':
+        return this.media.get(r.mediaId);
+      case 'mediaByClient':
+        return this.media.byClientMediaId(r.uin, r.clientMediaId);
+      case 'mediaBytes':
+        return this.media.storedBytes(r.uin);
+      case 'logMedia':
+        return logMedia(this.logs.get(r.uin)?.[1]?.after(0, Infinity) ?? [], r.msgId);
+      case 'logHasMedia':
+        return logHasMedia(this.logs.get(r.uin)?.[1]?.after(0, Infinity) ?? [], r.mediaId);
     }
   }
 
@@ -339,6 +351,8 @@ export class MemoryStore implements Store {
         });
         return;
       }
+      case 'putMedia':
+        return this.media.put(this.frozen(w.media), this.undo);
       case 'setMeta': {
         const prev = this.meta.get(w.name);
         this.meta.set(w.name, w.value);

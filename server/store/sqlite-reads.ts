@@ -5,6 +5,7 @@ import type { RecordCache } from './record-cache.ts';
 import { toAccount, toDedup, toDevice, toGroup, toItem, toRemark, toSession } from './sqlite-rows.ts';
 import type { SqliteStatements } from './sqlite-statements.ts';
 import type { Read, ReadResult } from './store-ops.ts';
+import { isMediaRead, readMedia } from './sqlite-media.ts';
 
 /**
  * `learn` false: what the database answers may lack writes not yet committed
@@ -12,6 +13,7 @@ import type { Read, ReadResult } from './store-ops.ts';
  * whole truth.
  */
 export function readRecord(st: SqliteStatements, c: RecordCache, r: Read, learn = true): ReadResult[Read['kind']] {
+  if (isMediaRead(r)) return readMedia(st.media, r);
   switch (r.kind) {
     case 'account': {
       const hit = c.account(r.uin);

@@ -3,7 +3,7 @@
 import type Database from 'better-sqlite3';
 
 /** The schema this code writes, kept in `PRAGMA user_version`. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 const SCHEMA_V1 = `
 CREATE TABLE accounts (
@@ -129,6 +129,26 @@ DROP TABLE items;
 ALTER TABLE items_v3 RENAME TO items;
 `;
 
+/**
+ * Version 4: the records of finished media uploads (server/media/). A MediaId
+ * is one account's upload; (owner, ClientMediaId) is unique so that a retried
+ * last chunk finds the MediaId it got; the content is stored by its SHA-256.
+ */
+const MIGRATE_3_TO_4 = `
+CREATE TABLE media (
+  media_id TEXT PRIMARY KEY,
+  owner_uin INTEGER NOT NULL,
+  client_media_id TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  md5 TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  media_type TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  UNIQUE (owner_uin, client_media_id)
+) WITHOUT ROWID;
+`;
+
 /** Creates the schema in a fresh file, or migrates an older one; refuses a file written by a newer version. */
 export function migrate(db: Database.Database): void {
   const version = db.pragma('user_version', { simple: true }) as number;
@@ -144,7 +164,8 @@ export function migrate(db: Database.Database): void {
     if (now === 0) db.exec(SCHEMA_V1);
     if (now < 2) db.exec(MIGRATE_1_TO_2);
     if (now < 3) db.exec(MIGRATE_2_TO_3);
-    // Later versions: `if (now < 4) db.exec(MIGRATE_3_TO_4);` and so on.
+    if (now < 4) db.exec(MIGRATE_3_TO_4);
+    // Later versions: `if (now < 5) db.exec(MIGRATE_4_TO_5);` and so on.
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
     db.exec('COMMIT');
   } catch (e) {

@@ -1,5 +1,6 @@
 // The SQL of SqliteStore, prepared once per connection: transactions, the
 // reads (raw rows, see sqlite-rows.ts) and the upserts and deletes of writes.
+import { mediaStatements, type MediaStatements } from './sqlite-media.ts';
 import type Database from 'better-sqlite3';
 import {
   ACCOUNT_COLS,
@@ -16,6 +17,7 @@ import {
 } from './sqlite-rows.ts';
 
 export interface SqliteStatements {
+  media: MediaStatements;
   begin: Database.Statement<[]>;
   commit: Database.Statement<[]>;
   rollback: Database.Statement<[]>;
@@ -64,6 +66,7 @@ export interface SqliteStatements {
 
 export function prepareStatements(db: Database.Database): SqliteStatements {
   return {
+    media: mediaStatements(db),
     begin: db.prepare('BEGIN IMMEDIATE'),
     commit: db.prepare('COMMIT'),
     rollback: db.prepare('ROLLBACK'),

@@ -2,6 +2,7 @@
 // MemoryStore: reads inside a transaction see its earlier writes, nothing is
 // durable until commit returns (WAL + synchronous=FULL by default), and a
 // crash or rollback drops everything since begin.
+import { putMedia } from './sqlite-media.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -280,6 +281,9 @@ export class SqliteStore implements Store {
       case 'deleteSession':
         this.st.deleteSession.run(w.sid);
         this.cache.deleteSession(w.sid);
+        return;
+      case 'putMedia':
+        putMedia(this.st.media, w.media);
         return;
       case 'setMeta':
         this.st.setMeta.run(w.name, w.value);

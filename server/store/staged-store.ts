@@ -4,6 +4,7 @@
 // numbered batches that the driver posts to the storage thread. Nothing here
 // commits: a batch is durable when the storage thread says so, and only then
 // may its answers leave (server/node/pipelined-runner.ts).
+import { isMediaRead } from './sqlite-media.ts';
 import Database from 'better-sqlite3';
 import type { LogItem } from '../core/model.ts';
 import { PendingOverlay } from './pending-overlay.ts';
@@ -111,7 +112,8 @@ export class StagedStore {
 
   private readAny(r: Read): ReadResult[Read['kind']] {
     const o = this.overlay;
-    if (o.empty) return this.base(r);
+    // Media records are answered only once committed (an upload awaits its record's commit), so the database answers them.
+    if (o.empty || isMediaRead(r)) return this.base(r);
     switch (r.kind) {
       case 'account':
         return o.accounts.get(r.uin)?.value ?? this.base(r);

@@ -14,6 +14,7 @@ import type {
   Remark,
   Session,
 } from '../core/model.ts';
+import type { MediaRecord } from '../media/media-id.ts';
 
 export type Read =
   | { kind: 'account'; uin: number }
@@ -33,7 +34,19 @@ export type Read =
   | { kind: 'inRoomOf'; member: number; owner: number }
   /** Items with seq > afterSeq, oldest first. */
   | { kind: 'items'; uin: number; category: CategoryId; afterSeq: number; limit: number }
-  | { kind: 'meta'; name: MetaName };
+  | { kind: 'meta'; name: MetaName }
+  | { kind: 'media'; mediaId: string }
+  /** The record of a finished upload, by the uploader's id for it. */
+  | { kind: 'mediaByClient'; uin: number; clientMediaId: string }
+  /** Sum of the sizes of the account's media records (its quota's stored bytes). */
+  | { kind: 'mediaBytes'; uin: number }
+  /**
+   * Whether the account's message log holds a message with this MsgId (its
+   * MediaId, '' if it has none, else undefined) or with this MediaId (that
+   * MediaId): who may fetch a message's media.
+   */
+  | { kind: 'logMedia'; uin: number; msgId: number }
+  | { kind: 'logHasMedia'; uin: number; mediaId: string };
 
 export interface ReadResult {
   account: Account | undefined;
@@ -50,6 +63,11 @@ export interface ReadResult {
   inRoomOf: boolean;
   items: LogItem[];
   meta: number;
+  media: MediaRecord | undefined;
+  mediaByClient: MediaRecord | undefined;
+  mediaBytes: number;
+  logMedia: string | undefined;
+  logHasMedia: boolean;
 }
 
 /** The direct messages between two accounts, each way: the answer of a `peers` read. */
@@ -76,7 +94,9 @@ export type Write =
   | { kind: 'pruneItems'; uin: number; category: CategoryId; throughSeq: number }
   /** Delete dedup records of uin created before `before`. */
   | { kind: 'pruneDedup'; uin: number; before: number }
-  | { kind: 'setMeta'; name: MetaName; value: number };
+  | { kind: 'setMeta'; name: MetaName; value: number }
+  /** A finished upload; a second record for (ownerUin, clientMediaId) or the same mediaId throws. */
+  | { kind: 'putMedia'; media: MediaRecord };
 
 /** A command: yields Reads, is handed each one's result, returns T. */
 export type Step<T> = Generator<Read, T, unknown>;

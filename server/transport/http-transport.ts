@@ -1,10 +1,10 @@
 // The HTTP side of the real server: node:http with keep-alive. It reads a
 // bounded body, hands (method, url, body, Cookie header) to the ServerNode
-// under a fresh request id and writes back whatever the node answers (text
-// or bytes, with its Set-Cookie headers). No protocol logic
-// lives here: the only answers of its own are 413 (body over the limit), 408
-// (headers or body too slow), a 400 for unparseable HTTP, 500 if the node
-// throws, and 503 while shutting down or for a connection over a cap.
+// under a fresh request id and writes back whatever the node answers (text,
+// bytes or stored media, with its Set-Cookie headers). No protocol logic lives
+// here: the only answers of its own are 413 (body over the limit), 408 (headers
+// or body too slow), a 400 for unparseable HTTP, 500 if the node throws, and
+// 503 while shutting down or over a cap. Uploads stream apart (upload-transport.ts).
 //
 // Against hostile clients: a body is kept in one buffer of our own whatever
 // its chunking (its memory is counted in stats.bufferedBytes), it must arrive
@@ -28,6 +28,7 @@ import { ConnectionLimiter, type ShedCode } from './connection-limiter.ts';
 import { DEFAULT_TRANSPORT_LIMITS } from './transport-limits.ts';
 import { decodeUtf8 } from '../wire/packet.ts';
 import { METRICS_PATH, type MetricsRequest } from '../observability/metrics-endpoint.ts';
+import type { UploadTransport } from './upload-transport.ts';
 
 export type HttpNode = Pick<ServerNode, 'httpRequest' | 'httpAborted'>;
 
@@ -58,8 +59,9 @@ export interface HttpTransportOptions {
   onRefused?: (reason: string, address: string | undefined) => void;
   /** Told of each answer written (its status counts in the metrics). */
   onAnswer?: (answer: HttpAnswer) => void;
+  /** Streams uploads and media fetches (server/transport/upload-transport.ts); without it uploads go to the node like any path. */
+  media?: UploadTransport;
 }
-
 
 interface Pending {
   req: IncomingMessage;
@@ -86,7 +88,7 @@ export class HttpTransport {
   private readonly bodyTimeoutMs: number;
   private readonly retryAfterSec: number;
   private readonly closeGraceMs: number;
-  private readonly hooks: Pick<HttpTransportOptions, 'metrics' | 'onRefused' | 'onAnswer'>;
+  private readonly hooks: Pick<HttpTransportOptions, 'metrics' | 'onRefused' | 'onAnswer' | 'media'>;
   private readonly pending = new Map<number, Pending>();
   /** Requests whose body is still being read, held to bodyTimeoutMs. */
   private readonly reading = new Set<number>();
@@ -107,7 +109,7 @@ export class HttpTransport {
     this.retryAfterSec = o.retryAfterSec ?? DEFAULT_TRANSPORT_LIMITS.retryAfterSec;
     this.closeGraceMs = o.closeGraceMs ?? 1000;
     this.shedHold = o.shedHold ?? defaultShedHold();
-    this.hooks = { metrics: o.metrics, onRefused: o.onRefused, onAnswer: o.onAnswer };
+    this.hooks = { metrics: o.metrics, onRefused: o.onRefused, onAnswer: o.onAnswer, media: o.media };
     this.server = http.createServer(
       {
         keepAlive: true,
@@ -133,13 +135,9 @@ export class HttpTransport {
   }
 
   /** Requests the node has not answered yet. */
-  get pendingCount(): number {
-    return this.pending.size;
-  }
+  get pendingCount(): number { return this.pending.size; }
 
-  listen(port: number, host: string): Promise<number> {
-    return listen(this.server, port, host);
-  }
+  listen(port: number, host: string): Promise<number> { return listen(this.server, port, host); }
 
   /** The node's answer to request `req`; dropped if the client went away. */
   respond(req: number, answer: HttpAnswer, closeAfter = false): void {
@@ -148,7 +146,8 @@ export class HttpTransport {
     this.pending.delete(req);
     if (answer.status === 503) this.hooks.onRefused?.('HTTP_503', p.req.socket.remoteAddress);
     this.hooks.onAnswer?.(answer);
-    write(p.res, answer, closeAfter || answer.close === true);
+    const close = closeAfter || answer.close === true;
+    if (!this.hooks.media?.write(p.res, answer, close)) write(p.res, answer, close);
   }
 
   /** Stop accepting connections and input; requests already with the node still get their answer. */
@@ -207,6 +206,7 @@ export class HttpTransport {
     if (this.shedSockets.has(req.socket)) return;
     const metrics = this.hooks.metrics;
     if (metrics && isMetricsPath(req.url)) return this.metricsRequest(req, res, metrics);
+    if (this.hooks.media?.handles(req)) return this.hooks.media.upload(req, res);
     this.stats.requests++;
     const id = this.nextReq++;
     const p: Pending = { req, res, handed: false, startedAt: this.clock() };
@@ -250,7 +250,7 @@ export class HttpTransport {
       if (text === undefined) return this.respond(id, errorAnswer(400, Ret.BadRequest, 'request body is not valid UTF-8'));
       p.handed = true;
       try {
-        this.node.httpRequest(id, req.method ?? 'GET', req.url ?? '/', text, req.socket.remoteAddress ?? '', this.clock(), { cookie: req.headers.cookie });
+        this.node.httpRequest(id, req.method ?? 'GET', req.url ?? '/', text, req.socket.remoteAddress ?? '', this.clock(), { cookie: req.headers.cookie, range: req.headers.range });
       } catch {
         this.stats.internalErrors++;
         this.respond(id, errorAnswer(500, Ret.ServerError, 'internal error'));

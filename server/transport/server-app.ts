@@ -30,6 +30,11 @@ import { performance } from 'node:perf_hooks';
 import { ServerObserver } from '../observability/server-observer.ts';
 import type { StallMonitor } from '../observability/stall-monitor.ts';
 import type { Logger } from '../observability/log.ts';
+import path from 'node:path';
+import { FsMediaFiles, type MediaFiles } from '../media/media-files.ts';
+import { mediaLimits, type MediaLimits } from '../media/media-limits.ts';
+import { MemoryMediaFiles } from '../media/memory-media-files.ts';
+import { UploadTransport } from './upload-transport.ts';
 
 export const DEFAULT_DB_PATH = './data/synckey.db';
 
@@ -77,6 +82,13 @@ export interface StartOptions {
    * address once listening (http://127.0.0.1:8080 at the default host and port).
    */
   publicUrl?: string;
+  /**
+   * Where media files go: `<mediaDir>/media` (default: the database file's
+   * folder; a ':memory:' or injected store keeps media in memory).
+   */
+  mediaDir?: string;
+  /** Media upload limits (server/media/media-limits.ts). */
+  media?: Partial<MediaLimits>;
 }
 
 export interface ServerStats {
@@ -96,6 +108,8 @@ export interface RunningServer {
   /** The database path, or 'injected' for a store passed in. */
   readonly db: string;
   readonly node: ServerNode;
+  /** The media uploads in progress and where their bytes go. */
+  readonly uploads: UploadTransport;
   /** The server's own event-loop delay and commit latency (the load test samples them). */
   readonly stalls: StallMonitor;
   stats(): ServerStats;
@@ -255,8 +269,19 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     messageTimeoutMs: node.config.packetTimeoutMs,
     maxUnfinishedBytes: node.config.maxLinkBufferBytes,
   });
+  const uploads = new UploadTransport({
+    media: node.media,
+    files: await openMediaFiles(opts, dbPath),
+    limits: mediaLimits(opts.media),
+    random: { bytes: (n) => randomBytes(n) },
+    afterInput,
+    bodyTimeoutMs: limits.bodyTimeoutMs,
+    closeGraceMs: graceMs,
+    closing: () => closing,
+  });
   http = new HttpTransport({
     node,
+    media: uploads,
     maxBody: node.config.maxHttpBody,
     afterInput,
     upgrade: (req, socket, head) => ws.handleUpgrade(req, socket, head),
@@ -285,6 +310,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const now = Date.now();
     node.tick(now);
     http.sweep(now);
+    uploads.sweep(now);
     ws.sweep(now);
     // A tick may start commands (the retention sweep): they commit like any input's.
     afterInput();
@@ -351,10 +377,19 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     tcpPort,
     db: opts.store ? 'injected' : dbPath,
     node,
+    uploads,
     stalls: observer.stalls,
     stats,
     close,
   };
+}
+
+/** The media files: on disk next to the database (or in mediaDir), in memory for a database that is. Part files of an earlier run are cleared. */
+async function openMediaFiles(opts: StartOptions, dbPath: string): Promise<MediaFiles> {
+  if (opts.mediaDir === undefined && (opts.store !== undefined || dbPath === ':memory:' || dbPath === '')) return new MemoryMediaFiles();
+  const files = await FsMediaFiles.open(opts.mediaDir ?? path.dirname(path.resolve(dbPath)));
+  await files.clearParts();
+  return files;
 }
 
 /** The HTTP address a client on this host reaches: a wildcard bind is reached on loopback. */

@@ -13,10 +13,10 @@ import type { HashAction } from '../../server/node/hash-jobs.ts';
 import { PATHS } from '../../server/node/http-api.ts';
 import type { NodeConfig } from '../../server/node/node-config.ts';
 import { addressKey } from '../../server/node/remote-address.ts';
-import { ServerNode, type ServerAction } from '../../server/node/server-node.ts';
+import { ServerNode } from '../../server/node/server-node.ts';
 import { MemoryStore } from '../../server/store/memory-store.ts';
-import { PacketDecoder } from '../../server/wire/packet-decoder.ts';
-import { Op, decodeJsonBody, encodeJsonPacket, type Packet } from '../../server/wire/packet.ts';
+import { NodeOutputs } from '../harness/node-outputs.ts';
+import { Op, decodeJsonBody, encodeJsonPacket } from '../../server/wire/packet.ts';
 
 const HASHER = scryptHasher(2, 1, 1);
 const T0 = 1_700_000_000_000;
@@ -26,27 +26,16 @@ const PW = 'right-password';
 class Rig {
   readonly store = new MemoryStore();
   readonly node: ServerNode;
-  readonly hashes: HashAction[] = [];
-  readonly answers = new Map<number, any>();
-  readonly linkPackets = new Map<number, Packet[]>();
-  readonly closed = new Set<number>();
+  private readonly outputs = new NodeOutputs();
+  readonly hashes = this.outputs.hashes;
+  readonly answers = this.outputs.answers;
+  readonly linkPackets = this.outputs.packets;
+  readonly closed = this.outputs.closed;
   now = T0;
   private nextReq = 1;
-  private readonly decoders = new Map<number, PacketDecoder>();
 
   constructor(node: Partial<NodeConfig> = {}) {
-    this.node = new ServerNode({ store: this.store, random: { bytes: (n) => new Uint8Array(n).fill(7) }, hasher: HASHER, out: (a) => this.on(a), node });
-  }
-
-  private on(a: ServerAction): void {
-    if (a.kind === 'hash') this.hashes.push(a);
-    else if (a.kind === 'respond') this.answers.set(a.req, JSON.parse(a.answer.body));
-    else if (a.kind === 'write') {
-      const d = this.decoders.get(a.link) ?? new PacketDecoder({ maxBody: 1 << 20 });
-      this.decoders.set(a.link, d);
-      d.append(a.bytes);
-      for (let s = d.next(); s.kind === 'packet'; s = d.next()) this.linkPackets.set(a.link, [...(this.linkPackets.get(a.link) ?? []), s.packet]);
-    } else if (a.kind === 'close') this.closed.add(a.link);
+    this.node = new ServerNode({ store: this.store, random: { bytes: (n) => new Uint8Array(n).fill(7) }, hasher: HASHER, out: this.outputs.on, node });
   }
 
   /** An HTTP request, flushed as a server would after the input. */

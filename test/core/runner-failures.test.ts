@@ -13,33 +13,16 @@ import { CommandRunner } from '../../server/node/command-runner.ts';
 import { MemoryStore } from '../../server/store/memory-store.ts';
 import { SqliteStore } from '../../server/store/sqlite-store.ts';
 import type { Store } from '../../server/store/store.ts';
-import type { Read, ReadResult, Step, Write } from '../../server/store/store-ops.ts';
+import type { Step, Write } from '../../server/store/store-ops.ts';
+import { ForwardingStore } from '../../server/store/forwarding-store.ts';
 
 const SERVER_ERROR = { BaseResponse: { Ret: 1, ErrMsg: 'internal error' } };
 
 /** A store whose next commit fails; `rolledBack`: the database had rolled the transaction back by then. */
-class FailingCommitStore implements Store {
+class FailingCommitStore extends ForwardingStore {
   failNext: 'no' | 'rolledBack' | 'stillOpen' = 'no';
 
-  constructor(readonly inner: Store) {}
-
-  get kind(): 'memory' | 'sqlite' {
-    return this.inner.kind;
-  }
-
-  begin(): void {
-    this.inner.begin();
-  }
-
-  read<R extends Read>(r: R): ReadResult[R['kind']] {
-    return this.inner.read(r);
-  }
-
-  apply(writes: readonly Write[]): void {
-    this.inner.apply(writes);
-  }
-
-  commit(): void {
+  override commit(): void {
     const how = this.failNext;
     this.failNext = 'no';
     if (how === 'no') return this.inner.commit();
@@ -48,14 +31,6 @@ class FailingCommitStore implements Store {
       throw new Error('disk I/O error (the transaction was rolled back)');
     }
     throw new Error('database is locked');
-  }
-
-  rollback(): void {
-    this.inner.rollback();
-  }
-
-  close(): void {
-    this.inner.close();
   }
 }
 

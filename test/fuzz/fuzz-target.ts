@@ -6,8 +6,8 @@
 // a group of the two, and `honest`, whose password the inputs never see and
 // whose own TCP link must still answer a heartbeat after every input.
 import crypto from 'node:crypto';
-import type { Store } from '../../server/store/store.ts';
-import type { Read, ReadResult, Write } from '../../server/store/store-ops.ts';
+import type { Write } from '../../server/store/store-ops.ts';
+import { ForwardingStore } from '../../server/store/forwarding-store.ts';
 import { SqliteStore } from '../../server/store/sqlite-store.ts';
 import { CONNECTION_LIMITS_LIFTED } from '../../server/transport/transport-limits.ts';
 import { ADMISSION_LIFTED } from '../../server/node/node-config.ts';
@@ -27,38 +27,12 @@ const SETTLE_TIMEOUT_MS = 3000;
 const CLOSE_TIMEOUT_MS = 5000;
 
 /** A Store that counts the writes applied to it: a refused input must add none. */
-export class CountingStore implements Store {
+export class CountingStore extends ForwardingStore {
   writes = 0;
 
-  constructor(private readonly inner: Store) {}
-
-  get kind(): 'memory' | 'sqlite' {
-    return this.inner.kind;
-  }
-
-  begin(): void {
-    this.inner.begin();
-  }
-
-  read<R extends Read>(r: R): ReadResult[R['kind']] {
-    return this.inner.read(r);
-  }
-
-  apply(writes: readonly Write[]): void {
+  override apply(writes: readonly Write[]): void {
     this.inner.apply(writes);
     this.writes += writes.length;
-  }
-
-  commit(): void {
-    this.inner.commit();
-  }
-
-  rollback(): void {
-    this.inner.rollback();
-  }
-
-  close(): void {
-    this.inner.close();
   }
 }
 

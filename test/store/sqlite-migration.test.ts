@@ -33,7 +33,7 @@ describe('SqliteStore schema version 2', () => {
     s.close();
     // Turn it back into what version 1 wrote.
     const db = new Database(file);
-    db.exec('DROP TABLE peers; ALTER TABLE accounts DROP COLUMN last_evicted_at; ALTER TABLE devices DROP COLUMN retired_sids;');
+    db.exec('DROP TABLE media; DROP TABLE peers; ALTER TABLE accounts DROP COLUMN last_evicted_at; ALTER TABLE devices DROP COLUMN retired_sids;');
     db.pragma('user_version = 1');
     db.close();
 
@@ -74,7 +74,7 @@ describe('SqliteStore schema version 2', () => {
     s.close();
     // Turn the items back into what version 2 wrote: clustered by the log's key.
     const db = new Database(file);
-    db.exec(`CREATE TABLE items_v2 (uin INTEGER NOT NULL, category INTEGER NOT NULL, seq INTEGER NOT NULL, created_at INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (uin, category, seq)) WITHOUT ROWID;
+    db.exec(`DROP TABLE media; CREATE TABLE items_v2 (uin INTEGER NOT NULL, category INTEGER NOT NULL, seq INTEGER NOT NULL, created_at INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (uin, category, seq)) WITHOUT ROWID;
       INSERT INTO items_v2 SELECT uin, category, seq, created_at, data FROM items; DROP TABLE items; ALTER TABLE items_v2 RENAME TO items;`);
     db.pragma('user_version = 2');
     db.close();

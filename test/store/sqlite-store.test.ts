@@ -94,6 +94,7 @@ describe('SqliteStore specifics', () => {
       'group_members',
       'groups',
       'items',
+      'media',
       'meta',
       'peers',
       'remarks',
