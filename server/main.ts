@@ -53,10 +53,11 @@ Options:
                       what an HTTP request refused for its body (trickled, too large,
                       late) costs its address, in new connections of the rate above
                       (default ${DEFAULT_TRANSPORT_LIMITS.refusalCostConnections})
-  --max-writes-per-round N
-                      writes the commands of one round may make (a room message costs
-                      one per member); past it the rest wait for the next round
-                      (default ${DEFAULT_NODE_CONFIG.maxWritesPerRound})
+  --max-work-per-round N
+                      work (writes, and log items read) the commands of one round may
+                      do (a room message costs one per member, a full sync page about
+                      100); past it the clients that did it wait for the next round
+                      (default ${DEFAULT_NODE_CONFIG.maxWorkPerRound})
   --max-unauth-links N
                       long links waiting to authenticate, in all (default ${DEFAULT_NODE_CONFIG.maxUnauthLinks})
   --max-hash-jobs N   password hashes (login, register) admitted at once; more answer
@@ -91,7 +92,7 @@ function nodeAbuseFlags(values: Record<string, string | boolean | undefined>): P
   const perHour = intFlag('registers-per-address-per-hour', flag('registers-per-address-per-hour'), d.registersPerAddressPerHour, 1, 10_000_000);
   return {
     maxHashJobs: intFlag('max-hash-jobs', flag('max-hash-jobs'), d.maxHashJobs, 1, 10_000),
-    maxWritesPerRound: intFlag('max-writes-per-round', flag('max-writes-per-round'), d.maxWritesPerRound, 1, 1_000_000_000),
+    maxWorkPerRound: intFlag('max-work-per-round', flag('max-work-per-round'), d.maxWorkPerRound, 1, 1_000_000_000),
     loginFreeFailuresPerAddress: intFlag('login-free-failures-per-address', flag('login-free-failures-per-address'), d.loginFreeFailuresPerAddress, 1, 10_000_000),
     loginFreeFailuresPerAccount: intFlag('login-free-failures-per-account', flag('login-free-failures-per-account'), d.loginFreeFailuresPerAccount, 1, 10_000_000),
     registersPerAddressPerHour: perHour,
@@ -133,7 +134,7 @@ function parseCli(argv: string[]): StartOptions | 'help' {
         'shed-delay-ms': { type: 'string' },
         'max-shed-held': { type: 'string' },
         'max-unauth-links': { type: 'string' },
-        'max-writes-per-round': { type: 'string' },
+        'max-work-per-round': { type: 'string' },
         'max-hash-jobs': { type: 'string' },
         'hash-threads': { type: 'string' },
         'login-free-failures-per-address': { type: 'string' },

@@ -25,7 +25,7 @@ export class CommandRunner implements Runner {
   private held: Held[] = [];
   private effects: CoreEffect[] = [];
   private open = false;
-  readonly stats: RunnerStats = { commands: 0, commits: 0, failures: 0, writes: 0 };
+  readonly stats: RunnerStats = { commands: 0, commits: 0, failures: 0, writes: 0, itemsRead: 0 };
 
   constructor(
     private readonly store: Store,

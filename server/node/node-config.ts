@@ -34,14 +34,14 @@ export interface NodeConfig {
    */
   maxLinkInFlight: number;
   /**
-   * Fair service: writes (a log item, a dedup record...; a message to a room
-   * of N costs about N) that the commands started in one round may make. Past
-   * it, the round's remaining links wait for the next one and new HTTP
-   * commands are held for it, so the event loop gets back to reading every
-   * socket between rounds: one account's room messages and room creations
-   * cannot hold it for hundreds of milliseconds. One command is never split.
+   * Fair service: work (writes made and log items read: a message to a room
+   * of N costs about N, a full sync page about 100) that the commands started
+   * in one round may do. Past it, the clients that did the work wait for the
+   * next round (server/node/round-budget.ts), so the event loop gets back to
+   * every socket between rounds: one account's room traffic or pipelined
+   * syncs cannot hold it for hundreds of milliseconds. One command is never split.
    */
-  maxWritesPerRound: number;
+  maxWorkPerRound: number;
   /** Anti-abuse: a packet whose first bytes arrived must be whole this long after, or the link is closed. */
   packetTimeoutMs: number;
   /** Anti-abuse: links not yet authenticated, in all; one more is refused at once. */
@@ -124,7 +124,7 @@ export const DEFAULT_NODE_CONFIG: Readonly<NodeConfig> = Object.freeze({
   maxBatch: 256,
   sweepIntervalMs: 1_000,
   maxLinkInFlight: 8,
-  maxWritesPerRound: 1_000,
+  maxWorkPerRound: 1_000,
   packetTimeoutMs: 30_000,
   maxUnauthLinks: 1_024,
   maxLinkBufferBytes: 256 * 1024,

@@ -38,7 +38,7 @@ export class PipelinedRunner implements Runner {
   private readonly sealed: Batch[] = [];
   private committedThrough = 0;
   private pendingEffects: CoreEffect[] = [];
-  readonly stats: PipelineStats = { commands: 0, commits: 0, failures: 0, writes: 0, inFlight: 0 };
+  readonly stats: PipelineStats = { commands: 0, commits: 0, failures: 0, writes: 0, itemsRead: 0, inFlight: 0 };
 
   constructor(
     private readonly store: StagedStore,

@@ -13,8 +13,10 @@ export interface RunnerStats {
   commands: number;
   commits: number;
   failures: number;
-  /** Writes applied (a room message to N members is about N): what the node's per-round budget counts. */
+  /** Writes applied (a room message to N members is about N). */
   writes: number;
+  /** Log items read (a sync page of N items is N). With the writes, what the node's per-round budget counts. */
+  itemsRead: number;
 }
 
 export interface Runner {
@@ -45,16 +47,21 @@ export interface Reader {
  */
 export function tryDrive<T>(store: Reader, step: Step<T>, stats: RunnerStats): T | undefined {
   try {
-    return drive(store, step);
+    return drive(store, step, stats);
   } catch {
     stats.failures++;
     return undefined;
   }
 }
 
-/** Answer a step's reads until it returns. */
-export function drive<T>(store: Reader, step: Step<T>): T {
+/** Answer a step's reads until it returns; `stats` counts the log items read. */
+export function drive<T>(store: Reader, step: Step<T>, stats?: RunnerStats): T {
   let r = step.next();
-  while (!r.done) r = step.next(store.read(r.value));
+  while (!r.done) {
+    const read = r.value;
+    const result = store.read(read);
+    if (stats && read.kind === 'items') stats.itemsRead += (result as readonly unknown[]).length;
+    r = step.next(result);
+  }
   return r.value;
 }

@@ -76,7 +76,7 @@ export interface NodeStats extends LinkStats, GateStats {
   commands: number;
   commits: number;
   failures: number;
-  /** Writes the commands made (maxWritesPerRound counts them). */
+  /** Writes the commands made (maxWorkPerRound counts them). */
   writes: number;
   /** Answers by transport, command and Ret; op 6 by code; notifications: a copy (server/node/answer-counts.ts). */
   answers: AnswerTally;
@@ -128,7 +128,7 @@ export class ServerNode {
     this.counts = new AnswerCounts(o.watch);
     this.gate = new PasswordGate(this.core, this.runner, this.config, o.out);
     // The batch that fills a round's budget commits on its own at once (applyEffects reads no clock).
-    this.budget = new RoundBudget(this.runner, this.config.maxWritesPerRound, () => this.applyEffects(this.runner.flush(), 0));
+    this.budget = new RoundBudget(this.runner, this.config.maxWorkPerRound, () => this.applyEffects(this.runner.flush(), 0));
     const submit = <R>(step: Step<Plan<R>>, done: Done<R>): void => this.budget.submit('', step, done);
     const host = { core: this.core, config: this.config, random: o.random, submit, respond: (req: number, a: HttpAnswer) => this.respond(req, a) };
     this.web = new WebLogin(host, o.publicUrl ?? DEFAULT_PUBLIC_URL);

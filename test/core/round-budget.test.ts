@@ -1,4 +1,4 @@
-// The node's write budget per round (maxWritesPerRound): once the commands
+// The node's write budget per round (maxWorkPerRound): once the commands
 // started in a round have made that many writes, what arrives waits for the
 // next round (a long link's packets stay in its buffer, an HTTP command is
 // held), so one account's room messages cannot hold the event loop for
@@ -90,7 +90,7 @@ const msg = (to: string, i: number) => ({ ClientMsgId: `c${i}`, LocalID: `c${i}`
 
 describe('the write budget per round', () => {
   it('holds HTTP commands past the budget for later rounds: each round stays near the budget, every send is answered, in order', () => {
-    const r = new Rig({ maxWritesPerRound: BUDGET });
+    const r = new Rig({ maxWorkPerRound: BUDGET });
     const owner = r.account('owner');
     const room = r.room(owner);
     const solo = r.node.stats().writes;
@@ -117,7 +117,7 @@ describe('the write budget per round', () => {
   });
 
   it("pauses a link whose room sends spent the budget while a light link's commands still run; the first link's packets all run, in order", () => {
-    const r = new Rig({ maxWritesPerRound: BUDGET, maxLinkInFlight: 64 });
+    const r = new Rig({ maxWorkPerRound: BUDGET, maxLinkInFlight: 64 });
     const owner = r.account('owner');
     const room = r.room(owner);
     r.account('honest');
@@ -154,7 +154,7 @@ describe('the write budget per round', () => {
   });
 
   it('over HTTP, a light client runs at once while the heavy one waits; the heavy one keeps its order', () => {
-    const r = new Rig({ maxWritesPerRound: BUDGET });
+    const r = new Rig({ maxWorkPerRound: BUDGET });
     const owner = r.account('owner');
     const other = r.account('other');
     const room = r.room(owner);
@@ -174,7 +174,7 @@ describe('the write budget per round', () => {
   });
 
   it('a budget nobody reaches changes nothing: a round runs everything that arrived', () => {
-    const r = new Rig({ maxWritesPerRound: 1_000_000 });
+    const r = new Rig({ maxWorkPerRound: 1_000_000 });
     const owner = r.account('owner');
     const room = r.room(owner);
     for (let i = 0; i < 12; i++) r.request('webwxsendmsg', { BaseRequest: owner, Msg: msg(room, i) });
