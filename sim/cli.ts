@@ -265,16 +265,16 @@ async function main(): Promise<number> {
 function printSummary(rows: Row[], elapsedMs: number, cli: Cli): void {
   const head = ['scenario', 'seeds', 'events', 'failures', 'events/s', 'sim s per s', 'merged reads'];
   // Merged reads: long-link reads that held bytes of several writes, out of all (the network's TCP-like reading at work).
-  const merged = (r: { reads: number; mergedReads: number }): string => `${r.mergedReads}/${r.reads}`;
-  const body = rows.map((r) => [
-    r.scenario,
+  const cells = (name: string, r: Omit<Row, 'scenario'>): string[] => [
+    name,
     String(r.seeds),
     String(r.events),
     String(r.failures),
     String(Math.round(r.events / Math.max(r.wallMs / 1000, 1e-9))),
     (r.simMs / Math.max(r.wallMs, 1e-9)).toFixed(0),
-    merged(r),
-  ]);
+    `${r.mergedReads}/${r.reads}`,
+  ];
+  const body = rows.map((r) => cells(r.scenario, r));
   const all = rows.reduce(
     (a, r) => ({
       events: a.events + r.events,
@@ -287,15 +287,7 @@ function printSummary(rows: Row[], elapsedMs: number, cli: Cli): void {
     }),
     { events: 0, wallMs: 0, failures: 0, seeds: 0, simMs: 0, reads: 0, mergedReads: 0 },
   );
-  body.push([
-    'total',
-    String(all.seeds),
-    String(all.events),
-    String(all.failures),
-    String(Math.round(all.events / Math.max(all.wallMs / 1000, 1e-9))),
-    (all.simMs / Math.max(all.wallMs, 1e-9)).toFixed(0),
-    merged(all),
-  ]);
+  body.push(cells('total', all));
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   process.stdout.write(`\n${line(head)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${body.map(line).join('\n')}\n`);

@@ -49,7 +49,7 @@ export class LinkHub {
     private readonly out: (a: LinkAction) => void,
     /** Each reply and op 6 is counted here as it is made (server/node/answer-counts.ts). */
     private readonly counts: AnswerCounts,
-    /** The round's write budget (ServerNode): a link that made the round heavy waits for the next one. */
+    /** The round's work budget (ServerNode): a link that made the round heavy waits for the next one. */
     private readonly budget: LinkBudget = NO_BUDGET,
     /** The QR web login, whose scan and confirm a phone may send over its link (ops 30 and 32). */
     private readonly web?: WebLogin,
@@ -74,13 +74,11 @@ export class LinkHub {
 
   // ---- input from the driver ----
 
-  /** `shed`: the driver refused the connection at one of its caps; the link hears that reason and closes. */
-  opened(id: number, transport: 'tcp' | 'ws', remote: string, now: number, shed?: LinkFaultCode): void {
+  opened(id: number, transport: 'tcp' | 'ws', remote: string, now: number): void {
     const link = new LongLink(id, transport, remote, now, this.config.maxPacketBody);
     this.links.set(id, link);
     this.nextLinkScan = Math.min(this.nextLinkScan, now + Math.min(this.config.authTimeoutMs, this.idleMs));
-    if (shed !== undefined) this.fault(link, shed);
-    else if (this.links.size - this.openCount > this.config.maxUnauthLinks) this.fault(link, 'LINK_UNAUTH_LIMIT');
+    if (this.links.size - this.openCount > this.config.maxUnauthLinks) this.fault(link, 'LINK_UNAUTH_LIMIT');
   }
 
   closed(id: number): void {
@@ -132,7 +130,7 @@ export class LinkHub {
         link.lastRecvAt = now;
         link.packetStartAt = link.decoder.midPacket ? now : undefined;
       }
-      // Out of the round's write budget, a command waits for the link's next turn; a
+      // Out of the round's work budget, a command waits for the link's next turn; a
       // heartbeat writes nothing (at most a last-seen touch), so it is answered at once.
       const client = `l${link.id}`;
       if (p.op !== Op.Heartbeat && this.budget.spentFor(client)) {

@@ -28,9 +28,9 @@ export interface LinkBudget {
 export const NO_BUDGET: LinkBudget = { spentFor: () => false, charge: (_client, task) => task() };
 
 export class RoundBudget implements LinkBudget {
-  /** The runner's write count when this round began. */
+  /** The runner's work count when this round began. */
   private from = 0;
-  /** Writes each client made this round. */
+  /** Work each client did this round. */
   private readonly byClient = new Map<string, number>();
   private readonly held = new FairQueue<string, () => void>();
 
@@ -39,7 +39,7 @@ export class RoundBudget implements LinkBudget {
 
   constructor(
     private readonly runner: Runner,
-    private readonly maxWrites: number,
+    private readonly maxWork: number,
     /**
      * Commit the open batch now (and hand out its effects). Called once a
      * round, when its work first reaches the budget: the heavy batch goes to
@@ -54,7 +54,8 @@ export class RoundBudget implements LinkBudget {
     return this.runner.stats.writes + this.runner.stats.itemsRead;
   }
 
-  private get written(): number {
+  /** Work done this round. */
+  private get used(): number {
     return this.work() - this.from;
   }
 
@@ -62,9 +63,9 @@ export class RoundBudget implements LinkBudget {
   spentFor(client: string): boolean {
     // A client with commands held keeps its order: what it sends now queues behind them.
     if (this.held.has(client)) return true;
-    const w = this.written;
-    if (w < this.maxWrites) return false;
-    return w >= 2 * this.maxWrites || (this.byClient.get(client) ?? 0) >= LIGHT_WORK;
+    const w = this.used;
+    if (w < this.maxWork) return false;
+    return w >= 2 * this.maxWork || (this.byClient.get(client) ?? 0) >= LIGHT_WORK;
   }
 
   /** HTTP commands wait for a round. */
@@ -78,7 +79,7 @@ export class RoundBudget implements LinkBudget {
     task();
     const made = this.work() - before;
     if (made > 0) this.byClient.set(client, (this.byClient.get(client) ?? 0) + made);
-    if (!this.closedEarly && this.written >= this.maxWrites) {
+    if (!this.closedEarly && this.used >= this.maxWork) {
       this.closedEarly = true;
       this.commitNow();
     }
@@ -96,7 +97,7 @@ export class RoundBudget implements LinkBudget {
     this.from = this.work();
     this.byClient.clear();
     this.closedEarly = false;
-    while (this.written < this.maxWrites) {
+    while (this.used < this.maxWork) {
       const next = this.held.take();
       if (!next) return;
       next();

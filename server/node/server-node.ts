@@ -316,9 +316,8 @@ export class ServerNode {
   // ---- long links (the hub: server/node/link-hub.ts) ----
 
   /** `remote`: the peer's address, which the anti-abuse limits count by. */
-  /** `shed`: the driver refused the connection at a cap (the link gets op 6 with that code, not another). */
-  linkOpened(id: number, transport: 'tcp' | 'ws', remote: string, now: number, shed?: LinkFaultCode): void {
-    this.hub.opened(id, transport, remote, now, shed);
+  linkOpened(id: number, transport: 'tcp' | 'ws', remote: string, now: number): void {
+    this.hub.opened(id, transport, remote, now);
   }
 
   /** The driver refused a connection at a cap before it became a link (its op 6 is the driver's): counted as that op 6. */
