@@ -85,7 +85,7 @@ Example: npm start -- --http-port 0 --tcp-port 0 --db :memory:`;
 
 class UsageError extends Error {}
 
-/** The node's anti-abuse flags: passwords, registrations, the write budget (docs/limits.md). */
+/** The node's anti-abuse flags: passwords, registrations, the work budget (docs/limits.md). */
 function nodeAbuseFlags(values: Record<string, string | boolean | undefined>): Partial<typeof DEFAULT_NODE_CONFIG> {
   const flag = (name: string): string | undefined => values[name] as string | undefined;
   const d = DEFAULT_NODE_CONFIG;

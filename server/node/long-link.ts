@@ -26,7 +26,7 @@ export class LongLink {
   /** The node has told the driver to stop reading this link. */
   paused = false;
   /**
-   * A whole packet taken from the decoder but not run: the round's write budget
+   * A whole packet taken from the decoder but not run: the round's work budget
    * was spent. It runs first in the link's next turn (the link is paused
    * meanwhile; its body is at most maxPacketBody).
    */

@@ -101,7 +101,7 @@ export class ServerNode {
   private sweeping = false;
   /** Polls whose registration the synccheck-race bug defers past the batch's effects. */
   private deferredPolls: Array<() => void> = [];
-  /** The write budget of a round, and the HTTP commands held past it (round-budget.ts). */
+  /** The work budget of a round, and the HTTP commands held past it (round-budget.ts). */
   private readonly budget: RoundBudget;
   /** The media endpoints; the transport's upload streaming asks it too (server/node/media-api.ts). */
   readonly media: MediaApi;

@@ -33,7 +33,7 @@ export interface WebLoginHost {
   core: ProtocolCore;
   config: NodeConfig;
   random: RandomSource;
-  /** An HTTP request's command, within the round's write budget. */
+  /** An HTTP request's command, within the round's work budget. */
   submit: Submit;
   respond: (req: number, answer: HttpAnswer) => void;
 }

@@ -352,7 +352,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       tcp.stopAccepting();
       ws.stopAccepting();
       // Commit and answer whatever is held: an answered send is durable. HTTP
-      // commands held past a round's write budget take a round each.
+      // commands held past a round's work budget take a round each.
       do {
         flush();
         await allCommitted();
