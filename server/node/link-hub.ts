@@ -132,7 +132,7 @@ export class LinkHub {
       }
       // Out of the round's work budget, a command waits for the link's next turn; a
       // heartbeat writes nothing (at most a last-seen touch), so it is answered at once.
-      const client = `l${link.id}`;
+      const client = link.budgetClient;
       if (p.op !== Op.Heartbeat && this.budget.spentFor(client)) {
         link.held = p;
         break;
@@ -353,7 +353,7 @@ export class LinkHub {
     if (this.held.size === 0) return;
     for (const link of [...this.held]) {
       // A link whose command would wait for the budget keeps its place, first in the next round.
-      if (link.held !== undefined && this.budget.spentFor(`l${link.id}`)) continue;
+      if (link.held !== undefined && this.budget.spentFor(link.budgetClient)) continue;
       if (!link.closed) this.serve(link, now);
     }
   }

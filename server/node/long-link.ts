@@ -31,6 +31,8 @@ export class LongLink {
    * meanwhile; its body is at most maxPacketBody).
    */
   held: Packet | undefined;
+  /** The link's name for the round's work budget (round-budget.ts), made once. */
+  readonly budgetClient: string;
   /** While authing: the account its auth resolved to, counted against maxLinksPerAccount before the commit. */
   reservedUin = 0;
 
@@ -43,6 +45,7 @@ export class LongLink {
     maxBody: number,
   ) {
     this.decoder = new PacketDecoder({ maxBody });
+    this.budgetClient = `l${id}`;
     this.lastRecvAt = openedAt;
     this.lastTouchAt = openedAt;
   }

@@ -127,8 +127,8 @@ export class ServerNode {
     this.out = o.out;
     this.counts = new AnswerCounts(o.watch);
     this.gate = new PasswordGate(this.core, this.runner, this.config, o.out);
-    // The batch that fills a round's budget commits on its own at once (applyEffects reads no clock).
-    this.budget = new RoundBudget(this.runner, this.config.maxWorkPerRound, () => this.applyEffects(this.runner.flush(), 0));
+    // The batch that fills a round's budget commits on its own at once.
+    this.budget = new RoundBudget(this.runner, this.config.maxWorkPerRound, () => this.applyEffects(this.runner.flush()));
     const submit = <R>(step: Step<Plan<R>>, done: Done<R>): void => this.budget.submit('', step, done);
     const host = { core: this.core, config: this.config, random: o.random, submit, respond: (req: number, a: HttpAnswer) => this.respond(req, a) };
     this.web = new WebLogin(host, o.publicUrl ?? DEFAULT_PUBLIC_URL);
@@ -163,7 +163,7 @@ export class ServerNode {
   /** Commit the batch, answer it, then notify: effects leave only after the commit. Then paused links take their turn. */
   flush(now: number): void {
     const effects = this.runner.flush();
-    this.applyEffects(effects, now);
+    this.applyEffects(effects);
     const deferred = this.deferredPolls;
     this.deferredPolls = [];
     for (const f of deferred) f();
@@ -179,7 +179,7 @@ export class ServerNode {
     const p = this.pipelined;
     if (!p) return 0;
     const answered = p.committed(through);
-    this.applyEffects(p.takeEffects(), now);
+    this.applyEffects(p.takeEffects());
     const deferred = this.deferredPolls;
     this.deferredPolls = [];
     for (const f of deferred) f();
@@ -356,7 +356,7 @@ export class ServerNode {
 
   // ---- effects and time ----
 
-  private applyEffects(effects: CoreEffect[], now: number): void {
+  private applyEffects(effects: CoreEffect[]): void {
     for (const e of effects) {
       if (e.kind === 'appended') {
         this.polls.noteAppended(e.uin, e.seq);
@@ -370,7 +370,6 @@ export class ServerNode {
         this.hub.endSession(e.uin, e.sid, e.ret);
       }
     }
-    void now;
   }
 
   /** Expire long polls; close links past a deadline; step the retention sweep. */

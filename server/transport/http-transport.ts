@@ -226,7 +226,8 @@ export class HttpTransport {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > this.maxBody) return this.tooLarge(id);
     const body = new BodyBuffer(this.maxBody);
-    guardBodyPieces(req, () => this.stats.bodyPiecesDropped++);
+    // Only a chunked body packs many pieces into one read; a sized one comes a read a piece.
+    if (req.headers['transfer-encoding'] !== undefined) guardBodyPieces(req, () => this.stats.bodyPiecesDropped++);
     p.body = body;
     this.reading.add(id);
     req.on('data', (chunk: Buffer) => {
