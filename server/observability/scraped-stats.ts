@@ -23,7 +23,7 @@ export interface ScrapedStats {
     internalErrors: number;
     bufferedBytes: number;
     peakBufferedBytes: number;
-    bodyPiecesDropped: number;
+    bodiesCut: number;
     /** Sockets admitted and still open, WebSocket upgrades included. */
     openConnections: number;
   };

@@ -253,7 +253,7 @@ export class ServerMetrics {
     counter(registers, 'runner_commands_total', 'Commands the runner ran (every transport, the retention sweep included).', () => s().node.commands);
     counter(registers, 'commits_total', 'Group commits.', () => s().node.commits);
     counter(registers, 'writes_total', 'Writes the commands made (a room message: about one per member); the per-round budget counts them.', () => s().node.writes);
-    counter(registers, 'http_body_pieces_dropped_total', 'Pieces of fragmented HTTP bodies dropped as they were parsed.', () => s().http.bodyPiecesDropped);
+    counter(registers, 'http_bodies_cut_total', 'Fragmented HTTP bodies whose rest the parser skipped without reading it into JavaScript.', () => s().http.bodiesCut);
     counter(registers, 'command_failures_total', 'Commands that threw or whose writes the store refused (answered Ret 1).', () => s().node.failures);
     counter(registers, 'flushes_total', 'Flushes run by the driver.', () => s().flushes);
     counter(registers, 'link_faults_total', 'Long links closed with a fault code (refused or cut for abuse or overload).', () => s().node.linkFaults);

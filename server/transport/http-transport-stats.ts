@@ -8,8 +8,10 @@ export interface HttpTransportStats {
   tooLarge: number;
   /** Bodies trickled in too many pieces for their size (answered 400, the connection cut at once). */
   fragmented: number;
-  /** Pieces of fragmented bodies dropped as node:http parsed them, before they cost a stream push (body-piece-guard.ts). */
-  bodyPiecesDropped: number;
+  /** Fragmented bodies whose rest node:http's parser was told to skip, in C++ (body-piece-guard.ts). */
+  bodiesCut: number;
+  /** Pieces of chunked bodies that reached JavaScript: a cut body stops adding to it. */
+  guardedBodyPieces: number;
   /** Unparseable HTTP (answered 400/431 by the transport). */
   clientErrors: number;
   /** The node threw: answered 500, never with a stack trace. */
@@ -32,7 +34,8 @@ export function newHttpTransportStats(): HttpTransportStats {
     aborted: 0,
     tooLarge: 0,
     fragmented: 0,
-    bodyPiecesDropped: 0,
+    bodiesCut: 0,
+    guardedBodyPieces: 0,
     clientErrors: 0,
     internalErrors: 0,
     bodyTimeouts: 0,

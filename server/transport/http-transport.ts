@@ -227,7 +227,10 @@ export class HttpTransport {
     if (declared > this.maxBody) return this.tooLarge(id);
     const body = new BodyBuffer(this.maxBody);
     // Only a chunked body packs many pieces into one read; a sized one comes a read a piece.
-    if (req.headers['transfer-encoding'] !== undefined) guardBodyPieces(req, () => this.stats.bodyPiecesDropped++);
+    if (req.headers['transfer-encoding'] !== undefined) guardBodyPieces(req, {
+        piece: () => this.stats.guardedBodyPieces++,
+        cut: () => this.stats.bodiesCut++,
+      });
     p.body = body;
     this.reading.add(id);
     req.on('data', (chunk: Buffer) => {
@@ -278,6 +281,9 @@ export class HttpTransport {
 
   private fragmentedBody(id: number): void {
     this.stats.fragmented++;
+    // A request pipelined behind it may have lost its body to the guard's cut: none is served.
+    const p = this.pending.get(id);
+    if (p) this.shedSockets.add(p.req.socket);
     this.refuseBody(id, errorAnswer(400, Ret.BadRequest, 'HTTP_BODY_FRAGMENTED: request body sent in too many pieces for its size'), false);
   }
 

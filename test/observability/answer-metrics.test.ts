@@ -14,7 +14,7 @@ const NO_STALLS: StallFigures = { eventLoop: NO_DELAY, commit: { ...NO_DELAY, co
 function metricsOf(counts: AnswerCounts): ServerMetrics {
   const stats = (): ScrapedStats => ({
     node: { polls: 0, commands: 0, commits: 0, failures: 0, writes: 0, pausedLinks: 0, linkBufferedBytes: 0, linkFaults: 0, answers: counts.tally() },
-    http: { requests: 0, aborted: 0, internalErrors: 0, bufferedBytes: 0, peakBufferedBytes: 0, bodyPiecesDropped: 0, openConnections: 0 },
+    http: { requests: 0, aborted: 0, internalErrors: 0, bufferedBytes: 0, peakBufferedBytes: 0, bodiesCut: 0, openConnections: 0 },
     tcp: { socketErrors: 0, paused: 0 },
     ws: { socketErrors: 0, paused: 0, bufferedBytes: 0 },
     connections: { open: 0, shed: 0 },
