@@ -68,11 +68,14 @@ export function guardBodyPieces(req: IncomingMessage, hooks: BodyGuardHooks): vo
   if (slot === undefined) return;
   const original = parser[slot] as BodyCallback;
   if (typeof original !== 'function' || original.name !== 'parserOnBody') return; // already guarded, or cut
+  // Narrowed once for the closures below (a function declaration loses the narrowing).
+  const p: ParserLike = parser;
+  const key: string = slot;
   let pieces = 0;
   let bytes = 0;
   let cut = false;
   const restore = (): void => {
-    if (parser[slot] === guarded || (cut && parser[slot] === SKIP)) parser[slot] = original;
+    if (p[key] === guarded || (cut && p[key] === SKIP)) p[key] = original;
   };
   function guarded(this: ParserLike, ...args: unknown[]): unknown {
     if (this.incoming !== req) {
@@ -86,13 +89,13 @@ export function guardBodyPieces(req: IncomingMessage, hooks: BodyGuardHooks): vo
     if (tooFragmented(pieces, bytes)) {
       // This piece still goes: it is the one the transport refuses on.
       cut = true;
-      parser[slot] = SKIP;
+      p[key] = SKIP;
       hooks.cut();
     }
     return original.apply(this, args);
   }
   Object.defineProperty(guarded, 'name', { value: 'guardedParserOnBody' });
-  parser[slot] = guarded;
+  p[key] = guarded;
   const socket = req.socket;
   const done = (): void => {
     restore();
