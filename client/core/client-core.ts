@@ -21,6 +21,7 @@ import { HttpRequests } from './http-requests.ts';
 import { Inbox } from './inbox.ts';
 import { LinkSession, type LinkSends } from './link-session.ts';
 import type { OutboxEntry } from './outbox.ts';
+import { QrLogin } from './qr-login.ts';
 import { parseJsonObject } from './replies.ts';
 import { RetryPacing } from './retry-pacing.ts';
 import { Sender, TEXT_MESSAGE, type SendCall } from './sender.ts';
@@ -39,6 +40,12 @@ export interface ClientCoreOptions {
   /** `[A-Za-z0-9_-]{1,40}`, stable per installation. */
   deviceId: string;
   transport: ClientTransport;
+  /**
+   * 'qr' (transport 'http' only): log in as the web client does, by a QR code
+   * that a phone of the account confirms (qrCode and qrScanned events); the
+   * password is not used. Default 'password'.
+   */
+  login?: 'password' | 'qr';
   /** Uniform in [0, 1): backoff jitter, the first LocalID and each ClientLoginId. */
   random: () => number;
   out: (a: ClientAction) => void;
@@ -85,6 +92,7 @@ export class ClientCore {
     if (o.transport !== 'http' && o.transport !== 'tcp' && o.transport !== 'ws') {
       throw new RangeError(`transport must be http, tcp or ws, got ${String(o.transport)}`);
     }
+    if (o.login === 'qr' && o.transport !== 'http') throw new RangeError('login by QR code needs transport http');
     this.#o = o;
     const cfg = clientConfig(o.config);
     const http = o.transport === 'http';
@@ -109,7 +117,8 @@ export class ClientCore {
     };
     const parts = { cfg, output, session, position, inbox, pacing, ends };
     if (http) {
-      this.#loop = new HttpLoop({ ...parts, deviceId: o.deviceId, requests });
+      const qr = o.login === 'qr' ? new QrLogin((n) => output.event(n)) : undefined;
+      this.#loop = new HttpLoop({ ...parts, deviceId: o.deviceId, requests, qr });
       this.#transport = this.#loop;
     } else {
       // The sender is made below, with this link to send on.
@@ -145,7 +154,7 @@ export class ClientCore {
       if (!call) return; // a copy the network delivered twice, or a request we gave up on
       this.#requests.forget(req);
       const ok = status === HTTP_OK;
-      if (call.purpose === 'loop') this.#loop?.reply(req, call, ok ? body : undefined, now);
+      if (call.purpose === 'loop') this.#loop?.reply(req, call, status, body, now);
       else if (call.purpose === 'send') this.#sender.httpReply(req, call, ok ? parseJsonObject(body) : undefined, now);
       else this.#ops.reply(call, ok ? parseJsonObject(body) : undefined, now);
       this.#pump(now);
@@ -237,6 +246,14 @@ export class ClientCore {
   setRemark(target: string, remark: string, now: number): void {
     this.#output.run(() => {
       this.#ops.setRemark(target, remark, now);
+      this.#pump(now);
+    });
+  }
+
+  /** As the phone: scan and confirm the web login whose code holds `loginUrl` (`<public-url>/l/<uuid>`); a webLogin event tells the outcome. */
+  confirmWebLogin(loginUrl: string, now: number): void {
+    this.#output.run(() => {
+      this.#ops.confirmWebLogin(loginUrl, now);
       this.#pump(now);
     });
   }

@@ -27,6 +27,12 @@ export type ClientEvent =
    * already pruned past this device's empty position (which gets no 1200).
    */
   | { kind: 'resync' }
+  /** A QR login needs this uuid scanned: show the code of `<server>/l/<uuid>` (a new one replaces the last). */
+  | { kind: 'qrCode'; uuid: string }
+  /** A phone scanned the code; the login waits for its confirm. */
+  | { kind: 'qrScanned' }
+  /** As the phone: what became of confirmWebLogin (ret NO_ANSWER: the last request got no answer). */
+  | { kind: 'webLogin'; loginUrl: string; confirmed: boolean; ret: number; errMsg: string }
   /** 1101 (replaced or logged out), or 1103 (wrong password): the core stops. */
   | { kind: 'sessionLost'; ret: number };
 

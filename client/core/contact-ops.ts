@@ -1,12 +1,13 @@
-// Changes to the contact list the user asks for: creating a chat room
-// (webwxcreatechatroom) and setting a remark (webwxoplog). Both go over HTTP
-// on every transport (the long link has no op for them), once the core is
-// ready, and are retried with backoff as far as repeating them is safe. Their
-// effect comes back through sync like any contact change.
-import { PATHS } from '../../server/node/http-api.ts';
+// What the user asks of the account besides messages: creating a chat room
+// (webwxcreatechatroom), setting a remark (webwxoplog), and, as the phone,
+// confirming a web login (extdeviceloginconfirmget, then ...ok). They go
+// over HTTP on every transport, once the core is ready, and are retried with
+// backoff as far as repeating them is safe. A room's or a remark's effect
+// comes back through sync like any contact change.
+import { PATHS, WEB_LOGIN_PATHS } from '../../server/node/http-api.ts';
 import { Ret } from '../../server/core/ret.ts';
 import type { ClientConfig } from './client-config.ts';
-import type { OutputQueue } from './client-output.ts';
+import { NO_ANSWER, type OutputQueue } from './client-output.ts';
 import type { HttpPoster, PendingCall } from './http-requests.ts';
 import { baseOf, memberNames, type Obj } from './replies.ts';
 import type { RetryPacing } from './retry-pacing.ts';
@@ -22,8 +23,16 @@ export function isGroupName(userName: string): boolean {
 /** webwxoplog's CmdId for setting a remark. */
 const OPLOG_SET_REMARK = 2;
 
+const PATH_OF: Readonly<Record<PendingOp['kind'], string>> = {
+  room: PATHS.webwxcreatechatroom,
+  remark: PATHS.webwxoplog,
+  scan: WEB_LOGIN_PATHS.extdeviceloginconfirmget,
+  confirm: WEB_LOGIN_PATHS.extdeviceloginconfirmok,
+};
+
 interface PendingOp {
-  kind: 'room' | 'remark';
+  /** scan and confirm: the two halves of confirming a web login, the second sent once the first is answered Ok. */
+  kind: 'room' | 'remark' | 'scan' | 'confirm';
   body: Obj;
   attempts: number;
   /** waiting: for nextAttemptAt (and a ready core); asking: a request is out. */
@@ -64,6 +73,11 @@ export class ContactOps {
     this.#add('remark', { CmdId: OPLOG_SET_REMARK, UserName: target, RemarkName: remark }, now);
   }
 
+  /** As the phone: scan the web login `loginUrl` (`<public-url>/l/<uuid>`), then confirm it. A scan is retried on any failure; the confirm is not (a second one is refused). */
+  confirmWebLogin(loginUrl: string, now: number): void {
+    this.#add('scan', { LoginUrl: loginUrl }, now);
+  }
+
   /** Sends what is due; only while the core is ready. */
   issueDue(now: number): void {
     for (const op of this.#ops) if (op.state === 'waiting' && op.nextAttemptAt <= now) this.#issue(op, now);
@@ -83,6 +97,8 @@ export class ContactOps {
     if (!o || !base) return this.#failed(op, now, true);
     if (base.ret === Ret.Ok) {
       this.#remove(op);
+      if (op.kind === 'scan') return this.#add('confirm', op.body, now);
+      if (op.kind === 'confirm') return this.#webLogin(op, true, Ret.Ok, '');
       if (op.kind === 'room' && typeof o['ChatRoomName'] === 'string') {
         this.#p.output.event({ kind: 'groupCreated', chatRoomName: o['ChatRoomName'], members: memberNames(o) });
       }
@@ -99,6 +115,7 @@ export class ContactOps {
       return this.#failed(op, now, false, this.#p.pacing.refusedDelay(op.attempts, base.errMsg));
     }
     this.#remove(op);
+    if (op.kind === 'scan' || op.kind === 'confirm') this.#webLogin(op, false, base.ret, base.errMsg);
   }
 
   /** No answer: the request may or may not have been carried out. */
@@ -113,7 +130,7 @@ export class ContactOps {
   #issue(op: PendingOp, now: number): void {
     const { cfg, session, requests } = this.#p;
     op.attempts++;
-    const path = op.kind === 'room' ? PATHS.webwxcreatechatroom : PATHS.webwxoplog;
+    const path = PATH_OF[op.kind];
     requests.post(
       path,
       { BaseRequest: session.baseRequest(), ...op.body },
@@ -125,8 +142,17 @@ export class ContactOps {
   /** `lost`: the request may or may not have been carried out (only a remark is safe to repeat then). */
   #failed(op: PendingOp, now: number, lost: boolean, delay?: number): void {
     op.state = 'waiting';
-    if ((lost && op.kind === 'room') || op.attempts >= this.#p.cfg.maxSendAttempts) return this.#remove(op);
+    const unsafe = op.kind === 'room' || op.kind === 'confirm';
+    if ((lost && unsafe) || op.attempts >= this.#p.cfg.maxSendAttempts) {
+      this.#remove(op);
+      if (op.kind === 'scan' || op.kind === 'confirm') this.#webLogin(op, false, NO_ANSWER, lost ? 'no answer: the login may or may not be confirmed' : 'gave up');
+      return;
+    }
     op.nextAttemptAt = now + (delay ?? this.#p.pacing.retryDelay(op.attempts));
+  }
+
+  #webLogin(op: PendingOp, confirmed: boolean, ret: number, errMsg: string): void {
+    this.#p.output.event({ kind: 'webLogin', loginUrl: String(op.body['LoginUrl']), confirmed, ret, errMsg });
   }
 
   #remove(op: PendingOp): void {

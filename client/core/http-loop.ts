@@ -1,19 +1,21 @@
-// The web client's sync loop over HTTP: log in (manualauth), initialise
-// (webwxinit), then long-poll synccheck and fetch news with webwxsync, one
-// request at a time. Each answer decides the next step and when it goes out.
+// The web client's sync loop over HTTP: log in (manualauth, or the QR login
+// of qr-login.ts), initialise (webwxinit), then long-poll synccheck and
+// fetch news with webwxsync, one request at a time. Each answer decides the
+// next step and when it goes out.
 import { PATHS } from '../../server/node/http-api.ts';
 import { Ret } from '../../server/core/ret.ts';
 import { formatSyncKeyQuery, toSyncKeyJson } from '../../server/wire/synckey.ts';
 import type { ClientConfig } from './client-config.ts';
 import type { HttpPoster, PendingCall } from './http-requests.ts';
 import type { Inbox } from './inbox.ts';
+import type { QrLogin, QrStep } from './qr-login.ts';
 import { baseOf, parseInitReply, parseJsonObject, parseLoginReply, parseSyncCheck, parseSyncReply } from './replies.ts';
 import type { RetryPacing } from './retry-pacing.ts';
 import type { Session, SessionEnds } from './session.ts';
 import { applySyncReply } from './sync-reply.ts';
 import type { SyncPosition } from './sync-position.ts';
 
-export type LoopStep = 'login' | 'init' | 'check' | 'sync';
+export type LoopStep = 'login' | 'init' | 'check' | 'sync' | QrStep;
 
 export interface LoopCall extends PendingCall {
   purpose: 'loop';
@@ -43,7 +45,11 @@ export interface HttpLoopParts {
   inbox: Inbox;
   pacing: RetryPacing;
   ends: SessionEnds;
+  /** Set when the client logs in by QR code instead of a password. */
+  qr?: QrLogin | undefined;
 }
+
+const HTTP_OK = 200;
 
 export class HttpLoop {
   readonly #p: HttpLoopParts;
@@ -81,6 +87,8 @@ export class HttpLoop {
   /** A 1100: whatever is out is moot; log in after `delay`. */
   loginAgain(now: number, delay: number): void {
     if (this.#state.name === 'asking') this.#p.requests.forget(this.#state.req);
+    // A web session cannot log in again by itself: the user scans a new code.
+    this.#p.qr?.reset();
     this.#schedule('login', now + delay);
   }
 
@@ -88,12 +96,25 @@ export class HttpLoop {
     this.#state = { name: 'idle' };
   }
 
-  /** The answer to a loop request: `body` undefined unless HTTP 200. */
-  reply(req: number, call: LoopCall, body: string | undefined, now: number): void {
+  /** The answer to a loop request. */
+  reply(req: number, call: LoopCall, status: number, text: string, now: number): void {
     if (this.#state.name !== 'asking' || this.#state.req !== req) return;
     this.#state = { name: 'idle' };
-    const { session, position, pacing, ends } = this.#p;
+    const { session, position, pacing, ends, qr } = this.#p;
     const step = call.step;
+    if (qr && (step === 'qr' || step === 'scan' || step === 'ticket')) {
+      const d = qr.reply(step, status, text);
+      if ('session' in d) {
+        pacing.answered();
+        session.established(d.session);
+        return this.#schedule('init', now);
+      }
+      if ('refused' in d) return ends.lose(d.refused);
+      if (d.retry) return this.#failed(d.next, now);
+      pacing.answered();
+      return this.#schedule(d.next, now);
+    }
+    const body = status === HTTP_OK ? text : undefined;
     if (body === undefined) return this.#failed(step, now);
     if (step === 'check') {
       const c = parseSyncCheck(body);
@@ -173,13 +194,19 @@ export class HttpLoop {
     const { cfg, deviceId, requests, session, position } = this.#p;
     this.#state = { name: 'idle' };
     const s = session.info;
-    const step = s ? scheduled : 'login';
-    // Only the long poll waits long; every other request answers at once.
-    const timeout = step === 'check' ? cfg.httpTimeoutMs : cfg.replyTimeoutMs;
+    const qr = this.#p.qr;
+    const step = s ? scheduled : (qr?.step ?? 'login');
+    // Only the long polls wait long; every other request answers at once.
+    const timeout = step === 'check' || step === 'scan' ? cfg.httpTimeoutMs : cfg.replyTimeoutMs;
     const call: LoopCall = { purpose: 'loop', step, sid: session.sid, deadline: now + timeout };
     const enc = encodeURIComponent;
     let req: number;
     switch (step) {
+      case 'qr':
+      case 'scan':
+      case 'ticket':
+        req = requests.get(qr!.path(step, now), call);
+        break;
       case 'login':
         req = requests.post(PATHS.manualauth, session.loginBody(now), call);
         break;

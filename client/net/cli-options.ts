@@ -9,6 +9,7 @@ import { DEFAULT_SERVER, DEFAULT_TCP, parseHostPort, parseServerUrl } from './se
 const USER_NAME_RE = /^[A-Za-z0-9_-]{1,32}$/;
 
 export const HELP = `Usage: npm run client -- --user NAME --password P [options]
+       npm run client -- --user NAME --web [options]
 
 A terminal client of the SyncKey server.
 
@@ -18,6 +19,9 @@ Options:
   --transport T         tcp (long link, default), ws (long link over WebSocket) or http (web polling)
   --server URL          HTTP base URL, also the WebSocket endpoint (default ${DEFAULT_SERVER})
   --tcp HOST:PORT       TCP long-link address (default ${DEFAULT_TCP})
+  --web                 log in as the web client does: no password; the client prints a QR
+                        code, and a phone (another client of the account) confirms it with
+                        /confirm (implies --transport http)
   --register            create the account first (a taken name is fine if the password matches)
   --device ID           device id, 1-40 of [A-Za-z0-9_-] (default cli-<transport>)
   --state FILE          where to keep session, SyncKey, inbox and outbox
@@ -30,6 +34,7 @@ Commands (type them, one per line):
   /group a,b topic      create a group with members a and b (you are added) and a topic
   /remark user name     set your remark (display name) for a user
   /resend LOCALID       send a failed message again (same ClientMsgId: stored once)
+  /confirm UUID|URL     as the phone: confirm the web login whose QR code names this uuid
   /outbox               list unsent and failed messages
   /history [N]          print the last N messages of the inbox (default 20)
   /help                 this list
@@ -48,6 +53,8 @@ export interface CliOptions {
   user: string;
   password: string;
   transport: ClientTransport;
+  /** Log in by QR code (the web login). */
+  web: boolean;
   server: string;
   tcp: string;
   register: boolean;
@@ -69,6 +76,7 @@ export function parseCli(argv: string[]): CliOptions | 'help' {
         server: { type: 'string' },
         tcp: { type: 'string' },
         register: { type: 'boolean' },
+        web: { type: 'boolean' },
         device: { type: 'string' },
         state: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -80,8 +88,11 @@ export function parseCli(argv: string[]): CliOptions | 'help' {
   if (values.help) return 'help';
   if (!values.user) throw new UsageError('--user is required');
   if (!USER_NAME_RE.test(values.user)) throw new UsageError(`--user must be 1-32 of [A-Za-z0-9_-], got '${values.user}'`);
-  if (values.password === undefined || values.password === '') throw new UsageError('--password is required');
-  const transport = values.transport ?? 'tcp';
+  const web = values.web ?? false;
+  if (!web && (values.password === undefined || values.password === '')) throw new UsageError('--password is required (or --web)');
+  if (web && values.register) throw new UsageError('--register needs a password: register from another client first');
+  if (web && values.transport !== undefined && values.transport !== 'http') throw new UsageError('--web speaks HTTP only: leave out --transport');
+  const transport = web ? 'http' : (values.transport ?? 'tcp');
   if (transport !== 'tcp' && transport !== 'ws' && transport !== 'http') {
     throw new UsageError(`--transport must be tcp, ws or http, got '${transport}'`);
   }
@@ -93,12 +104,13 @@ export function parseCli(argv: string[]): CliOptions | 'help' {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const device = values.device ?? `cli-${transport}`;
+  const device = values.device ?? (web ? 'cli-web' : `cli-${transport}`);
   if (!CLIENT_DEVICE_ID_RE.test(device)) throw new UsageError(`--device must be 1-40 of [A-Za-z0-9_-], got '${device}'`);
   return {
     user: values.user,
-    password: values.password,
+    password: values.password ?? '',
     transport,
+    web,
     server,
     tcp,
     register: values.register ?? false,

@@ -11,7 +11,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import WebSocket from 'ws';
-import { PATHS } from '../../server/node/http-api.ts';
+import { PATHS, WEB_LOGIN_PATHS } from '../../server/node/http-api.ts';
 import { clientConfig, type ClientConfig } from '../core/client-config.ts';
 import { ClientCore, type ClientAction, type ClientEvent, type ClientTransport } from '../core/client-core.ts';
 import type { PersistedState } from '../core/client-state.ts';
@@ -33,6 +33,8 @@ export interface NetClientOptions {
   password: string;
   deviceId: string;
   transport: ClientTransport;
+  /** 'qr': the web login by a QR code a phone confirms (transport http); default 'password'. */
+  login?: 'password' | 'qr';
   /** The server's HTTP base URL (also where the WebSocket long link lives). Default http://127.0.0.1:8080. */
   server?: string;
   /** The TCP long link, `host:port` (IPv6 as `[::1]:8081`). Default 127.0.0.1:8081. */
@@ -105,6 +107,7 @@ export class NetClient {
       password: o.password,
       deviceId: o.deviceId,
       transport: o.transport,
+      ...(o.login ? { login: o.login } : {}),
       random: o.random ?? Math.random,
       out: (a) => this.#act(a),
       emit: (e) => this.#onEvent(e),
@@ -218,7 +221,8 @@ export class NetClient {
 
   #request(a: Extract<ClientAction, { kind: 'http' }>): void {
     this.stats.httpRequests++;
-    const poll = a.url.startsWith(PATHS.synccheck);
+    // The long polls: synccheck, and the QR login's wait for the phone.
+    const poll = a.url.startsWith(PATHS.synccheck) || a.url.startsWith(`${WEB_LOGIN_PATHS.login}?`);
     let done = false;
     const finish = (f: (now: number) => void): void => {
       if (done) return;

@@ -9,6 +9,7 @@ import type { ContactItem, MessageItem, PersistedState } from '../core/client-st
 import { GROUP_PREFIX, isGroupName } from '../core/contact-ops.ts';
 import { HELP, type CliOptions } from './cli-options.ts';
 import { NetClient } from './net-client.ts';
+import QRCode from 'qrcode';
 
 /** Changes within this long are saved together. */
 const SAVE_DELAY_MS = 100;
@@ -38,6 +39,7 @@ export class Terminal {
       password: o.password,
       deviceId: o.device,
       transport: o.transport,
+      ...(o.web ? { login: 'qr' as const } : {}),
       server: o.server,
       tcp: o.tcp,
       ...(persisted ? { persisted } : {}),
@@ -98,6 +100,16 @@ export class Terminal {
         if (e.ret === Ret.AuthFailed) this.fatal('wrong user name or password (use --register to create the account)');
         else this.fatal(`session ended (Ret ${e.ret}): this device logged in elsewhere or was logged out; start again to log in`);
         return;
+      case 'qrCode':
+        this.#showQr(e.uuid);
+        break;
+      case 'qrScanned':
+        this.say('* scanned: confirm the login on the phone');
+        break;
+      case 'webLogin':
+        if (e.confirmed) this.say(`* web login confirmed: ${e.loginUrl}`);
+        else this.say(`* web login not confirmed (${e.ret === NO_ANSWER ? e.errMsg : `Ret ${e.ret}: ${e.errMsg}`}): ${e.loginUrl}`);
+        break;
       case 'syncKey':
         break;
     }
@@ -157,6 +169,10 @@ export class Terminal {
         this.client.resend(m[1]!);
         this.say(`resending local ${m[1]} → ${this.name(e.to)}`);
       }
+    } else if ((m = /^\/confirm\s+(\S+)$/.exec(text))) {
+      const url = /^https?:\/\//.test(m[1]!) ? m[1]! : `${this.#o.server.replace(/\/$/, '')}/l/${m[1]}`;
+      this.client.input((now) => this.client.core.confirmWebLogin(url, now));
+      this.say(`confirming the web login ${url}…`);
     } else if (text === '/outbox') {
       const list = this.client.core.outbox();
       if (list.length === 0) this.say('outbox empty');
@@ -174,6 +190,15 @@ export class Terminal {
     } else {
       this.say(`not understood: '${text}'; /help lists the commands`);
     }
+  }
+
+  /** The code a phone scans: `<server>/l/<uuid>`, drawn with text blocks. */
+  #showQr(uuid: string): void {
+    const url = `${this.#o.server.replace(/\/$/, '')}/l/${uuid}`;
+    QRCode.toString(url, { type: 'terminal', small: true }).then(
+      (art) => this.say(`${art}\nscan with the phone, or there type: /confirm ${uuid}\n(${url}; it expires: a new code follows)`),
+      () => this.say(`scan ${url} with the phone, or there type: /confirm ${uuid}`),
+    );
   }
 
   scheduleSave(): void {

@@ -45,7 +45,7 @@ export function* authenticate(config: CoreConfig, caller: Caller, now: number): 
   if (typeof uin !== 'number' || typeof sid !== 'string' || typeof deviceId !== 'string') {
     return errorReply(Ret.BadRequest, 'BaseRequest needs Uin (number), Sid and DeviceID (strings)');
   }
-  const auth = yield* authLink(config, uin, sid, deviceId, now);
+  const auth = yield* authLink(config, uin, sid, deviceId, now, true);
   if ('BaseResponse' in auth || !caller.checkSkey) return auth;
   const skey = base['Skey'];
   if (typeof skey !== 'string' || skey === '' || (skey !== auth.session.skey && skey !== auth.session.prevSkey)) {
@@ -54,8 +54,21 @@ export function* authenticate(config: CoreConfig, caller: Caller, now: number): 
   return auth;
 }
 
-/** A session by its Sid, without the Skey: long links, and the first half of an HTTP check. */
-export function* authLink(config: CoreConfig, uin: number, sid: string, deviceId: string, now: number): Step<Auth | ErrorReply> {
+/**
+ * The DeviceID of a web session: `e` and 15 digits, as the QR login draws it
+ * (server/core/web-login.ts) and as the real web client makes its own.
+ */
+const WEB_DEVICE_ID = /^e[0-9]{15}$/;
+
+/**
+ * A session by its Sid, without the Skey: long links, and the first half of
+ * an HTTP check. `anyWebDeviceId`: a BaseRequest's DeviceID need not match a
+ * web session's (its device id has the web shape): the real web client draws
+ * a new one for every request and never learns the one its login made; the
+ * Sid names the session.
+ */
+export function* authLink(config: CoreConfig, uin: number, sid: string, presentedDeviceId: string, now: number, anyWebDeviceId = false): Step<Auth | ErrorReply> {
+  let deviceId = presentedDeviceId;
   const invalid = errorReply(Ret.SessionInvalid, 'unknown or expired session');
   const replaced = errorReply(Ret.SessionReplaced, 'session replaced by a newer login of this device');
   if (sid.length === 0 || sid.length > SID_MAX) return invalid;
@@ -69,6 +82,7 @@ export function* authLink(config: CoreConfig, uin: number, sid: string, deviceId
     return invalid;
   }
   // Another account's Sid answers exactly like an unknown one.
+  if (anyWebDeviceId && session.uin === uin && WEB_DEVICE_ID.test(session.deviceId)) deviceId = session.deviceId;
   if (session.uin !== uin || session.deviceId !== deviceId) return invalid;
   if (session.state !== 'active') {
     return session.state === 'replaced' ? replaced : errorReply(Ret.SessionReplaced, 'logged out');

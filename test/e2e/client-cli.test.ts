@@ -129,4 +129,23 @@ describe('the terminal client', () => {
     expect(await x.exit).toBe(1);
     expect(x.err).toMatch(/wrong user name or password/);
   });
+
+  it('--web prints a QR code; the phone types /confirm with its uuid, and the web terminal logs in and talks', async () => {
+    const phone = term(['--user', 'carol', '--password', 'pw', '--register', '--state', path.join(tmp.dir, 'carol-phone.json')]);
+    await phone.waitFor(/logged in as carol/);
+    const web = term(['--user', 'carol', '--web', '--state', path.join(tmp.dir, 'carol-web.json')]);
+    // The code is drawn with half blocks, then the uuid to confirm.
+    const m = await web.waitFor(/[▀▄█]+[\s\S]*\/confirm ([A-Za-z0-9_-]{22})/);
+    phone.type(`/confirm ${m[1]}`);
+    await phone.waitFor(/web login confirmed/);
+    await web.waitFor(/scanned: confirm the login on the phone/);
+    await web.waitFor(/logged in as carol .* over http/);
+    web.type('@carol hello from the web');
+    await phone.waitFor(/carol → carol: hello from the web/);
+    web.type('/quit');
+    expect(await web.exit).toBe(0);
+    const bad = new Term(['--user', 'carol', '--web', '--transport', 'tcp']);
+    expect(await bad.exit).toBe(2);
+    expect(bad.err).toMatch(/--web speaks HTTP only/);
+  });
 });
