@@ -225,6 +225,23 @@ export class ClientCore {
     return id;
   }
 
+  /**
+   * Queues a picture (type 3, Content '') or an attachment (type 6, Content
+   * the appmsg XML naming the file) of an upload the driver made
+   * (webwxuploadmedia); returns its LocalID. It goes over HTTP on every
+   * transport, retried with the same ClientMsgId like any send.
+   */
+  sendMedia(to: string, media: { mediaId: string; type: 3 | 6; content: string }, now: number): string {
+    if (typeof to !== 'string' || to === '') throw new RangeError('sendMedia: `to` must be a non-empty user name');
+    if (typeof media.mediaId !== 'string' || media.mediaId === '') throw new RangeError('sendMedia: mediaId must be a non-empty string');
+    let id = '';
+    this.#output.run(() => {
+      id = this.#sender.queue(to, media.content, media.type, now, media.mediaId);
+      this.#pump(now);
+    });
+    return id;
+  }
+
   /** Queues a failed message again, with the same ClientMsgId; a no-op unless it is failed. */
   resend(localId: string, now: number): void {
     const e = this.#sender.entry(localId);

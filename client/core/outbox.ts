@@ -28,6 +28,8 @@ export interface OutboxEntry {
   /** The last failure's Ret (-1: no answer) and message; 0 and '' before any. */
   lastRet: number;
   lastErrMsg: string;
+  /** A picture (type 3) or an attachment (type 6): the MediaId of its upload; goes out over HTTP on every transport. */
+  mediaId?: string;
 }
 
 export class Outbox {

@@ -4,7 +4,7 @@
 // server's answer, a timeout or a lost link; then the entry is acked, retried
 // after a backoff, or failed. Every attempt of one entry carries the same
 // ClientMsgId, so the server stores the message once.
-import { PATHS } from '../../server/node/http-api.ts';
+import { MEDIA_ROUTES, PATHS } from '../../server/node/http-api.ts';
 import { Ret } from '../../server/core/ret.ts';
 import type { ClientConfig } from './client-config.ts';
 import { NO_ANSWER, type OutputQueue } from './client-output.ts';
@@ -19,8 +19,24 @@ import type { Session, SessionEnds } from './session.ts';
 /** MsgType 1: a text message, what send() sends unless told otherwise. */
 export const TEXT_MESSAGE = 1;
 
+/** MsgType 3: a picture, sent with webwxsendmsgimg. */
+export const IMAGE_MESSAGE = 3;
+/** Msg.Type 6: an attachment (appmsg), sent with webwxsendappmsg. */
+export const FILE_MESSAGE = 6;
+
 /** webwxsendmsg's Scene: an ordinary chat. */
 const CHAT_SCENE = 0;
+
+/** Where a picture and an attachment are sent. */
+const PATHS_MEDIA = {
+  image: `${mediaPath('webwxsendmsgimg')}?fun=async&f=json`,
+  file: `${mediaPath('webwxsendappmsg')}?fun=async&f=json`,
+};
+
+function mediaPath(endpoint: string): string {
+  for (const [path, r] of MEDIA_ROUTES) if (r.endpoint === endpoint) return path;
+  throw new Error(`no media route ${endpoint}`);
+}
 
 export interface SendCall extends PendingCall {
   purpose: 'send';
@@ -73,8 +89,8 @@ export class Sender {
     return this.#outbox.snapshot();
   }
 
-  /** Queues a message; returns its LocalID. */
-  queue(to: string, content: string, type: number, now: number): string {
+  /** Queues a message; returns its LocalID. `mediaId`: a picture's or an attachment's upload. */
+  queue(to: string, content: string, type: number, now: number, mediaId?: string): string {
     if (this.#nextLocalId === 0) {
       // A fresh install of a device id used before must not reuse its ClientMsgIds
       // (the server would answer the old MsgID): start from the time, plus a random spread.
@@ -94,6 +110,7 @@ export class Sender {
       createdAt: now,
       lastRet: 0,
       lastErrMsg: '',
+      ...(mediaId !== undefined ? { mediaId } : {}),
     });
     return id;
   }
@@ -191,10 +208,12 @@ export class Sender {
       Content: e.content,
     };
     const sid = session.info!.sid;
-    if (link) return { state: 'onLink', sid, ...link.send(msg, e.localId, now) };
+    // Media go over HTTP whatever the transport: the long link has no op for them.
+    if (link && e.mediaId === undefined) return { state: 'onLink', sid, ...link.send(msg, e.localId, now) };
+    const media = e.mediaId === undefined ? undefined : { path: e.type === IMAGE_MESSAGE ? PATHS_MEDIA.image : PATHS_MEDIA.file, mediaId: e.mediaId };
     const req = requests.post(
-      PATHS.webwxsendmsg,
-      { BaseRequest: session.baseRequest(), Msg: msg, Scene: CHAT_SCENE },
+      media ? media.path : PATHS.webwxsendmsg,
+      { BaseRequest: session.baseRequest(), Msg: media ? { ...msg, MediaId: media.mediaId } : msg, Scene: CHAT_SCENE },
       { purpose: 'send', localId: e.localId, sid, deadline: now + cfg.replyTimeoutMs },
     );
     return { state: 'posted', sid, req };

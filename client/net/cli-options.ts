@@ -35,6 +35,8 @@ Commands (type them, one per line):
   /remark user name     set your remark (display name) for a user
   /resend LOCALID       send a failed message again (same ClientMsgId: stored once)
   /confirm UUID|URL     as the phone: confirm the web login whose QR code names this uuid
+  /send-file @user PATH send a file (a picture by its extension, else an attachment);
+                        @@group works too
   /outbox               list unsent and failed messages
   /history [N]          print the last N messages of the inbox (default 20)
   /help                 this list

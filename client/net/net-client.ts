@@ -12,6 +12,7 @@ import http from 'node:http';
 import net from 'node:net';
 import WebSocket from 'ws';
 import { PATHS, WEB_LOGIN_PATHS } from '../../server/node/http-api.ts';
+import { attachmentXml, uploadFile } from './upload-file.ts';
 import { clientConfig, type ClientConfig } from '../core/client-config.ts';
 import { ClientCore, type ClientAction, type ClientEvent, type ClientTransport } from '../core/client-core.ts';
 import type { PersistedState } from '../core/client-state.ts';
@@ -79,6 +80,8 @@ export class NetClient {
   readonly #requestTimeoutMs: number;
   readonly #clock: () => number;
   readonly #onEvent: (e: ClientEvent) => void;
+  /** The HTTP base URL, as given. */
+  readonly #server: string;
   readonly #localAddress: string | undefined;
   readonly #links = new Map<number, LinkConn>();
   readonly #requests = new Set<http.ClientRequest>();
@@ -90,7 +93,8 @@ export class NetClient {
     this.userName = o.userName;
     this.deviceId = o.deviceId;
     this.transport = o.transport;
-    this.#http = parseServerUrl(o.server ?? DEFAULT_SERVER);
+    this.#server = o.server ?? DEFAULT_SERVER;
+    this.#http = parseServerUrl(this.#server);
     this.#tcp = parseHostPort(o.tcp ?? DEFAULT_TCP);
     this.#clock = o.clock ?? Date.now;
     this.#onEvent = o.onEvent ?? (() => {});
@@ -141,6 +145,20 @@ export class NetClient {
   /** Queues a message; returns its LocalID. */
   send(to: string, content: string, type = TEXT_MESSAGE): string {
     return this.input((now) => this.core.send(to, content, now, type));
+  }
+
+  /**
+   * Uploads a file (webwxuploadmedia) and queues it to `to`: a picture by its
+   * extension, else an attachment. Resolves with the message's LocalID once
+   * the upload is done; rejects if there is no session yet or the server
+   * refuses the file. The send itself is then retried like any other.
+   */
+  async sendFile(to: string, file: string): Promise<string> {
+    const session = this.core.session();
+    if (!session || this.core.state !== 'ready') throw new Error('not logged in yet');
+    const f = await uploadFile({ server: this.#server, session, deviceId: this.deviceId, userName: this.userName }, file, to);
+    const media = f.image ? { mediaId: f.mediaId, type: 3 as const, content: '' } : { mediaId: f.mediaId, type: 6 as const, content: attachmentXml(f) };
+    return this.input((now) => this.core.sendMedia(to, media, now));
   }
 
   resend(localId: string): void {

@@ -16,11 +16,21 @@ const SAVE_DELAY_MS = 100;
 /** /quit and end of input wait this long at most for queued sends. */
 const QUIT_WAIT_MS = 5000;
 const QUIT_CHECK_MS = 20;
+/** MsgTypes shown as media: a picture, an attachment (appmsg). */
+const IMAGE_MSG = 3;
+const APP_MSG = 49;
 /** What /history prints without a count. */
 const DEFAULT_HISTORY = 20;
 
 function clock(seconds: number): string {
   return new Date(seconds * 1000).toTimeString().slice(0, 8);
+}
+
+/** What a message shows: its text, or what its media is (fetch it with webwxgetmsgimg / webwxgetmedia). */
+function body(m: MessageItem): string {
+  if (m.MsgType === IMAGE_MSG) return `[picture ${m.MediaId ?? ''}]`;
+  if (m.MsgType === APP_MSG) return `[file ${/<title>([^<]*)<\/title>/.exec(m.Content)?.[1] ?? ''} ${m.MediaId ?? ''}]`;
+  return m.Content;
 }
 
 /** The terminal UI around one NetClient. */
@@ -60,7 +70,7 @@ export class Terminal {
   }
 
   format(m: MessageItem): string {
-    return `[${clock(m.CreateTime)}] ${this.name(m.FromUserName)} → ${this.name(m.ToUserName)}: ${m.Content}`;
+    return `[${clock(m.CreateTime)}] ${this.name(m.FromUserName)} → ${this.name(m.ToUserName)}: ${body(m)}`;
   }
 
   #event(e: ClientEvent): void {
@@ -173,6 +183,16 @@ export class Terminal {
       const url = /^https?:\/\//.test(m[1]!) ? m[1]! : `${this.#o.server.replace(/\/$/, '')}/l/${m[1]}`;
       this.client.input((now) => this.client.core.confirmWebLogin(url, now));
       this.say(`confirming the web login ${url}…`);
+    } else if ((m = /^\/send-file\s+(@@?)(\S+)\s+(.+)$/.exec(text))) {
+      const to = m[1] === '@@' ? this.#group(m[2]!) : m[2]!;
+      const file = m[3]!.trim();
+      if (to) {
+        this.say(`uploading ${file} → ${this.name(to)}…`);
+        this.client.sendFile(to, file).then(
+          (id) => this.say(`queued local ${id} (${file}) → ${this.name(to)}`),
+          (e: Error) => this.say(`error: ${e.message}`),
+        );
+      }
     } else if (text === '/outbox') {
       const list = this.client.core.outbox();
       if (list.length === 0) this.say('outbox empty');

@@ -142,6 +142,11 @@ describe('the terminal client', () => {
     await web.waitFor(/logged in as carol .* over http/);
     web.type('@carol hello from the web');
     await phone.waitFor(/carol → carol: hello from the web/);
+    const notes = path.join(tmp.dir, 'notes.txt');
+    fs.writeFileSync(notes, 'minutes of the meeting');
+    web.type(`/send-file @carol ${notes}`);
+    await web.waitFor(/queued local \d+ \(.*notes\.txt\) → carol/);
+    await phone.waitFor(/carol → carol: \[file notes\.txt @media_/);
     web.type('/quit');
     expect(await web.exit).toBe(0);
     const bad = new Term(['--user', 'carol', '--web', '--transport', 'tcp']);
