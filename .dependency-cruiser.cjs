@@ -7,7 +7,7 @@
 /** The sans-IO cores: the protocol logic that the real transports and the simulator both drive. */
 const CORES = '^(server/(core|node|wire)|client/core)/';
 /** What drives the cores from outside, or measures them: never a dependency of a core. */
-const OUTSIDE_CORES = '^(server/(transport|observability|bench|main\\.ts)|client/net|sim|loadtest|scenarios|test)/?';
+const OUTSIDE_CORES = '^(server/(transport|observability|bench|main\\.ts)|client/net|sim|loadtest|scenarios|chaos|test)/?';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -69,6 +69,22 @@ module.exports = {
       comment: 'The load test is a leaf: nothing but itself and its own tests imports it.',
       from: { pathNot: '^(loadtest|test/loadtest)/' },
       to: { path: '^loadtest/' },
+    },
+    {
+      name: 'nothing-imports-chaos',
+      severity: 'error',
+      comment: 'The chaos runs (the real server behind a fault proxy) are a leaf: nothing but themselves and their own tests imports them.',
+      from: { pathNot: '^(chaos|test/chaos)/' },
+      to: { path: '^chaos/' },
+    },
+    {
+      name: 'chaos-judges-with-the-checkers',
+      severity: 'error',
+      comment:
+        'A chaos run drives the real server and client on real sockets; of the simulator it takes the checkers and the plan\'s vocabulary ' +
+        '(checkers, violation, seeded streams, RunSpec), never the simulated world that drives the cores itself.',
+      from: { path: '^chaos/' },
+      to: { path: '^sim/', pathNot: '^sim/(checkers|violation|rng|run-spec|run-spec-check)\\.ts$' },
     },
     {
       name: 'nothing-imports-tests',

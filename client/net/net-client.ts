@@ -50,6 +50,8 @@ export interface NetClientOptions {
   localAddress?: string;
   clock?: () => number;
   random?: () => number;
+  /** Planted client bugs ('client-no-dedup'), for runs that prove the checkers catch them. */
+  bugs?: ReadonlySet<string>;
 }
 
 export interface NetClientStats {
@@ -117,6 +119,7 @@ export class NetClient {
       emit: (e) => this.#onEvent(e),
       ...(o.config ? { config: o.config } : {}),
       ...(o.persisted ? { persisted: o.persisted } : {}),
+      ...(o.bugs ? { bugs: o.bugs } : {}),
     });
   }
 

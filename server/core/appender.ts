@@ -10,7 +10,7 @@ import { read, type Step, type Write } from '../store/store-ops.ts';
 import type { CoreContext } from './core-context.ts';
 import { isLive } from './devices.ts';
 import type { CoreEffect } from './plan.ts';
-import { Category, selectorOf, withAccount, type Account, type CategoryId, type ContactItem, type LogItem, type MessageItem, type PerCategory } from './model.ts';
+import { Category, selectorOf, withAccount, type Account, type CategoryId, type ContactDeletion, type ContactItem, type LogItem, type MessageItem, type PerCategory } from './model.ts';
 
 /** The next sequence value of an account (a planted bug may use a volatile counter). */
 export function nextSeq(ctx: CoreContext, account: Account): number {
@@ -45,7 +45,7 @@ export class Appender {
    * Appends to `uin`'s log; false, with nothing appended, when the log is full
    * of items some live device has not consumed yet.
    */
-  *append(uin: number, category: CategoryId, data: MessageItem | ContactItem): Step<boolean> {
+  *append(uin: number, category: CategoryId, data: MessageItem | ContactItem | ContactDeletion): Step<boolean> {
     let a = this.accounts.get(uin) ?? (yield* read({ kind: 'account', uin }));
     if (!a) throw new Error(`account ${uin} vanished`);
     // Records are built field by field: spreading frozen records is several times slower on this hot path.

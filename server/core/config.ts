@@ -42,6 +42,12 @@ export interface CoreConfig {
   sweepAccountIntervalMs: number;
   /** Contacts returned by webwxinit. */
   maxInitContacts: number;
+  /** Contacts in one webwxgetcontact page; more remain → a non-zero Seq. */
+  contactPageSize: number;
+  /** Names one webwxbatchgetcontact may ask for (Ret 1102 beyond). */
+  maxBatchContacts: number;
+  /** webwxbatchgetcontact's ContactList, JSON-encoded, in bytes at most: entries past it are left out. */
+  maxContactReplyBytes: number;
 
   // ---- anti-abuse limits (docs/limits.md marks them). Rates are token
   // buckets filled by the commands' `now`, kept in memory (a restart refills them).
@@ -110,6 +116,10 @@ export const DEFAULT_CORE_CONFIG: Readonly<CoreConfig> = Object.freeze({
   sweepBatch: 64,
   sweepAccountIntervalMs: HOUR,
   maxInitContacts: 1000,
+  // The real web client asks for contacts in pages and for rooms' members 50 names at a time.
+  contactPageSize: 500,
+  maxBatchContacts: 50,
+  maxContactReplyBytes: 4 * 1024 * 1024,
   maxInitContactBytes: 512 * 1024,
   // Generous enough that no scenario and no load-test profile meets them
   // (a saturating load-test account sends a few hundred messages a second at most).
@@ -137,6 +147,7 @@ export function coreConfig(over: Partial<CoreConfig> = {}): CoreConfig {
     if (!Number.isFinite(v) || v < 0) throw new RangeError(`core config ${k} must be a non-negative number, got ${v}`);
   }
   if (c.syncLimit < 1) throw new RangeError('core config syncLimit must be at least 1');
+  if (c.contactPageSize < 1) throw new RangeError('core config contactPageSize must be at least 1');
   if (c.sendByteBurst < c.maxContentBytes) {
     throw new RangeError(`core config sendByteBurst (${c.sendByteBurst}) must be at least maxContentBytes (${c.maxContentBytes})`);
   }

@@ -26,6 +26,8 @@ export const Field = {
   sid: { max: SID_MAX },
   /** A user or a chat room: ToUserName, oplog's UserName. */
   contactName: { max: 40 },
+  /** webwxbatchgetcontact's EncryChatRoomId: the room a member was seen in ('' for none). */
+  encryChatRoomId: { min: 0, max: 40 },
   topic: { min: 0, max: 64 },
   remarkName: { min: 0, max: 64 },
   /** Any length: Content is limited in UTF-8 bytes (maxContentBytes), never in string length. */

@@ -1,23 +1,21 @@
-// Chat rooms and contacts: webwxcreatechatroom, and webwxoplog's remark. Both
-// append a contact item (key 2), so the change syncs to every device concerned.
-// Creating rooms is a quota per account (groupCreatesPerHour, Ret 1111): a room
-// puts an item in every member's log, members who never asked for it included.
+// webwxcreatechatroom: a new chat room, whose contact item (key 2) goes to
+// every member's log, so it syncs to every member's devices. Creating rooms
+// is a quota per account (groupCreatesPerHour, Ret 1111): a room puts an item
+// in every member's log, members who never asked for it included. Later
+// changes of a room are server/core/room-changes.ts.
 import { read, type Step, type Write } from '../store/store-ops.ts';
 import { Appender } from './appender.ts';
 import { authenticate, type Caller } from './auth.ts';
 import type { CoreContext } from './core-context.ts';
 import { touch } from './devices.ts';
 import { Field } from './field-rules.ts';
-import { Category, groupUserName, isGroupName, type Account, type ContactItem, type Group } from './model.ts';
+import { contactItem } from './contact-items.ts';
+import { Category, groupUserName, type Account, type Group } from './model.ts';
 import { fail, refuse, type Plan } from './plan.ts';
 import { rateLimited } from './rate-limits.ts';
-import type { ChatRoomReply, OkReply } from './replies.ts';
+import type { ChatRoomReply } from './replies.ts';
 import { OK, Ret, type ErrorReply } from './ret.ts';
-import { InputError, int, isObj, obj, optStr, str } from './validate.ts';
-
-/** webwxoplog's CmdId: only a remark is supported. */
-const OplogCmd = { Remark: 2 } as const;
-const OPLOG_CMD_MAX = 1000;
+import { InputError, isObj, obj, optStr, str } from './validate.ts';
 
 export function* createChatRoom(ctx: CoreContext, caller: Caller, body: unknown, now: number): Step<Plan<ChatRoomReply | ErrorReply>> {
   const { config } = ctx;
@@ -59,13 +57,7 @@ export function* createChatRoom(ctx: CoreContext, caller: Caller, body: unknown,
     createdAt: now,
   };
   const writes: Write[] = [{ kind: 'setMeta', name: 'nextGroupId', value: id }, { kind: 'putGroup', group }];
-  const contact: ContactItem = {
-    UserName: group.userName,
-    NickName: topic,
-    RemarkName: '',
-    MemberList: members.map((a) => a.userName),
-    MemberCount: members.length,
-  };
+  const contact = contactItem(group.userName, topic, members.map((a) => a.userName), undefined);
   const appender = new Appender(ctx, now, writes);
   for (const a of members) appender.seed(a);
   for (const a of members) {
@@ -77,43 +69,4 @@ export function* createChatRoom(ctx: CoreContext, caller: Caller, body: unknown,
     effects: appender.effects(),
     reply: { BaseResponse: OK, ChatRoomName: group.userName, MemberCount: members.length, MemberList: members.map((a) => ({ UserName: a.userName, NickName: a.nickName })) },
   };
-}
-
-/** webwxoplog CmdId 2: a remark that syncs to the user's other devices (key 2). */
-export function* oplog(ctx: CoreContext, caller: Caller, body: unknown, now: number): Step<Plan<OkReply | ErrorReply>> {
-  const auth = yield* authenticate(ctx.config, caller, now);
-  if ('BaseResponse' in auth) return refuse(auth);
-  const b = obj(body, 'request body');
-  const cmd = int(b, 'CmdId', 0, OPLOG_CMD_MAX);
-  if (cmd !== OplogCmd.Remark) throw new InputError(`CmdId ${cmd} is not supported (only ${OplogCmd.Remark}, remark)`);
-  const target = str(b, 'UserName', Field.contactName);
-  const remarkName = str(b, 'RemarkName', Field.remarkName);
-  let contact: ContactItem;
-  if (isGroupName(target)) {
-    const g = yield* read({ kind: 'group', userName: target });
-    if (!g || !g.members.includes(auth.account.uin)) return fail(Ret.UnknownRecipient, `no chat room named ${target}`);
-    contact = yield* groupContact(g, remarkName);
-  } else {
-    const a = yield* read({ kind: 'accountByName', userName: target });
-    if (!a) return fail(Ret.UnknownRecipient, `no user named ${target}`);
-    contact = { UserName: a.userName, NickName: a.nickName, RemarkName: remarkName, MemberList: [], MemberCount: 0 };
-  }
-  const writes: Write[] = [{ kind: 'putRemark', remark: { uin: auth.account.uin, target, remarkName } }];
-  const appender = new Appender(ctx, now, writes);
-  appender.seed(auth.account);
-  if (!(yield* appender.append(auth.account.uin, Category.Contacts, contact))) {
-    return fail(Ret.MailboxFull, 'your contact log is full of changes your devices have not synced yet; sync them, then try again');
-  }
-  writes.push(...touch(ctx.config, auth.device, now, auth.device.acked));
-  return { writes, effects: appender.effects(), reply: { BaseResponse: OK } };
-}
-
-/** A chat room as a contact: its members by user name, in join order. */
-export function* groupContact(g: Group, remarkName: string): Step<ContactItem> {
-  const names: string[] = [];
-  for (const uin of g.members) {
-    const a = yield* read({ kind: 'account', uin });
-    names.push(a?.userName ?? '');
-  }
-  return { UserName: g.userName, NickName: g.topic, RemarkName: remarkName, MemberList: names, MemberCount: names.length };
 }

@@ -8,6 +8,7 @@ import { read, type Step } from '../store/store-ops.ts';
 import { authenticate, type Caller } from './auth.ts';
 import type { CoreContext } from './core-context.ts';
 import { touch } from './devices.ts';
+import { contactItem } from './contact-items.ts';
 import { isGroupName, unixSeconds, type ContactItem, type Group } from './model.ts';
 import { plan, refuse, type Plan } from './plan.ts';
 import type { InitReply } from './replies.ts';
@@ -39,30 +40,48 @@ export function* init(ctx: CoreContext, caller: Caller, now: number): Step<Plan<
     if (full || contacts.length >= config.maxInitContacts) break;
     const found = contacts.find((c) => c.UserName === r.target);
     if (found) {
-      const grows = encodedSize(r.remarkName);
+      const mine = contactItem(found.UserName, found.NickName, found.MemberList, r);
+      // At least what the remark and the flag add.
+      const grows = encodedSize(r.remarkName) + (mine.ContactFlag === undefined ? 0 : encodedSize({ ContactFlag: mine.ContactFlag }));
       if (grows > room) break;
-      found.RemarkName = r.remarkName;
+      found.RemarkName = mine.RemarkName;
+      if (mine.ContactFlag !== undefined) found.ContactFlag = mine.ContactFlag;
       room -= grows;
       continue;
     }
     const target = isGroupName(r.target) ? undefined : yield* read({ kind: 'accountByName', userName: r.target });
-    const c: ContactItem = { UserName: r.target, NickName: target?.nickName ?? '', RemarkName: r.remarkName, MemberList: [], MemberCount: 0 };
+    const c = contactItem(r.target, target?.nickName ?? '', [], r);
     if (encodedSize(c) > room) break;
     contacts.push(c);
     room -= encodedSize(c);
   }
   const writes = touch(config, device, now, device.acked);
   const skey = rotateSkey(ctx, auth.session, now, writes, caller);
-  return plan(writes, {
+  const key = toSyncKeyJson(initKey(account, device));
+  const reply: InitReply = {
     BaseResponse: OK,
     User: { Uin: account.uin, UserName: account.userName, NickName: account.nickName },
     Count: contacts.length,
     ContactList: contacts,
-    SyncKey: toSyncKeyJson(initKey(account, device)),
+    SyncKey: key,
+    SyncCheckKey: key,
     SKey: skey,
     SystemTime: unixSeconds(now),
-  });
+    ChatSet: contacts.map((c) => c.UserName).join(','),
+    ...WEB_CLIENT_SETTINGS,
+  };
+  return plan(writes, reply);
 }
+
+/** What the real service tells the web client besides (fixed here: no grey release, no official accounts). */
+const WEB_CLIENT_SETTINGS = {
+  ClientVersion: 0,
+  GrayScale: 1,
+  InviteStartCount: 40,
+  MPSubscribeMsgCount: 0,
+  MPSubscribeMsgList: [],
+  ClickReportInterval: 600_000,
+} as const satisfies Partial<InitReply>;
 
 /** A value's JSON size in a list: its encoding and a separating comma. */
 function encodedSize(v: unknown): number {

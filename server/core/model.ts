@@ -103,6 +103,11 @@ export function isGroupName(userName: string): boolean {
   return userName.startsWith(GROUP_PREFIX);
 }
 
+/** A chat room's numeric id (webwxgetcontact pages rooms in its order). */
+export function groupIdOf(userName: string): number {
+  return Number(userName.slice(GROUP_PREFIX.length));
+}
+
 export interface Group {
   /** GROUP_PREFIX + id. */
   userName: string;
@@ -163,11 +168,31 @@ export interface ContactItem {
   /** Group members' user names (groups only). */
   MemberList: string[];
   MemberCount: number;
+  /**
+   * Present once the owner of the log pinned the contact (webwxoplog CmdId 3),
+   * with bit 2048 while it is pinned; absent means not pinned. Items of
+   * contacts never pinned keep the five fields above alone.
+   */
+  ContactFlag?: number;
+}
+
+/**
+ * A contact the log's owner no longer has (a chat room it left or was
+ * removed from): it goes out in DelContactList as `{UserName, ContactFlag: 0}`.
+ */
+export interface ContactDeletion {
+  UserName: string;
+  ContactFlag: 0;
+  Deleted: 1;
+}
+
+export function isDeletion(c: ContactItem | ContactDeletion): c is ContactDeletion {
+  return 'Deleted' in c;
 }
 
 export type LogItem =
   | { uin: number; category: 1; seq: number; createdAt: number; data: MessageItem }
-  | { uin: number; category: 2; seq: number; createdAt: number; data: ContactItem };
+  | { uin: number; category: 2; seq: number; createdAt: number; data: ContactItem | ContactDeletion };
 
 /** What a (sender, ClientMsgId) was answered, so a retry gets the same MsgID. */
 export interface DedupRecord {
@@ -178,10 +203,13 @@ export interface DedupRecord {
   createdAt: number;
 }
 
+/** What `uin` set on a contact `target`: its remark (webwxoplog CmdId 2) and whether it is pinned (CmdId 3). */
 export interface Remark {
   uin: number;
   target: string;
   remarkName: string;
+  /** Present (true) only while pinned, so records written before pins existed read back the same. */
+  pinned?: true;
 }
 
 /** Store-wide counters. */

@@ -1,6 +1,6 @@
 // How many bytes of items one sync page may carry (maxSyncReplyBytes): a
 // reply must fit one long-link packet.
-import type { ContactItem, MessageItem } from './model.ts';
+import { isDeletion, type ContactDeletion, type ContactItem, type MessageItem } from './model.ts';
 import { utf8Length } from './validate.ts';
 
 /**
@@ -11,12 +11,12 @@ import { utf8Length } from './validate.ts';
 export class PageBudget {
   private bound = 0;
   private exact = -1;
-  private readonly taken: Array<MessageItem | ContactItem> = [];
+  private readonly taken: Array<MessageItem | ContactItem | ContactDeletion> = [];
 
   constructor(private readonly max: number) {}
 
   /** Take the item if it fits (the first item always does). */
-  fits(data: MessageItem | ContactItem): boolean {
+  fits(data: MessageItem | ContactItem | ContactDeletion): boolean {
     const b = sizeBound(data);
     if (this.exact < 0 && this.bound + b <= this.max) {
       this.bound += b;
@@ -33,7 +33,7 @@ export class PageBudget {
 }
 
 /** An item's JSON size in a list: its encoding and a separating comma. */
-function encodedSize(data: MessageItem | ContactItem): number {
+function encodedSize(data: MessageItem | ContactItem | ContactDeletion): number {
   return utf8Length(JSON.stringify(data)) + 1;
 }
 
@@ -45,8 +45,9 @@ const ITEM_FRAME_BYTES = 256;
 const MEMBER_FRAME_BYTES = 3;
 
 /** At least the encoded size. */
-function sizeBound(data: MessageItem | ContactItem): number {
+function sizeBound(data: MessageItem | ContactItem | ContactDeletion): number {
   if ('Content' in data) return MAX_ESCAPED_CHAR_BYTES * (data.Content.length + data.FromUserName.length + data.ToUserName.length + data.ClientMsgId.length) + ITEM_FRAME_BYTES;
+  if (isDeletion(data)) return MAX_ESCAPED_CHAR_BYTES * data.UserName.length + ITEM_FRAME_BYTES;
   let n = MAX_ESCAPED_CHAR_BYTES * (data.UserName.length + data.NickName.length + data.RemarkName.length) + ITEM_FRAME_BYTES;
   for (const m of data.MemberList) n += MAX_ESCAPED_CHAR_BYTES * m.length + MEMBER_FRAME_BYTES;
   return n;

@@ -16,10 +16,29 @@ import type { Caller } from './auth.ts';
 import type { CoreConfig } from './config.ts';
 import { coreContext, type CoreContext } from './core-context.ts';
 import type { CoreDeps } from './deps.ts';
-import { createChatRoom, oplog } from './groups.ts';
+import { batchGetContact } from './batch-contacts.ts';
+import { getContact } from './contact-list.ts';
+import { createChatRoom } from './groups.ts';
+import { oplog } from './oplog.ts';
+import { updateChatRoom } from './room-changes.ts';
+import { statusNotify } from './status-notify.ts';
 import { init } from './init.ts';
 import { guard, type Plan } from './plan.ts';
-import type { ChatRoomReply, InitReply, LoginReply, OkReply, RegisterReply, SendReply, SweepReply, SyncCheckReply, SyncReply } from './replies.ts';
+import type {
+  BatchContactReply,
+  ChatRoomReply,
+  ContactListReply,
+  InitReply,
+  LoginReply,
+  OkReply,
+  RegisterReply,
+  RoomChangeReply,
+  SendReply,
+  StatusNotifyReply,
+  SweepReply,
+  SyncCheckReply,
+  SyncReply,
+} from './replies.ts';
 import { sweep } from './retention.ts';
 import { errorReply, type ErrorReply } from './ret.ts';
 import { send, type MediaSend } from './send.ts';
@@ -143,9 +162,29 @@ export class ProtocolCore {
     return guard(createChatRoom(this.ctx, caller, body, now));
   }
 
-  /** webwxoplog CmdId 2: a remark that syncs to the user's other devices (key 2). */
+  /** webwxupdatechatroom `?fun=addmember|invitemember|delmember|modtopic`: a room's members or topic. */
+  updateChatRoom(caller: Caller, fun: string | undefined, body: unknown, now: number): Step<Plan<RoomChangeReply | OkReply | ErrorReply>> {
+    return guard(updateChatRoom(this.ctx, caller, fun, body, now));
+  }
+
+  /** webwxoplog: CmdId 2 a remark, CmdId 3 a pin, each syncing to the user's devices (key 2). */
   oplog(caller: Caller, body: unknown, now: number): Step<Plan<OkReply | ErrorReply>> {
     return guard(oplog(this.ctx, caller, body, now));
+  }
+
+  /** webwxgetcontact `?seq`: a page of the account's contacts (real web format). */
+  getContact(caller: Caller, seq: string | undefined, now: number): Step<Plan<ContactListReply | ErrorReply>> {
+    return guard(getContact(this.ctx, caller, seq, now));
+  }
+
+  /** webwxbatchgetcontact: the named contacts the caller may see, rooms with their members. */
+  batchGetContact(caller: Caller, body: unknown, now: number): Step<Plan<BatchContactReply | ErrorReply>> {
+    return guard(batchGetContact(this.ctx, caller, body, now));
+  }
+
+  /** webwxstatusnotify: checked and answered; nothing is kept. */
+  statusNotify(caller: Caller, body: unknown, now: number): Step<Plan<StatusNotifyReply | ErrorReply>> {
+    return guard(statusNotify(this.ctx, caller, body, now));
   }
 
   // ---- retention ----

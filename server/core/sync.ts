@@ -5,10 +5,10 @@ import { read, type Step, type Write } from '../store/store-ops.ts';
 import { authenticate, type Caller } from './auth.ts';
 import type { CoreContext } from './core-context.ts';
 import { touch } from './devices.ts';
-import { CATEGORIES, Category, Selector, maxPer, perCategory, selectorOf, type ContactItem, type MessageItem } from './model.ts';
+import { CATEGORIES, Category, Selector, isDeletion, maxPer, perCategory, selectorOf, type ContactItem, type MessageItem } from './model.ts';
 import { PageBudget } from './page-budget.ts';
 import { fail, plan, refuse, type Plan } from './plan.ts';
-import type { SyncCheckReply, SyncReply } from './replies.ts';
+import { NO_PROFILE_CHANGE, type DeletedContact, type SyncCheckReply, type SyncReply } from './replies.ts';
 import { prune } from './retention.ts';
 import { OK, Ret, type ErrorReply, type RetCode } from './ret.ts';
 import { rotateSkey } from './session-tokens.ts';
@@ -28,6 +28,7 @@ export function* sync(ctx: CoreContext, caller: Caller, syncKey: unknown, now: n
   const newKey = new Map<number, number>();
   const messages: MessageItem[] = [];
   const contacts: ContactItem[] = [];
+  const deleted: DeletedContact[] = [];
   let remaining = config.syncLimit;
   const page = new PageBudget(config.maxSyncReplyBytes);
   let more = false;
@@ -50,6 +51,7 @@ export function* sync(ctx: CoreContext, caller: Caller, syncKey: unknown, now: n
     newKey.set(cat, last);
     for (const it of taken) {
       if (it.category === Category.Messages) messages.push(it.data);
+      else if (isDeletion(it.data)) deleted.push({ UserName: it.data.UserName, ContactFlag: 0 });
       else contacts.push(it.data);
     }
   }
@@ -62,19 +64,27 @@ export function* sync(ctx: CoreContext, caller: Caller, syncKey: unknown, now: n
   yield* prune(ctx, account, device, now, writes);
   const skey = rotateSkey(ctx, auth.session, now, writes, caller);
   const json = toSyncKeyJson(newKey);
-  return plan(writes, {
+  const reply: SyncReply = {
     BaseResponse: OK,
     AddMsgCount: messages.length,
     AddMsgList: messages,
     ModContactCount: contacts.length,
     ModContactList: contacts,
-    DelContactCount: 0,
-    DelContactList: [],
+    DelContactCount: deleted.length,
+    DelContactList: deleted,
     SyncKey: json,
     SyncCheckKey: json,
     SKey: skey,
     ContinueFlag: more ? 1 : 0,
-  });
+  };
+  // The web client reads these; they never carry anything here, so the long link's op 11 goes without them.
+  if (caller.kind === 'http') {
+    // Room membership comes as the room's ModContactList entry, as the real web service sends it.
+    reply.ModChatRoomMemberCount = 0;
+    reply.ModChatRoomMemberList = [];
+    reply.Profile = NO_PROFILE_CHANGE;
+  }
+  return plan(writes, reply);
 }
 
 /** synccheck: is there anything after this key? Presenting the key acknowledges it. */

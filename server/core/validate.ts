@@ -53,6 +53,14 @@ export function optInt(o: Obj, field: string, min: number, max: number, dflt: nu
   return o[field] === undefined || o[field] === null ? dflt : int(o, field, min, max);
 }
 
+/**
+ * The ErrMsg code of an id sent as a JSON number past 2^53 - 1: JSON.parse
+ * has already rounded it to another number, so taking it would store an id
+ * the client never sent. The web client's ids (about 17 digits from the
+ * clock in ms) pass it as digit strings, never as numbers.
+ */
+export const ID_UNSAFE_INTEGER = 'ID_UNSAFE_INTEGER';
+
 /** Ids that clients send as numbers or digit strings (ClientMsgId, LocalID). */
 export function idString(o: Obj, field: string, required: boolean): string | undefined {
   const v = o[field];
@@ -61,6 +69,9 @@ export function idString(o: Obj, field: string, required: boolean): string | und
     return undefined;
   }
   if (typeof v === 'number') {
+    if (v > Number.MAX_SAFE_INTEGER) {
+      throw new InputError(`${ID_UNSAFE_INTEGER}: ${field} is a JSON number past 2^53 - 1, which JSON cannot carry exactly; send it as a digit string`);
+    }
     if (!Number.isSafeInteger(v) || v < 0) throw new InputError(`${field} must be a non-negative integer or an id string`);
     return String(v);
   }

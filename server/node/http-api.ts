@@ -1,7 +1,12 @@
 // The HTTP surface of docs/protocol.md section 5: which path is which command,
 // and how answers are written. Transports stay thin: they hand the node a
 // method, a URL, a body and the Cookie header, and write back what it answers.
-import type { RetCode } from '../core/ret.ts';
+import type { Caller } from '../core/auth.ts';
+import type { Plan } from '../core/plan.ts';
+import type { ProtocolCore } from '../core/protocol-core.ts';
+import { Ret, type BaseResponse, type RetCode } from '../core/ret.ts';
+import { isObj } from '../core/validate.ts';
+import type { Step } from '../store/store-ops.ts';
 
 export type Endpoint =
   | 'register'
@@ -49,6 +54,70 @@ export const UPLOAD_PATH = `${WEB}webwxuploadmedia`;
 export const PATHS: Readonly<Record<Endpoint, string>> = Object.fromEntries(
   [...ROUTES].map(([path, r]) => [r.endpoint, path]),
 ) as Record<Endpoint, string>;
+
+/**
+ * What a web client calls right after login besides webwxinit and sync
+ * (docs/protocol.md 5.15 to 5.18): JSON commands like those of ROUTES, routed
+ * apart by contactRequest. webwxgetcontact comes as GET or as POST, with or
+ * without a body; it and webwxupdatechatroom read the query (`seq`, `fun`).
+ */
+export type ContactEndpoint = 'webwxgetcontact' | 'webwxbatchgetcontact' | 'webwxstatusnotify' | 'webwxupdatechatroom';
+
+export const CONTACT_ROUTES: ReadonlyMap<string, { endpoint: ContactEndpoint; methods: readonly ('GET' | 'POST')[] }> = new Map([
+  [`${WEB}webwxgetcontact`, { endpoint: 'webwxgetcontact', methods: ['GET', 'POST'] }],
+  [`${WEB}webwxbatchgetcontact`, { endpoint: 'webwxbatchgetcontact', methods: ['POST'] }],
+  [`${WEB}webwxstatusnotify`, { endpoint: 'webwxstatusnotify', methods: ['POST'] }],
+  [`${WEB}webwxupdatechatroom`, { endpoint: 'webwxupdatechatroom', methods: ['POST'] }],
+] as const);
+
+export const CONTACT_PATHS: Readonly<Record<ContactEndpoint, string>> = Object.fromEntries(
+  [...CONTACT_ROUTES].map(([path, r]) => [r.endpoint, path]),
+) as Record<ContactEndpoint, string>;
+
+/** A contact endpoint's request: answered at once (bad method or body), or a command to run in `client`'s lane (undefined: the address's). */
+export type ContactRequest = { answer: HttpAnswer } | { step: Step<Plan<{ BaseResponse: BaseResponse }>>; client: string | undefined };
+
+/**
+ * The command of a request to a contact endpoint, or undefined for any other
+ * path. The session is named as on every JSON endpoint (docs/protocol.md
+ * 2.1): by the body's BaseRequest, else by `uin`/`sid` parameters or the web
+ * login's cookies, with `skey` checked when given.
+ */
+export function contactRequest(core: ProtocolCore, path: string, method: string, query: Record<string, string>, body: string, cookie: string | undefined, now: number): ContactRequest | undefined {
+  const route = CONTACT_ROUTES.get(path);
+  if (!route) return undefined;
+  const { endpoint, methods } = route;
+  if (!(methods as readonly string[]).includes(method)) {
+    return { answer: errorAnswer(405, Ret.BadRequest, `${endpoint} takes ${methods.join(' or ')}`, { Allow: methods.join(', ') }) };
+  }
+  let json: unknown = {};
+  // webwxgetcontact's parameters are all in its query: a GET, or a POST, may come without a body.
+  if (body !== '' || endpoint !== 'webwxgetcontact') {
+    try {
+      json = JSON.parse(body);
+    } catch {
+      return { answer: errorAnswer(400, Ret.BadRequest, 'request body is not valid JSON') };
+    }
+    if (!isObj(json)) return { answer: errorAnswer(400, Ret.BadRequest, 'request body must be a JSON object') };
+  }
+  const base = (json as Record<string, unknown>)['BaseRequest'];
+  const cookies = parseCookies(cookie);
+  const uin = query['uin'] ?? cookies['wxuin'];
+  const sid = query['sid'] ?? cookies['wxsid'];
+  const web = uin === undefined && sid === undefined ? undefined : { uin, sid, skey: query['skey'], skeyRequired: false };
+  const caller: Caller = { kind: 'http', base, checkSkey: true, web };
+  const client = isObj(base) && typeof base['Uin'] === 'number' ? `u${base['Uin']}` : undefined;
+  switch (endpoint) {
+    case 'webwxgetcontact':
+      return { step: core.getContact(caller, query['seq'], now), client };
+    case 'webwxbatchgetcontact':
+      return { step: core.batchGetContact(caller, json, now), client };
+    case 'webwxstatusnotify':
+      return { step: core.statusNotify(caller, json, now), client };
+    case 'webwxupdatechatroom':
+      return { step: core.updateChatRoom(caller, query['fun'], json, now), client };
+  }
+}
 
 /**
  * The QR web login's endpoints (docs/protocol.md 5.11), routed apart from

@@ -10,7 +10,7 @@ import type { SealedBatch, StagedStore } from '../store/staged-store.ts';
 import { coreConfig, type CoreConfig } from '../core/config.ts';
 import type { HashResult, PasswordHasher, RandomSource } from '../core/deps.ts';
 import { AnswerCounts, type AnswerTally, type AnswerWatch } from './answer-counts.ts';
-import { MEDIA_ROUTES, ROUTES, errorAnswer, jsonAnswer, parseCookies, splitUrl, syncCheckAnswer, webLoginRoute, type Endpoint, type HttpAnswer, type HttpRequestHeaders } from './http-api.ts';
+import { MEDIA_ROUTES, ROUTES, contactRequest, errorAnswer, jsonAnswer, parseCookies, splitUrl, syncCheckAnswer, webLoginRoute, type Endpoint, type HttpAnswer, type HttpRequestHeaders } from './http-api.ts';
 import { MediaApi } from './media-api.ts';
 import { LinkHub, type LinkAction, type LinkStats } from './link-hub.ts';
 import { faultDisconnect, type LinkFaultCode } from './link-fault.ts';
@@ -206,6 +206,8 @@ export class ServerNode {
     const media = route ? undefined : MEDIA_ROUTES.get(path);
     if (media && method !== media.method) return this.respond(req, errorAnswer(405, Ret.BadRequest, `${media.endpoint} takes ${media.method}`, { Allow: media.method }));
     if (media) return this.media.http({ req, endpoint: media.endpoint, query, body, cookies: parseCookies(headers.cookie), headers, remote, now });
+    const contact = route ? undefined : contactRequest(this.core, path, method, query, body, headers.cookie, now);
+    if (contact) return 'answer' in contact ? this.respond(req, contact.answer) : this.budget.submit(contact.client ?? `a${remote}`, contact.step, (r) => this.respond(req, jsonAnswer(r)));
     if (!route) {
       const web = webLoginRoute(path);
       if (web) return this.web.http(req, web, method, path, query, body, remote, now);

@@ -10,6 +10,7 @@
 import type { Account, DedupRecord, Device, Group, MetaName, Remark, Session } from '../core/model.ts';
 import { deepFreeze } from './deep-freeze.ts';
 import { fenceIdentities } from './identity-fence.ts';
+import { indexMembers, peersAfter, remarkedAfter, roomsAfter } from './memory-contacts.ts';
 import { firstAbove, ItemLog } from './memory-item-log.ts';
 import { MemoryMediaTable, logHasMedia, logMedia } from './memory-media.ts';
 import type { Store } from './store.ts';
@@ -184,6 +185,14 @@ export class MemoryStore implements Store {
       }
       case 'remarksOf':
         return [...(this.remarks.get(r.uin)?.values() ?? [])].slice(0, r.limit);
+      case 'remark':
+        return this.remarks.get(r.uin)?.get(r.target);
+      case 'roomsAfter':
+        return roomsAfter(this.groupsByMember.get(r.uin), this.groups, r.afterId, r.limit);
+      case 'peersAfter':
+        return peersAfter(this.peers.get(r.uin), r.afterUin, r.limit);
+      case 'remarkedAfter':
+        return remarkedAfter(this.remarks.get(r.uin), this.uinByName, r.afterUin, r.limit);
       case 'peers':
         return { aToB: this.peers.get(r.a)?.has(r.b) ?? false, bToA: this.peers.get(r.b)?.has(r.a) ?? false };
       case 'inRoomOf':
@@ -291,21 +300,7 @@ export class MemoryStore implements Store {
         const g = this.frozen(w.group);
         const prev = this.groups.get(g.userName);
         this.undoableSet(this.groups, g.userName, g);
-        for (const uin of g.members) {
-          if (prev?.members.includes(uin)) continue;
-          const list = this.groupsByMember.get(uin) ?? [];
-          this.groupsByMember.set(uin, list);
-          list.push(g.userName);
-          this.undo.push(() => void list.pop());
-        }
-        for (const uin of prev?.members ?? []) {
-          if (g.members.includes(uin)) continue;
-          const list = this.groupsByMember.get(uin);
-          const at = list?.indexOf(g.userName) ?? -1;
-          if (!list || at < 0) continue;
-          list.splice(at, 1);
-          this.undo.push(() => void list.splice(at, 0, g.userName));
-        }
+        indexMembers(this.groupsByMember, g, prev, this.undo);
         return;
       }
       case 'putRemark': {

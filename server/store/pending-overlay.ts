@@ -6,8 +6,10 @@
 // wrote last is dropped, since the database now answers the same.
 //
 // Merges assume what the core does (docs/architecture.md, "storage thread"):
-// log items are appended in seq order and pruned from the front; a group's
-// members are only ever added; remarks and peers are only ever put.
+// log items are appended in seq order and pruned from the front; remarks and
+// peers are only ever put. A group's members may be added and removed
+// (webwxupdatechatroom): a read that involves a staged group goes by its
+// staged members.
 import type { Account, CategoryId, DedupRecord, Device, Group, LogItem, MetaName, Remark, Session } from '../core/model.ts';
 import type { Write } from './store-ops.ts';
 
@@ -175,6 +177,14 @@ export class PendingOverlay {
 
   hasPeer(uin: number, peer: number): boolean {
     return this.peers.has(peerKey(uin, peer));
+  }
+
+  /** The accounts `uin` sent a direct message to in staged writes (a scan: the overlay holds a few batches). */
+  peersOf(uin: number): number[] {
+    const prefix = `${uin}>`;
+    const out: number[] = [];
+    for (const k of this.peers.keys()) if (k.startsWith(prefix)) out.push(Number(k.slice(prefix.length)));
+    return out;
   }
 }
 

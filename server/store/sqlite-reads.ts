@@ -2,7 +2,7 @@
 // of hot records. Shared by SqliteStore (one connection that reads and
 // writes) and the storage thread's reader on the main thread.
 import type { RecordCache } from './record-cache.ts';
-import { toAccount, toDedup, toDevice, toGroup, toItem, toRemark, toSession } from './sqlite-rows.ts';
+import { toAccount, toDedup, toDevice, toGroup, toItem, toRemark, toRemarked, toSession } from './sqlite-rows.ts';
 import type { SqliteStatements } from './sqlite-statements.ts';
 import type { Read, ReadResult } from './store-ops.ts';
 import { isMediaRead, readMedia } from './sqlite-media.ts';
@@ -63,6 +63,16 @@ export function readRecord(st: SqliteStatements, c: RecordCache, r: Read, learn 
       return st.groupsOf.all(r.uin, r.limit).map(toGroup);
     case 'remarksOf':
       return st.remarksOf.all(r.uin, r.limit).map(toRemark);
+    case 'remark': {
+      const row = st.remark.get(r.uin, r.target);
+      return row && toRemark(row);
+    }
+    case 'roomsAfter':
+      return st.roomsAfter.all(r.uin, r.afterId, r.limit).map(toGroup);
+    case 'peersAfter':
+      return st.peersAfter.all(r.uin, r.afterUin, r.limit);
+    case 'remarkedAfter':
+      return st.remarkedAfter.all(r.uin, r.afterUin, r.limit).map(toRemarked);
     case 'peers': {
       const aToB = c.peer(r.a, r.b);
       const bToA = c.peer(r.b, r.a);

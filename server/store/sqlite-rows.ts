@@ -2,6 +2,7 @@
 // into records. Reads run in raw mode (rows as arrays, in the column order of
 // the SELECT): it is measurably cheaper than keyed row objects.
 import type { Account, CategoryId, DedupRecord, Device, Group, LogItem, Remark, Session, SessionState } from '../core/model.ts';
+import type { RemarkedUser } from './store-ops.ts';
 
 export type AccountRow = [
   uin: number,
@@ -41,7 +42,9 @@ export type DeviceRow = [
 ];
 export type DedupRow = [uin: number, clientMsgId: string, msgId: number, localId: string, createdAt: number];
 export type GroupRow = [userName: string, topic: string, ownerUin: number, members: string, seq: number, createdAt: number];
-export type RemarkRow = [uin: number, target: string, remarkName: string];
+export type RemarkRow = [uin: number, target: string, remarkName: string, pinned: number];
+/** A remark of a user, after the user's uin. */
+export type RemarkedRow = [targetUin: number, ...remark: RemarkRow];
 export type ItemRow = [seq: number, createdAt: number, data: string];
 
 export const ACCOUNT_COLS =
@@ -49,6 +52,7 @@ export const ACCOUNT_COLS =
 export const SESSION_COLS = 'sid, uin, device_id, state, skey, prev_skey, skey_at, created_at, login_id';
 export const DEVICE_COLS = 'uin, device_id, sid, acked1, acked2, created_at, last_seen_at, prev_sid, retired_sids';
 export const GROUP_COLS = 'user_name, topic, owner_uin, members, seq, created_at';
+export const REMARK_COLS = 'uin, target, remark_name, pinned';
 
 export function toAccount(r: AccountRow): Account {
   return {
@@ -105,7 +109,13 @@ export function toGroup(r: GroupRow): Group {
 }
 
 export function toRemark(r: RemarkRow): Remark {
-  return { uin: r[0], target: r[1], remarkName: r[2] };
+  // `pinned` only when set: a record of an unpinned contact reads back as it was written.
+  return r[3] ? { uin: r[0], target: r[1], remarkName: r[2], pinned: true } : { uin: r[0], target: r[1], remarkName: r[2] };
+}
+
+export function toRemarked(r: RemarkedRow): RemarkedUser {
+  const [uin, ...remark] = r;
+  return { uin, remark: toRemark(remark) };
 }
 
 export function toItem(uin: number, category: CategoryId, r: ItemRow): LogItem {

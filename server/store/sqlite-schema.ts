@@ -3,7 +3,7 @@
 import type Database from 'better-sqlite3';
 
 /** The schema this code writes, kept in `PRAGMA user_version`. */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 const SCHEMA_V1 = `
 CREATE TABLE accounts (
@@ -149,6 +149,20 @@ CREATE TABLE media (
 ) WITHOUT ROWID;
 `;
 
+/**
+ * Version 5: a contact pinned to the top of the chat list (webwxoplog CmdId
+ * 3) is a flag of the caller's record for that contact, beside its remark.
+ */
+const MIGRATE_4_TO_5 = `
+ALTER TABLE remarks ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
+`;
+
+/** A file that says version 4 but holds the column (put back to 4 by hand) needs none added. */
+function migrate4To5(db: Database.Database): void {
+  const cols = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('remarks')").all();
+  if (!cols.some((c) => c.name === 'pinned')) db.exec(MIGRATE_4_TO_5);
+}
+
 /** Creates the schema in a fresh file, or migrates an older one; refuses a file written by a newer version. */
 export function migrate(db: Database.Database): void {
   const version = db.pragma('user_version', { simple: true }) as number;
@@ -165,7 +179,8 @@ export function migrate(db: Database.Database): void {
     if (now < 2) db.exec(MIGRATE_1_TO_2);
     if (now < 3) db.exec(MIGRATE_2_TO_3);
     if (now < 4) db.exec(MIGRATE_3_TO_4);
-    // Later versions: `if (now < 5) db.exec(MIGRATE_4_TO_5);` and so on.
+    if (now < 5) migrate4To5(db);
+    // Later versions: `if (now < 6) db.exec(MIGRATE_5_TO_6);` and so on.
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
     db.exec('COMMIT');
   } catch (e) {

@@ -6,6 +6,7 @@ import {
   ACCOUNT_COLS,
   DEVICE_COLS,
   GROUP_COLS,
+  REMARK_COLS,
   SESSION_COLS,
   type AccountRow,
   type DedupRow,
@@ -13,6 +14,7 @@ import {
   type GroupRow,
   type ItemRow,
   type RemarkRow,
+  type RemarkedRow,
   type SessionRow,
 } from './sqlite-rows.ts';
 
@@ -34,6 +36,12 @@ export interface SqliteStatements {
   groupMembers: Database.Statement<[string], string>;
   groupsOf: Database.Statement<[number, number], GroupRow>;
   remarksOf: Database.Statement<[number, number], RemarkRow>;
+  remark: Database.Statement<[number, string], RemarkRow>;
+  roomsAfter: Database.Statement<[number, number, number], GroupRow>;
+  peersAfter: Database.Statement<[number, number, number], number>;
+  remarkedAfter: Database.Statement<[number, number, number], RemarkedRow>;
+  /** Rooms `owner` created that list `member` (names), up to a limit: the staged store's check of inRoomOf. */
+  roomsOfOwnerWith: Database.Statement<[number, number, number], string>;
   /** The uins of the two directions (a → b, b → a) that exist. */
   peers: Database.Statement<[number, number, number, number], number>;
   inRoomOf: Database.Statement<[number, number], number>;
@@ -91,7 +99,28 @@ export function prepareStatements(db: Database.Database): SqliteStatements {
        FROM group_members m JOIN "groups" g ON g.user_name = m.user_name
        WHERE m.uin = ? ORDER BY m.ord LIMIT CAST(? AS INTEGER)`,
     ),
-    remarksOf: rawRows(db, 'SELECT uin, target, remark_name FROM remarks WHERE uin = ? ORDER BY rowid LIMIT CAST(? AS INTEGER)'),
+    remarksOf: rawRows(db, `SELECT ${REMARK_COLS} FROM remarks WHERE uin = ? ORDER BY rowid LIMIT CAST(? AS INTEGER)`),
+    remark: rawRows(db, `SELECT ${REMARK_COLS} FROM remarks WHERE uin = ? AND target = ?`),
+    // A room's id is its name's digits: the member's rooms are read by the key's prefix, then ordered by id.
+    roomsAfter: rawRows(
+      db,
+      `SELECT g.user_name, g.topic, g.owner_uin, g.members, g.seq, g.created_at
+       FROM group_members m JOIN "groups" g ON g.user_name = m.user_name
+       WHERE m.uin = ? AND CAST(substr(m.user_name, 3) AS INTEGER) > ?
+       ORDER BY CAST(substr(m.user_name, 3) AS INTEGER) LIMIT CAST(? AS INTEGER)`,
+    ),
+    peersAfter: db.prepare<[number, number, number], number>('SELECT peer FROM peers WHERE uin = ? AND peer > ? ORDER BY peer LIMIT CAST(? AS INTEGER)').pluck(),
+    remarkedAfter: rawRows(
+      db,
+      `SELECT a.uin, r.uin, r.target, r.remark_name, r.pinned FROM remarks r JOIN accounts a ON a.user_name = r.target
+       WHERE r.uin = ? AND a.uin > ? ORDER BY a.uin LIMIT CAST(? AS INTEGER)`,
+    ),
+    roomsOfOwnerWith: db
+      .prepare<[number, number, number], string>(
+        `SELECT m.user_name FROM group_members m JOIN "groups" g ON g.user_name = m.user_name
+         WHERE m.uin = ? AND g.owner_uin = ? LIMIT CAST(? AS INTEGER)`,
+      )
+      .pluck(),
     // Two primary-key lookups: cheaper than one OR (measured).
     peers: db
       .prepare<[number, number, number, number], number>(
@@ -151,8 +180,8 @@ export function prepareStatements(db: Database.Database): SqliteStatements {
     ),
     leaveGroup: db.prepare('DELETE FROM group_members WHERE uin = ? AND user_name = ?'),
     putRemark: db.prepare(
-      `INSERT INTO remarks (uin, target, remark_name) VALUES (?, ?, ?)
-       ON CONFLICT (uin, target) DO UPDATE SET remark_name = excluded.remark_name`,
+      `INSERT INTO remarks (uin, target, remark_name, pinned) VALUES (?, ?, ?, ?)
+       ON CONFLICT (uin, target) DO UPDATE SET remark_name = excluded.remark_name, pinned = excluded.pinned`,
     ),
     // Appends only after the newest retained item: 0 changes means out of order.
     appendItem: db.prepare(

@@ -248,8 +248,7 @@ export class SqliteStore implements Store {
         // The hot path (a group message bumps seq) leaves the members alone.
         if (prevText === members) return;
         // Membership follows the member list: a new member joins at the end of
-        // its groupsOf order; a removed one no longer lists the group.
-        // (MemoryStore never forgets a membership; v1 only ever adds members.)
+        // its groupsOf order; a removed one no longer lists the group (as in MemoryStore).
         const prev: number[] = prevText === undefined ? [] : (JSON.parse(prevText) as number[]);
         for (const uin of g.members) if (!prev.includes(uin)) this.st.joinGroup.run(uin, g.userName, uin);
         for (const uin of prev) if (!g.members.includes(uin)) this.st.leaveGroup.run(uin, g.userName);
@@ -257,7 +256,7 @@ export class SqliteStore implements Store {
       }
       case 'putRemark': {
         const r = w.remark;
-        this.st.putRemark.run(r.uin, r.target, r.remarkName);
+        this.st.putRemark.run(r.uin, r.target, r.remarkName, r.pinned ? 1 : 0);
         return;
       }
       case 'appendItem': {

@@ -8,6 +8,7 @@ import { isMediaRead } from './sqlite-media.ts';
 import Database from 'better-sqlite3';
 import type { LogItem } from '../core/model.ts';
 import { PendingOverlay } from './pending-overlay.ts';
+import { isContactRead, readContacts, type StagedReaders } from './staged-contact-reads.ts';
 import { RecordCache } from './record-cache.ts';
 import { readRecord } from './sqlite-reads.ts';
 import { prepareStatements, type SqliteStatements } from './sqlite-statements.ts';
@@ -94,6 +95,13 @@ export class StagedStore {
     return this.readAny(r) as ReadResult[R['kind']];
   }
 
+  /** What the contact reads (staged-contact-reads.ts) read through. */
+  private readonly readers: StagedReaders = {
+    base: (r) => this.base(r),
+    read: (r) => this.read(r),
+    roomsOfOwnerWith: (member, owner, limit) => this.st.roomsOfOwnerWith.all(member, owner, limit),
+  };
+
   private base<R extends Read>(r: R): ReadResult[R['kind']] {
     return readRecord(this.st, this.cache, r, this.mayLearn(r)) as ReadResult[R['kind']];
   }
@@ -114,6 +122,7 @@ export class StagedStore {
     const o = this.overlay;
     // Media records are answered only once committed (an upload awaits its record's commit), so the database answers them.
     if (o.empty || isMediaRead(r)) return this.base(r);
+    if (isContactRead(r)) return readContacts(o, this.readers, r);
     switch (r.kind) {
       case 'account':
         return o.accounts.get(r.uin)?.value ?? this.base(r);
@@ -197,11 +206,6 @@ export class StagedStore {
         if (aToB && bToA) return { aToB, bToA };
         const b = this.base(r);
         return { aToB: aToB || b.aToB, bToA: bToA || b.bToA };
-      }
-      case 'inRoomOf': {
-        // Members are only added (v1): a staged room that lists the member answers yes.
-        for (const e of o.groups.values()) if (e.value.ownerUin === r.owner && e.value.members.includes(r.member)) return true;
-        return this.base(r);
       }
       case 'items': {
         const log = o.itemLogOf(r.uin, r.category);

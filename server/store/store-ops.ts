@@ -28,6 +28,14 @@ export type Read =
   | { kind: 'group'; userName: string }
   | { kind: 'groupsOf'; uin: number; limit: number }
   | { kind: 'remarksOf'; uin: number; limit: number }
+  /** What `uin` set on one contact (its remark, its pin). */
+  | { kind: 'remark'; uin: number; target: string }
+  /** The chat rooms `uin` is a member of whose numeric id is above `afterId`, by id: webwxgetcontact pages them. */
+  | { kind: 'roomsAfter'; uin: number; afterId: number; limit: number }
+  /** The accounts `uin` sent a direct message to, uins above `afterUin`, ascending. */
+  | { kind: 'peersAfter'; uin: number; afterUin: number; limit: number }
+  /** `uin`'s remarks (and pins) of existing users, not rooms, whose uin is above `afterUin`, by that uin. */
+  | { kind: 'remarkedAfter'; uin: number; afterUin: number; limit: number }
   /** Whether `a` ever sent `b` a direct message, and `b` `a` (who is a stranger to whom). */
   | { kind: 'peers'; a: number; b: number }
   /** Whether `member` is in a chat room that `owner` created. */
@@ -59,6 +67,10 @@ export interface ReadResult {
   group: Group | undefined;
   groupsOf: Group[];
   remarksOf: Remark[];
+  remark: Remark | undefined;
+  roomsAfter: Group[];
+  peersAfter: number[];
+  remarkedAfter: RemarkedUser[];
   peers: PeerLinks;
   inRoomOf: boolean;
   items: LogItem[];
@@ -68,6 +80,12 @@ export interface ReadResult {
   mediaBytes: number;
   logMedia: string | undefined;
   logHasMedia: boolean;
+}
+
+/** A remark of a user, with the user's uin (the order of a `remarkedAfter` read). */
+export interface RemarkedUser {
+  uin: number;
+  remark: Remark;
 }
 
 /** The direct messages between two accounts, each way: the answer of a `peers` read. */

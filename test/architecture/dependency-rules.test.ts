@@ -10,7 +10,7 @@ import extractTSConfig from 'dependency-cruiser/config-utl/extract-ts-config';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const SOURCE_DIRS = ['server', 'client', 'sim', 'scenarios', 'loadtest', 'test'];
+const SOURCE_DIRS = ['server', 'client', 'sim', 'scenarios', 'loadtest', 'chaos', 'test'];
 const PLANTED_DIRS = SOURCE_DIRS;
 
 interface Broken {
@@ -66,6 +66,8 @@ describe('dependency rules', () => {
       'scenarios/calm.ts': "export const calm = 1;\n",
       'loadtest/driver.ts': "import { tcp } from '../server/transport/tcp.ts';\nexport const driver = tcp;\n",
       'test/helper.ts': "export const helper = 1;\n",
+      'sim/checkers.ts': "export const checkers = 1;\n",
+      'chaos/judge.ts': "import { checkers } from '../sim/checkers.ts';\nexport const judge = checkers;\n",
       // The resolver reads the tsconfig of the tree it cruises.
       'tsconfig.json': fs.readFileSync(path.join(ROOT, 'tsconfig.json'), 'utf8'),
     };
@@ -82,6 +84,8 @@ describe('dependency rules', () => {
       { rule: 'nothing-imports-tests', file: 'server/transport/tcp.ts', line: "export { helper } from '../../test/helper.ts';\n" },
       { rule: 'no-circular', file: 'test/helper.ts', line: "import { other } from './other.ts';\nexport const again = other;\n" },
       { rule: 'not-to-unresolvable', file: 'sim/world.ts', line: "export { gone } from './gone.ts';\n" },
+      { rule: 'nothing-imports-chaos', file: 'loadtest/report.ts', line: "export { judge } from '../chaos/judge.ts';\n" },
+      { rule: 'chaos-judges-with-the-checkers', file: 'chaos/judge.ts', line: "export { world } from '../sim/world.ts';\n" },
     ];
 
     it('the planted tree is clean without them', async () => {

@@ -66,7 +66,6 @@ describe.each(STORES)('bad sessions (%s)', (store) => {
       ['alice\'s Uin with bob\'s Sid', { ...alice, sid: bob.sid }],
       ['alice\'s Uin with bob\'s Sid and Skey', { ...alice, sid: bob.sid, skey: bob.skey }],
       ['alice\'s Uin with bob\'s Sid, Skey and DeviceID', { ...bob, uin: alice.uin }],
-      ['bob\'s Uin and Sid with alice\'s DeviceID', { ...bob, deviceId: alice.deviceId }],
       ['bob\'s Uin and Sid with alice\'s Skey', { ...bob, skey: alice.skey }],
     ];
     for (const [what, dev] of mixes) {
@@ -79,6 +78,10 @@ describe.each(STORES)('bad sessions (%s)', (store) => {
       const link = h.openLink();
       expect(h.unchanged(() => link.resume(dev)), what).toEqual({ BaseResponse: UNKNOWN });
     }
+    // Bob's Uin and Sid with alice's DeviceID: over HTTP that is bob (a web-shaped device is named by its Sid,
+    // docs/protocol.md 2.1), so only the long link, which checks the DeviceID, is asked.
+    const link = h.openLink();
+    expect(h.unchanged(() => link.resume({ ...bob, deviceId: alice.deviceId }))).toEqual({ BaseResponse: UNKNOWN });
     // Nothing of bob's reached anyone through alice, nor the other way round.
     expect(h.drain(alice).messages.map((m) => m.Content)).toEqual(['for alice only']);
   });
