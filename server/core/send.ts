@@ -39,9 +39,13 @@ const MSG_TYPE_MAX = 0xffff;
 
 /**
  * How a media message is sent: webwxsendmsgimg takes Type 3, webwxsendappmsg
- * Type 6 (the web client's appmsg type, an attachment), stored as MsgType 49.
+ * Type 6 (the web client's appmsg type, an attachment), stored as MsgType 49,
+ * webwxsendvideomsg Type 43 and webwxsendemoticon Type 47.
  */
-export type MediaSend = 'image' | 'app';
+export type MediaSend = 'image' | 'app' | 'video' | 'emoticon';
+
+/** The Msg.Type each media endpoint takes. */
+const MEDIA_TYPE: Readonly<Record<MediaSend, number>> = { image: MsgType.Image, app: APP_MSG_FILE, video: MsgType.Video, emoticon: MsgType.Emoticon };
 
 /** `msgIn` is webwxsendmsg's `Msg`, or the long link's send body; `media`: a media send's kind. */
 export function* send(ctx: CoreContext, caller: Caller, msgIn: unknown, now: number, media?: MediaSend): Step<Plan<SendReply | ErrorReply>> {
@@ -149,7 +153,7 @@ export function* send(ctx: CoreContext, caller: Caller, msgIn: unknown, now: num
 }
 
 function mediaIdOf(m: Record<string, unknown>, media: MediaSend, type: number): string {
-  const want = media === 'image' ? MsgType.Image : APP_MSG_FILE;
+  const want = MEDIA_TYPE[media];
   if (type !== want) throw new InputError(`Type must be ${want} for this endpoint`);
   const id = m['MediaId'];
   if (!isMediaId(id)) throw new InputError('MEDIA_UNKNOWN: MediaId is missing or not a MediaId');

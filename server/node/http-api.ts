@@ -39,7 +39,16 @@ export const ROUTES: ReadonlyMap<string, { endpoint: Endpoint; method: 'GET' | '
  * server/node/media-api.ts: a fetch answers bytes, not JSON; the upload's
  * body is streamed by the transport (server/transport/upload-transport.ts).
  */
-export type MediaEndpoint = 'webwxuploadmedia' | 'webwxsendmsgimg' | 'webwxsendappmsg' | 'webwxgetmsgimg' | 'webwxgetmedia';
+export type MediaEndpoint =
+  | 'webwxuploadmedia'
+  | 'webwxsendmsgimg'
+  | 'webwxsendappmsg'
+  | 'webwxsendvideomsg'
+  | 'webwxsendemoticon'
+  | 'webwxgetmsgimg'
+  | 'webwxgetmedia'
+  | 'webwxgetvideo'
+  | 'webwxgetvoice';
 
 export const MEDIA_ROUTES: ReadonlyMap<string, { endpoint: MediaEndpoint; method: 'GET' | 'POST' }> = new Map([
   [`${WEB}webwxuploadmedia`, { endpoint: 'webwxuploadmedia', method: 'POST' }],
@@ -47,6 +56,10 @@ export const MEDIA_ROUTES: ReadonlyMap<string, { endpoint: MediaEndpoint; method
   [`${WEB}webwxsendappmsg`, { endpoint: 'webwxsendappmsg', method: 'POST' }],
   [`${WEB}webwxgetmsgimg`, { endpoint: 'webwxgetmsgimg', method: 'GET' }],
   [`${WEB}webwxgetmedia`, { endpoint: 'webwxgetmedia', method: 'GET' }],
+  [`${WEB}webwxsendvideomsg`, { endpoint: 'webwxsendvideomsg', method: 'POST' }],
+  [`${WEB}webwxsendemoticon`, { endpoint: 'webwxsendemoticon', method: 'POST' }],
+  [`${WEB}webwxgetvideo`, { endpoint: 'webwxgetvideo', method: 'GET' }],
+  [`${WEB}webwxgetvoice`, { endpoint: 'webwxgetvoice', method: 'GET' }],
 ] as const);
 
 export const UPLOAD_PATH = `${WEB}webwxuploadmedia`;

@@ -10,6 +10,7 @@
 import type { Caller } from '../core/auth.ts';
 import type { FetchTarget, MediaFetchReply, MediaLookupReply, UploaderReply } from '../core/media.ts';
 import type { Plan } from '../core/plan.ts';
+import type { MediaSend } from '../core/send.ts';
 import type { ProtocolCore } from '../core/protocol-core.ts';
 import { Ret, type BaseResponse, type ErrorReply } from '../core/ret.ts';
 import { isObj } from '../core/validate.ts';
@@ -47,12 +48,13 @@ export class MediaApi {
     if (r.endpoint === 'webwxuploadmedia') {
       return this.respond(r.req, errorAnswer(400, Ret.BadRequest, 'MEDIA_NOT_MULTIPART: this server takes uploads only as a streamed multipart/form-data body'));
     }
-    if (r.endpoint === 'webwxgetmsgimg' || r.endpoint === 'webwxgetmedia') return this.fetch(r);
+    const sends = SENDS[r.endpoint];
+    if (sends === undefined) return this.fetch(r);
     const parsed = requestBody(r.body, false);
     if ('error' in parsed) return this.respond(r.req, errorAnswer(400, Ret.BadRequest, parsed.error));
     const base = parsed.json['BaseRequest'];
     const caller: Caller = { kind: 'http', base, checkSkey: true, web: webIdentity(r.query, r.cookies, false) };
-    const step = this.core.send(caller, parsed.json['Msg'], r.now, r.endpoint === 'webwxsendmsgimg' ? 'image' : 'app');
+    const step = this.core.send(caller, parsed.json['Msg'], r.now, sends);
     this.submit(lane(base, r.remote), step, (reply: Reply) => this.respond(r.req, jsonAnswer(reply)));
   }
 
@@ -79,9 +81,11 @@ export class MediaApi {
   private fetch(r: MediaRequest): void {
     const q = r.query;
     let target: FetchTarget;
-    if (r.endpoint === 'webwxgetmsgimg') {
-      const id = q['MsgID'] ?? '';
-      if (!/^[0-9]{1,15}$/.test(id)) return this.respond(r.req, errorAnswer(400, Ret.BadRequest, 'MEDIA_BAD_REQUEST: MsgID must be a message id'));
+    if (r.endpoint !== 'webwxgetmedia') {
+      // webwxgetmsgimg names the message MsgID, webwxgetvideo and webwxgetvoice msgid, as the real web client sends them.
+      const name = r.endpoint === 'webwxgetmsgimg' ? 'MsgID' : 'msgid';
+      const id = q[name] ?? '';
+      if (!/^[0-9]{1,15}$/.test(id)) return this.respond(r.req, errorAnswer(400, Ret.BadRequest, `MEDIA_BAD_REQUEST: ${name} must be a message id`));
       target = { msgId: Number(id) };
     } else {
       const id = q['mediaid'] ?? '';
@@ -121,6 +125,14 @@ function contentType(name: string): string {
   if (ext === 'mp4') return 'video/mp4';
   return 'application/octet-stream';
 }
+
+/** The send endpoints and the media kind each takes; the rest are fetches. */
+const SENDS: Partial<Record<MediaEndpoint, MediaSend>> = {
+  webwxsendmsgimg: 'image',
+  webwxsendappmsg: 'app',
+  webwxsendvideomsg: 'video',
+  webwxsendemoticon: 'emoticon',
+};
 
 function lane(base: unknown, remote: string): string {
   return isObj(base) && typeof base['Uin'] === 'number' ? `u${base['Uin']}` : `a${remote}`;
