@@ -70,11 +70,31 @@ export interface InitReply {
   contacts: ContactItem[];
 }
 
+/**
+ * A contact list of an answer. A room's MemberList comes as user names on the
+ * long link and as member objects (`{UserName, NickName, ...}`) over HTTP, as
+ * the real web service sends it; the client keeps names either way.
+ */
 function contactsOf(o: Obj, field: string): ContactItem[] | undefined {
   const list = o[field] ?? [];
   if (!Array.isArray(list)) return undefined;
-  for (const c of list) if (!isObj(c) || typeof c['UserName'] !== 'string') return undefined;
-  return list as ContactItem[];
+  const out: ContactItem[] = [];
+  for (const c of list) {
+    if (!isObj(c) || typeof c['UserName'] !== 'string') return undefined;
+    const members = c['MemberList'];
+    if (!Array.isArray(members) || members.every((m) => typeof m === 'string')) {
+      out.push(c as unknown as ContactItem);
+      continue;
+    }
+    const names: string[] = [];
+    for (const m of members) {
+      const name = typeof m === 'string' ? m : isObj(m) && typeof m['UserName'] === 'string' ? m['UserName'] : undefined;
+      if (name === undefined) return undefined;
+      names.push(name);
+    }
+    out.push({ ...(c as unknown as ContactItem), MemberList: names });
+  }
+  return out;
 }
 
 export function parseInitReply(o: Obj): InitReply | undefined {

@@ -9,6 +9,7 @@ import { authenticate, type Caller } from './auth.ts';
 import type { CoreContext } from './core-context.ts';
 import { touch } from './devices.ts';
 import { contactItem } from './contact-items.ts';
+import { webContactItem } from './web-contact.ts';
 import { isGroupName, unixSeconds, type ContactItem, type Group } from './model.ts';
 import { plan, refuse, type Plan } from './plan.ts';
 import type { InitReply } from './replies.ts';
@@ -34,7 +35,7 @@ export function* init(ctx: CoreContext, caller: Caller, now: number): Step<Plan<
       break;
     }
     contacts.push(c);
-    room -= encodedSize(c);
+    room -= encodedSize(webContactItem(c));
   }
   for (const r of remarks) {
     if (full || contacts.length >= config.maxInitContacts) break;
@@ -62,7 +63,7 @@ export function* init(ctx: CoreContext, caller: Caller, now: number): Step<Plan<
     BaseResponse: OK,
     User: { Uin: account.uin, UserName: account.userName, NickName: account.nickName },
     Count: contacts.length,
-    ContactList: contacts,
+    ContactList: contacts.map(webContactItem),
     SyncKey: key,
     SyncCheckKey: key,
     SKey: skey,
@@ -97,7 +98,8 @@ function* groupContactWithin(g: Group, room: number): Step<ContactItem | undefin
   for (const uin of g.members) {
     const a = yield* read({ kind: 'account', uin });
     const name = a?.userName ?? '';
-    size += encodedSize(name);
+    // Counted as the web client gets it: a member object (web-contact.ts), so the budget bounds the answer itself.
+    size += encodedSize(webContactItem({ ...contact, MemberList: [name] }).MemberList[0]);
     if (size > room) return undefined;
     names.push(name);
   }

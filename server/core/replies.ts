@@ -1,5 +1,6 @@
 // The answers of the protocol core's commands, as they go out in JSON (HTTP
 // bodies and long-link packets). A failed command answers ErrorReply (ret.ts).
+import type { WebContactItem } from './web-contact.ts';
 import type { SyncKeyJson } from '../wire/synckey.ts';
 import type { ContactItem, MessageItem } from './model.ts';
 import type { BaseResponse, RetCode } from './ret.ts';
@@ -27,7 +28,7 @@ export interface InitReply {
   BaseResponse: BaseResponse;
   User: { Uin: number; UserName: string; NickName: string };
   Count: number;
-  ContactList: ContactItem[];
+  ContactList: WebContactItem[];
   SyncKey: SyncKeyJson;
   /** The same key: the real service hands out both. */
   SyncCheckKey: SyncKeyJson;
@@ -130,7 +131,8 @@ export interface SyncReply {
   AddMsgCount: number;
   AddMsgList: MessageItem[];
   ModContactCount: number;
-  ModContactList: ContactItem[];
+  /** A room's members by name on the long link, as objects over HTTP (web-contact.ts). */
+  ModContactList: ContactItem[] | WebContactItem[];
   DelContactCount: number;
   DelContactList: DeletedContact[];
   /** webwxsync only (op 11 goes without them): always 0, [] and NO_PROFILE_CHANGE here. */

@@ -1,5 +1,6 @@
 // webwxsync (and the long link's sync) and synccheck. Presenting a key
 // acknowledges it; fetching alone acknowledges nothing.
+import { webContactItem } from './web-contact.ts';
 import { parseSyncKeyJson, parseSyncKeyQuery, toSyncKeyJson, type SyncKeyMap } from '../wire/synckey.ts';
 import { read, type Step, type Write } from '../store/store-ops.ts';
 import { authenticate, type Caller } from './auth.ts';
@@ -80,6 +81,7 @@ export function* sync(ctx: CoreContext, caller: Caller, syncKey: unknown, now: n
   // The web client reads these; they never carry anything here, so the long link's op 11 goes without them.
   if (caller.kind === 'http') {
     // Room membership comes as the room's ModContactList entry, as the real web service sends it.
+    reply.ModContactList = contacts.map(webContactItem);
     reply.ModChatRoomMemberCount = 0;
     reply.ModChatRoomMemberList = [];
     reply.Profile = NO_PROFILE_CHANGE;

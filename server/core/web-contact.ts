@@ -4,7 +4,7 @@
 // pinyin or room nickname, so those fields are empty or 0; `Uin` is 0, as the
 // real service shows other accounts. What the fields say is the caller's
 // view: its remark, its pin, whether it is the room's owner.
-import { isGroupName, type Account, type Group, type Remark } from './model.ts';
+import { isGroupName, type Account, type ContactItem, type Group, type Remark } from './model.ts';
 
 /** Bits of ContactFlag: in the contact list, a chat contact (rooms), pinned to the top. */
 export const ContactFlag = { Contact: 1, ChatContact: 2, Top: 2048 } as const;
@@ -144,4 +144,24 @@ export function webMember(a: Account | undefined): WebMember {
     DisplayName: '',
     KeyWord: '',
   };
+}
+
+/**
+ * A room member in a contact item of webwxinit or webwxsync: the real web
+ * client reads MemberList as objects there too. Lean on purpose: a sync page
+ * is budgeted in the items' own form (page-budget.ts), and a member adds at
+ * most these four fields to it; the details come from webwxbatchgetcontact.
+ */
+export interface RoomMemberEntry {
+  UserName: string;
+  NickName: string;
+  DisplayName: string;
+  AttrStatus: number;
+}
+
+/** A contact item of key 2 as the web client reads it: a room's members as objects. */
+export type WebContactItem = Omit<ContactItem, 'MemberList'> & { MemberList: RoomMemberEntry[] };
+
+export function webContactItem(c: ContactItem): WebContactItem {
+  return { ...c, MemberList: c.MemberList.map((name) => ({ UserName: name, NickName: '', DisplayName: '', AttrStatus: 0 })) };
 }

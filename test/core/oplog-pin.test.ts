@@ -44,7 +44,7 @@ describe.each(STORES)('webwxoplog pin (%s)', (store) => {
     expect(pin(h, alice, 'bob', 1)).toEqual({ BaseResponse: OK });
     const init = h.init(alice);
     expect(init.ContactList).toEqual(expect.arrayContaining([
-      expect.objectContaining({ UserName: room, ContactFlag: 2051, MemberList: ['alice', 'bob'] }),
+      expect.objectContaining({ UserName: room, ContactFlag: 2051, MemberList: [expect.objectContaining({ UserName: 'alice' }), expect.objectContaining({ UserName: 'bob' })] }),
       expect.objectContaining({ UserName: 'bob', ContactFlag: 2049, RemarkName: '' }),
     ]));
     expect(allContacts(h, alice).contacts.map((c) => [c.UserName, c.ContactFlag])).toEqual([[room, 2051], ['bob', 2049]]);

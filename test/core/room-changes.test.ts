@@ -3,6 +3,7 @@
 // each member's own remark kept; DelContactList for who was taken out); only
 // members change a room, only the owner adds or removes others; bounds and
 // quotas; bad input gets a stable code and stores nothing.
+import { memberNamesOf } from '../harness/core-harness.ts';
 import { describe, expect, it } from 'vitest';
 import type { Harness } from '../harness/core-harness.ts';
 import { STORES } from '../harness/crash-store.ts';
@@ -18,7 +19,7 @@ function roomNews(h: Harness, d: Dev, room: string): { mods: any[]; dels: any[] 
     const r = h.sync(d);
     expect(r.BaseResponse).toEqual(OK);
     expect(r.DelContactCount).toBe(r.DelContactList.length);
-    mods.push(...r.ModContactList.filter((c: any) => c.UserName === room));
+    mods.push(...r.ModContactList.filter((c: any) => c.UserName === room).map(memberNamesOf));
     dels.push(...r.DelContactList.filter((c: any) => c.UserName === room));
     if (r.ContinueFlag === 0) return { mods, dels };
   }
