@@ -9,7 +9,7 @@ import { authenticate, type Caller } from './auth.ts';
 import type { CoreContext } from './core-context.ts';
 import { touch } from './devices.ts';
 import { contactItem } from './contact-items.ts';
-import { webContactItem } from './web-contact.ts';
+import { userContact, webContactItem } from './web-contact.ts';
 import { isGroupName, unixSeconds, type ContactItem, type Group } from './model.ts';
 import { plan, refuse, type Plan } from './plan.ts';
 import type { InitReply } from './replies.ts';
@@ -61,7 +61,8 @@ export function* init(ctx: CoreContext, caller: Caller, now: number): Step<Plan<
   const key = toSyncKeyJson(initKey(account, device));
   const reply: InitReply = {
     BaseResponse: OK,
-    User: { Uin: account.uin, UserName: account.userName, NickName: account.nickName },
+    // The account itself in the real service's contact shape (web clients read HeadImgUrl and the rest), with its own Uin.
+    User: { ...userContact(account, undefined, false), Uin: account.uin },
     Count: contacts.length,
     ContactList: contacts.map(webContactItem),
     SyncKey: key,

@@ -1,10 +1,9 @@
 // The answers of the protocol core's commands, as they go out in JSON (HTTP
 // bodies and long-link packets). A failed command answers ErrorReply (ret.ts).
-import type { WebContactItem } from './web-contact.ts';
 import type { SyncKeyJson } from '../wire/synckey.ts';
 import type { ContactItem, MessageItem } from './model.ts';
 import type { BaseResponse, RetCode } from './ret.ts';
-import type { WebContact, WebMember } from './web-contact.ts';
+import type { WebContact, WebContactItem, WebMember } from './web-contact.ts';
 
 export interface OkReply {
   BaseResponse: BaseResponse;
@@ -26,7 +25,7 @@ export interface LoginReply {
 
 export interface InitReply {
   BaseResponse: BaseResponse;
-  User: { Uin: number; UserName: string; NickName: string };
+  User: WebContact;
   Count: number;
   ContactList: WebContactItem[];
   SyncKey: SyncKeyJson;

@@ -43,7 +43,7 @@ describe.each(STORES)('remark oplog (%s)', (store) => {
         expect.objectContaining({ UserName: room, RemarkName: 'my team', MemberList: [expect.objectContaining({ UserName: 'alice' }), expect.objectContaining({ UserName: 'bob' })] }),
       ]),
     );
-    expect(init.User).toEqual({ Uin: a.uin, UserName: 'alice', NickName: 'alice' });
+    expect(init.User).toMatchObject({ Uin: a.uin, UserName: 'alice', NickName: 'alice', ContactFlag: 0, HeadImgUrl: expect.stringContaining('webwxgeticon') });
     const bobSees = h.drain(b).contacts;
     expect(bobSees.map((c) => c.UserName)).toEqual([room]);
     expect(bobSees.every((c) => c.RemarkName === '')).toBe(true);
