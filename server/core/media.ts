@@ -77,3 +77,13 @@ export function* mediaFetch(ctx: CoreContext, caller: Caller, target: FetchTarge
   if (record.ownerUin !== uin && !('msgId' in target) && !(yield* read({ kind: 'logHasMedia', uin, mediaId }))) return unknown;
   return plan([], { BaseResponse: OK, record });
 }
+
+/**
+ * An avatar asked for (webwxgeticon, webwxgetheadimg): only a session may ask,
+ * and what it gets is drawn from the name it sent, so nothing else is read.
+ */
+export function* avatarCheck(ctx: CoreContext, caller: Caller, now: number): Step<Plan<{ BaseResponse: BaseResponse } | ErrorReply>> {
+  const auth = yield* authenticate(ctx.config, caller, now);
+  if ('BaseResponse' in auth) return refuse(auth);
+  return plan([], { BaseResponse: OK });
+}

@@ -40,9 +40,9 @@ import type {
   SyncReply,
 } from './replies.ts';
 import { sweep } from './retention.ts';
-import { errorReply, type ErrorReply } from './ret.ts';
+import { errorReply, type BaseResponse, type ErrorReply } from './ret.ts';
 import { send, type MediaSend } from './send.ts';
-import { mediaFetch, mediaLookup, mediaRecord, putMedia, uploader, type FetchTarget, type MediaFetchReply, type MediaLookupReply, type UploaderReply } from './media.ts';
+import { avatarCheck, mediaFetch, mediaLookup, mediaRecord, putMedia, uploader, type FetchTarget, type MediaFetchReply, type MediaLookupReply, type UploaderReply } from './media.ts';
 import type { MediaRecord } from '../media/media-id.ts';
 import { heartbeat, login, loginCheck, logout, register, registerCheck, resume, type CredentialCheck, type Verdict } from './sessions.ts';
 import { sync, syncCheck } from './sync.ts';
@@ -144,6 +144,10 @@ export class ProtocolCore {
 
   mediaLookup(uin: number, clientMediaId: string): Step<Plan<MediaLookupReply>> {
     return mediaLookup(uin, clientMediaId);
+  }
+
+  avatarCheck(caller: Caller, now: number): Step<Plan<{ BaseResponse: BaseResponse } | ErrorReply>> {
+    return avatarCheck(this.ctx, caller, now);
   }
 
   mediaRecord(mediaId: string): Step<Plan<MediaLookupReply>> {

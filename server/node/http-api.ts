@@ -48,7 +48,9 @@ export type MediaEndpoint =
   | 'webwxgetmsgimg'
   | 'webwxgetmedia'
   | 'webwxgetvideo'
-  | 'webwxgetvoice';
+  | 'webwxgetvoice'
+  | 'webwxgeticon'
+  | 'webwxgetheadimg';
 
 export const MEDIA_ROUTES: ReadonlyMap<string, { endpoint: MediaEndpoint; method: 'GET' | 'POST' }> = new Map([
   [`${WEB}webwxuploadmedia`, { endpoint: 'webwxuploadmedia', method: 'POST' }],
@@ -60,6 +62,8 @@ export const MEDIA_ROUTES: ReadonlyMap<string, { endpoint: MediaEndpoint; method
   [`${WEB}webwxsendemoticon`, { endpoint: 'webwxsendemoticon', method: 'POST' }],
   [`${WEB}webwxgetvideo`, { endpoint: 'webwxgetvideo', method: 'GET' }],
   [`${WEB}webwxgetvoice`, { endpoint: 'webwxgetvoice', method: 'GET' }],
+  [`${WEB}webwxgeticon`, { endpoint: 'webwxgeticon', method: 'GET' }],
+  [`${WEB}webwxgetheadimg`, { endpoint: 'webwxgetheadimg', method: 'GET' }],
 ] as const);
 
 export const UPLOAD_PATH = `${WEB}webwxuploadmedia`;

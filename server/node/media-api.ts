@@ -16,6 +16,7 @@ import { Ret, type BaseResponse, type ErrorReply } from '../core/ret.ts';
 import { isObj } from '../core/validate.ts';
 import type { MediaRecord } from '../media/media-id.ts';
 import { parseRange } from '../media/range.ts';
+import { identiconPng } from '../web/identicon.ts';
 import type { Step } from '../store/store-ops.ts';
 import { errorAnswer, jsonAnswer, type HttpAnswer, type HttpRequestHeaders, type MediaEndpoint } from './http-api.ts';
 import type { Done } from './runner.ts';
@@ -48,6 +49,7 @@ export class MediaApi {
     if (r.endpoint === 'webwxuploadmedia') {
       return this.respond(r.req, errorAnswer(400, Ret.BadRequest, 'MEDIA_NOT_MULTIPART: this server takes uploads only as a streamed multipart/form-data body'));
     }
+    if (r.endpoint === 'webwxgeticon' || r.endpoint === 'webwxgetheadimg') return this.avatar(r);
     const sends = SENDS[r.endpoint];
     if (sends === undefined) return this.fetch(r);
     const parsed = requestBody(r.body, false);
@@ -76,6 +78,17 @@ export class MediaApi {
   /** Answered once committed: only then may the MediaId be answered. */
   put(record: MediaRecord, done: (r: Reply) => void): void {
     this.submit(`u${record.ownerUin}`, this.core.putMedia(record), done);
+  }
+
+  /** The drawn avatar of `username` (server/web/identicon.ts), to a caller with a session. */
+  private avatar(r: MediaRequest): void {
+    const name = r.query['username'] ?? '';
+    if (name === '' || name.length > MAX_AVATAR_NAME) return this.respond(r.req, errorAnswer(400, Ret.BadRequest, 'MEDIA_BAD_REQUEST: username is required'));
+    const caller: Caller = { kind: 'http', base: undefined, checkSkey: true, web: webIdentity(r.query, r.cookies, false) };
+    this.submit(`a${r.remote}`, this.core.avatarCheck(caller, r.now), (reply: Reply) => {
+      if (reply.BaseResponse.Ret !== Ret.Ok) return this.respond(r.req, errorAnswer(404, reply.BaseResponse.Ret, reply.BaseResponse.ErrMsg));
+      this.respond(r.req, { status: 200, contentType: 'image/png', body: '', bytes: identiconPng(name), headers: { 'Cache-Control': 'private, max-age=86400' } });
+    });
   }
 
   private fetch(r: MediaRequest): void {
@@ -125,6 +138,9 @@ function contentType(name: string): string {
   if (ext === 'mp4') return 'video/mp4';
   return 'application/octet-stream';
 }
+
+/** The longest user name an avatar is drawn for (a room's name included). */
+const MAX_AVATAR_NAME = 128;
 
 /** The send endpoints and the media kind each takes; the rest are fetches. */
 const SENDS: Partial<Record<MediaEndpoint, MediaSend>> = {

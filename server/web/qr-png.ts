@@ -24,23 +24,23 @@ export function qrMatrix(text: string): QrMatrix {
   return { size: q.modules.size, dark: Uint8Array.from(q.modules.data) };
 }
 
-/** The matrix as a 1-bit grayscale PNG, black on white. */
-export function qrPng(m: QrMatrix): Uint8Array {
-  const side = (m.size + 2 * MARGIN) * SCALE;
+/** The matrix as a 1-bit grayscale PNG, black on white, `scale` pixels a module inside `margin` light modules. */
+export function qrPng(m: QrMatrix, scale = SCALE, margin = MARGIN): Uint8Array {
+  const side = (m.size + 2 * margin) * scale;
   const rowBytes = 1 + Math.ceil(side / 8);
   const raw = new Uint8Array(rowBytes * side);
-  // Each module row makes SCALE identical pixel rows: build one, copy it.
-  for (let y = 0; y < side; y += SCALE) {
-    const my = y / SCALE - MARGIN;
+  // Each module row makes `scale` identical pixel rows: build one, copy it.
+  for (let y = 0; y < side; y += scale) {
+    const my = y / scale - margin;
     const row = y * rowBytes;
     // Filter type 0 (none) leads each row; bits are white (1) unless a dark module covers them.
     raw[row] = 0;
     raw.fill(0xff, row + 1, row + rowBytes);
     for (let x = 0; my >= 0 && my < m.size && x < side; x++) {
-      const mx = Math.floor(x / SCALE) - MARGIN;
+      const mx = Math.floor(x / scale) - margin;
       if (mx >= 0 && mx < m.size && m.dark[my * m.size + mx] === 1) raw[row + 1 + (x >> 3)]! &= ~(0x80 >> (x & 7));
     }
-    for (let k = 1; k < SCALE; k++) raw.copyWithin(row + k * rowBytes, row, row + rowBytes);
+    for (let k = 1; k < scale; k++) raw.copyWithin(row + k * rowBytes, row, row + rowBytes);
   }
   const ihdr = new Uint8Array(13);
   const v = new DataView(ihdr.buffer);
