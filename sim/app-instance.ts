@@ -21,13 +21,17 @@ export class AppInstance {
   private timerAt = Infinity;
   /** LocalIDs the server refused for good or that ran out of tries. */
   readonly failed = new Set<string>();
+  /** `#id`, as trace lines name the instance. */
+  readonly tag: string;
 
   constructor(
     readonly id: number,
     readonly device: string,
     readonly core: ClientCore,
     private readonly q: EventQueue,
-  ) {}
+  ) {
+    this.tag = `#${id}`;
+  }
 
   /** Feed an input to a live instance, then reschedule its timer. */
   input(f: (core: ClientCore) => void): void {

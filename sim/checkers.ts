@@ -42,12 +42,12 @@ interface DeviceView {
 
 export class Checkers {
   private readonly devices = new Map<string, DeviceView>();
-  /** (sender user, ClientMsgId) → what was sent. */
-  private readonly sent = new Map<string, SentRecord>();
+  /** Every send, in the order first sent; a send made again under the same (sender, ClientMsgId) takes its place. */
+  private readonly sent: SentRecord[] = [];
+  /** (sender user, ClientMsgId) → its send and its MsgID, found with one look-up. */
+  private readonly sends = new BySend();
   /** Per device (all its instances, ghosts too): the highest key value it ever held, per key. */
   private readonly held = new Map<string, Map<number, number>>();
-  /** (sender user, ClientMsgId) → the one MsgID it may have. */
-  private readonly msgIdOf = new Map<string, number>();
   readonly counts = { applied: 0, acked: 0, sends: 0 };
   /**
    * Accounts played by hostile users (sim/hostile-workload.ts). What they send
@@ -100,15 +100,19 @@ export class Checkers {
 
   userSent(r: SentRecord): void {
     this.counts.sends++;
-    this.sent.set(`${r.fromUser}\u0000${r.clientMsgId}`, r);
+    const entry = this.sends.entry(r.fromUser, r.clientMsgId);
+    if (entry.index < 0) {
+      entry.index = this.sent.length;
+      this.sent.push(r);
+    } else this.sent[entry.index] = r;
+    entry.sent = r;
   }
 
   sendAcked(fromUser: string, clientMsgId: string, msgId: number, device: string): void {
     this.counts.acked++;
-    const k = `${fromUser}\u0000${clientMsgId}`;
-    this.oneMsgId(k, msgId, device, clientMsgId);
-    const r = this.sent.get(k);
-    if (r) r.msgId = msgId;
+    const entry = this.sends.entry(fromUser, clientMsgId);
+    this.oneMsgId(entry, fromUser, clientMsgId, msgId, device);
+    if (entry.sent) entry.sent.msgId = msgId;
   }
 
   applied(device: string, msg: MessageItem, now: number): void {
@@ -120,9 +124,9 @@ export class Checkers {
     }
     const mine = msg.FromUserName === v.account || msg.ToUserName === v.account || (msg.ToUserName.startsWith('@@') && this.isMember(msg.ToUserName, v.account));
     if (!mine) throw new Violation('isolation', device, `${v.account} received ${describe(msg)}`);
-    const k = `${msg.FromUserName}\u0000${msg.ClientMsgId}`;
-    this.oneMsgId(k, msg.MsgId, device, msg.ClientMsgId);
-    const sent = this.sent.get(k);
+    const entry = this.sends.entry(msg.FromUserName, msg.ClientMsgId);
+    this.oneMsgId(entry, msg.FromUserName, msg.ClientMsgId, msg.MsgId, device);
+    const sent = entry.sent;
     if (!sent) throw new Violation('integrity', device, `${describe(msg)} matches no send`);
     if (sent.content !== msg.Content || sent.to !== msg.ToUserName) {
       throw new Violation('integrity', device, `${describe(msg)} differs from what ${sent.device} sent (to ${sent.to}, ${sent.content.length} chars)`);
@@ -144,7 +148,9 @@ export class Checkers {
 
   syncKey(device: string, key: ReadonlyArray<readonly [number, number]>): void {
     const v = this.view(device);
-    for (const [k, val] of key) {
+    for (let i = 0; i < key.length; i++) {
+      const k = key[i]![0];
+      const val = key[i]![1];
       const prev = v.key.get(k) ?? 0;
       if (val < prev) throw new Violation('synckey-monotonic', device, `key ${k} went from ${prev} to ${val}`);
       v.key.set(k, val);
@@ -155,7 +161,11 @@ export class Checkers {
   heldKey(device: string, key: ReadonlyArray<readonly [number, number]>): void {
     let h = this.held.get(device);
     if (!h) this.held.set(device, (h = new Map()));
-    for (const [k, val] of key) if (val > (h.get(k) ?? 0)) h.set(k, val);
+    for (let i = 0; i < key.length; i++) {
+      const k = key[i]![0];
+      const val = key[i]![1];
+      if (val > (h.get(k) ?? 0)) h.set(k, val);
+    }
   }
 
   resync(device: string): void {
@@ -175,11 +185,12 @@ export class Checkers {
     v.resynced = true;
   }
 
-  private oneMsgId(k: string, msgId: number, device: string, clientMsgId: string): void {
-    const had = this.msgIdOf.get(k);
-    if (had === undefined || (had !== msgId && this.lostIds.has(had))) this.msgIdOf.set(k, msgId);
+  /** The send's one MsgID (a power cut's lost one may be replaced). */
+  private oneMsgId(entry: SendEntry, fromUser: string, clientMsgId: string, msgId: number, device: string): void {
+    const had = entry.msgId;
+    if (had === undefined || (had !== msgId && this.lostIds.has(had))) entry.msgId = msgId;
     else if (had !== msgId) {
-      throw new Violation('exactly-once', device, `ClientMsgId ${clientMsgId} of ${k.split('\u0000')[0]} has two MsgIDs: ${had} and ${msgId}`);
+      throw new Violation('exactly-once', device, `ClientMsgId ${clientMsgId} of ${fromUser} has two MsgIDs: ${had} and ${msgId}`);
     }
   }
 
@@ -197,7 +208,7 @@ export class Checkers {
   holdsEveryAcked(device: string, members: (group: string) => string[]): boolean {
     const v = this.view(device);
     if (v.resynced) return true;
-    for (const r of this.sent.values()) {
+    for (const r of this.sent) {
       if (r.msgId === undefined || v.seen.has(r.msgId) || this.lostIds.has(r.msgId)) continue;
       const to = r.to.startsWith('@@') ? members(r.to) : [r.fromUser, r.to];
       if (to.includes(v.account)) return false;
@@ -228,7 +239,7 @@ export class Checkers {
         if (extra !== undefined) throw new Violation('convergence', d, `holds MsgId ${extra}, which is not in ${account}'s log`);
       }
     }
-    for (const r of this.sent.values()) {
+    for (const r of this.sent) {
       if (r.msgId === undefined || this.lostIds.has(r.msgId)) continue;
       const recipients = r.to.startsWith('@@') ? members(r.to) : [r.fromUser, r.to];
       for (const account of new Set(recipients)) {
@@ -241,6 +252,33 @@ export class Checkers {
         }
       }
     }
+  }
+}
+
+/** What the checkers know of one (sender user, ClientMsgId). */
+interface SendEntry {
+  /** The latest send under it, and its place in the list of sends (-1: none yet). */
+  sent: SentRecord | undefined;
+  index: number;
+  /** The one MsgID it may have. */
+  msgId: number | undefined;
+}
+
+/**
+ * Entries keyed by (sender user, ClientMsgId): a map per sender, so a
+ * look-up hashes the two strings it is given instead of building a key of
+ * both.
+ */
+class BySend {
+  private readonly bySender = new Map<string, Map<string, SendEntry>>();
+
+  /** The entry, made empty if there is none yet. */
+  entry(fromUser: string, clientMsgId: string): SendEntry {
+    let m = this.bySender.get(fromUser);
+    if (!m) this.bySender.set(fromUser, (m = new Map()));
+    let e = m.get(clientMsgId);
+    if (!e) m.set(clientMsgId, (e = { sent: undefined, index: -1, msgId: undefined }));
+    return e;
   }
 }
 

@@ -11,6 +11,7 @@ import type { Scenario } from '../scenarios/scenario.ts';
 import type { SimStoreKind } from './sim-store.ts';
 import { runJob, sweepJobs, type JobResult, type SweepSettings } from './sweep-job.ts';
 import { runPool } from './sweep-pool.ts';
+import { threadCpuClock } from './thread-cpu.ts';
 import { wholeNumber } from './cli-args.ts';
 import { replayMain } from './replay.ts';
 import { readReplayFile } from './replay-file.ts';
@@ -158,6 +159,9 @@ interface Row {
   events: number;
   failures: number;
   wallMs: number;
+  /** CPU time of the threads that ran the row's runs, and how many runs it counts (the system may not tell). */
+  cpuMs: number;
+  cpuRuns: number;
   simMs: number;
   /** Long-link reads, and those that held bytes of several writes (several packets in one read). */
   reads: number;
@@ -198,17 +202,22 @@ async function main(): Promise<number> {
     ...(cli.untilEvent !== undefined ? { untilEvent: cli.untilEvent } : {}),
   };
   const single = jobs.length === 1;
-  const rows = new Map<string, Row>(cli.scenarios.map((x) => [x.name, { scenario: x.name, seeds: 0, events: 0, failures: 0, wallMs: 0, simMs: 0, reads: 0, mergedReads: 0 }]));
+  const rows = new Map<string, Row>(cli.scenarios.map((x) => [x.name, { scenario: x.name, seeds: 0, events: 0, failures: 0, wallMs: 0, cpuMs: 0, cpuRuns: 0, simMs: 0, reads: 0, mergedReads: 0 }]));
   const failures: string[] = [];
   const bar = new Progress(jobs.length, cli.quiet || single);
   let done = 0;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const report = (r: JobResult): void => {
     const { job, result } = r;
     const row = rows.get(job.scenario)!;
     row.seeds++;
     row.events += result.events;
     row.wallMs += r.wallMs;
+    if (r.cpuMs !== undefined) {
+      row.cpuMs += r.cpuMs;
+      row.cpuRuns++;
+    }
     row.simMs += result.simMs;
     row.reads += result.net.reads;
     row.mergedReads += result.net.mergedReads;
@@ -251,9 +260,12 @@ async function main(): Promise<number> {
     }
   };
   if (cli.workers > 1 && jobs.length > 1) await runPool(jobs, settings, cli.workers, report);
-  else for (const job of jobs) report(runJob(job, settings, () => performance.now()));
+  else {
+    const cpu = threadCpuClock();
+    for (const job of jobs) report(runJob(job, settings, () => performance.now(), cpu));
+  }
   bar.clear();
-  if (!single) printSummary([...rows.values()].filter((r) => r.seeds > 0), performance.now() - t0, cli);
+  if (!single) printSummary([...rows.values()].filter((r) => r.seeds > 0), performance.now() - t0, process.cpuUsage(cpu0), cli);
   if (failures.length > 0) {
     process.stdout.write(`\n${failures.length} failing run(s); each prints the line that replays it:\n`);
     for (const f of failures) process.stdout.write(`  ${f.split('\n').pop()!.replace(/^\s*replay: /, '')}\n`);
@@ -262,7 +274,11 @@ async function main(): Promise<number> {
   return 0;
 }
 
-function printSummary(rows: Row[], elapsedMs: number, cli: Cli): void {
+/**
+ * events/s is per core: a row's events over the summed wall time of its runs,
+ * each timed on the one thread that ran it, so more workers do not inflate it.
+ */
+function printSummary(rows: Row[], elapsedMs: number, cpu: NodeJS.CpuUsage, cli: Cli): void {
   const head = ['scenario', 'seeds', 'events', 'failures', 'events/s', 'sim s per s', 'merged reads'];
   // Merged reads: long-link reads that held bytes of several writes, out of all (the network's TCP-like reading at work).
   const cells = (name: string, r: Omit<Row, 'scenario'>): string[] => [
@@ -279,13 +295,15 @@ function printSummary(rows: Row[], elapsedMs: number, cli: Cli): void {
     (a, r) => ({
       events: a.events + r.events,
       wallMs: a.wallMs + r.wallMs,
+      cpuMs: a.cpuMs + r.cpuMs,
+      cpuRuns: a.cpuRuns + r.cpuRuns,
       failures: a.failures + r.failures,
       seeds: a.seeds + r.seeds,
       simMs: a.simMs + r.simMs,
       reads: a.reads + r.reads,
       mergedReads: a.mergedReads + r.mergedReads,
     }),
-    { events: 0, wallMs: 0, failures: 0, seeds: 0, simMs: 0, reads: 0, mergedReads: 0 },
+    { events: 0, wallMs: 0, cpuMs: 0, cpuRuns: 0, failures: 0, seeds: 0, simMs: 0, reads: 0, mergedReads: 0 },
   );
   body.push(cells('total', all));
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
@@ -293,6 +311,16 @@ function printSummary(rows: Row[], elapsedMs: number, cli: Cli): void {
   process.stdout.write(`\n${line(head)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${body.map(line).join('\n')}\n`);
   const shard = cli.shard ? `, shard ${cli.shard.index}/${cli.shard.of}` : '';
   process.stdout.write(`${all.seeds} runs in ${(elapsedMs / 1000).toFixed(1)} s on ${cli.workers} worker(s)${shard}: ${(all.seeds / Math.max(elapsedMs / 1000, 1e-9)).toFixed(1)} seeds/s\n`);
+  // Per core three ways: over wall time (a run's waits for a core count), over the CPU time of the threads that
+  // ran the runs (they do not: the figure to compare on a busy machine), over the process's CPU time (V8's
+  // compiler and GC threads, and the workers' start-up, count too).
+  const perS = (ms: number): number => Math.round(all.events / Math.max(ms / 1000, 1e-9));
+  const processMs = (cpu.user + cpu.system) / 1000;
+  const threads = all.cpuRuns === all.seeds ? `, ${perS(all.cpuMs)} over their threads' CPU time (${(all.cpuMs / 1000).toFixed(1)} s)` : '';
+  process.stdout.write(
+    `events/s per core: ${perS(all.wallMs)} over the runs' summed wall time (${(all.wallMs / 1000).toFixed(1)} s)${threads}, ` +
+      `${perS(processMs)} over the whole process's CPU time (${(processMs / 1000).toFixed(1)} s)\n`,
+  );
 }
 
 /** A progress bar on stderr when it is a terminal; silent otherwise. */

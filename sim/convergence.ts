@@ -8,6 +8,9 @@ export function laggard(world: World): string | undefined {
   if (!world.server.up) return 'server: down';
   for (const [account, devices] of world.registry.accounts) {
     const log = world.oracle.log(account);
+    // The account's head and floor, read once for all its devices (nothing commits during a probe).
+    let head: Map<number, number> | undefined;
+    let floor: Map<number, number> | undefined;
     for (const d of devices) {
       const inst = d.current;
       if (!inst) return `${d.name}: app not running`;
@@ -23,8 +26,9 @@ export function laggard(world: World): string | undefined {
       // (the head is the floor) nothing will move it, and it is level with the head once
       // the device holds every acknowledged message for it (none is still on its way).
       const key = new Map(core.syncKey());
-      const floor = world.oracle.floor(account);
-      for (const [cat, at] of world.oracle.head(account)) {
+      floor ??= world.oracle.floor(account);
+      head ??= world.oracle.head(account);
+      for (const [cat, at] of head) {
         const k = key.get(cat) ?? 0;
         if (k >= at) continue;
         if (k === 0 && at === floor.get(cat) && world.checkers.holdsEveryAcked(d.name, (g) => world.oracle.members(g))) continue;

@@ -15,6 +15,9 @@ import type { Rng } from './rng.ts';
 /** Simulated time starts at a fixed, realistic epoch. */
 export const SIM_EPOCH_MS = 1_700_000_000_000;
 
+/** An event on no channel (a timer, or an envelope that may pass others). */
+const NO_CHANNEL = -1;
+
 /**
  * One queued event, flat: its trace label (kind, and the host it touches)
  * and either a timer's `fire` or an arriving envelope. One object of one
@@ -32,6 +35,8 @@ export class SimEvent {
     readonly fire: (() => void) | undefined,
     /** An arrival: what arrives (the network decides then whether it gets through). */
     readonly envelope: Envelope | undefined,
+    /** The envelope's channel (channelOf), or NO_CHANNEL. */
+    readonly channel: number = NO_CHANNEL,
   ) {}
 }
 
@@ -41,8 +46,12 @@ export type TieStreams = (who: string) => Rng;
 export class EventQueue {
   private heap: SimEvent[] = [];
   private seq = 0;
-  /** The last event posted on each channel still queued: the next one due at its time runs after it. */
-  private readonly channelTail = new Map<number, SimEvent>();
+  /**
+   * The last event posted on each channel still queued, by channel number
+   * (channels are numbered densely from 2: see channelOf): the next one due
+   * at its time runs after it.
+   */
+  private readonly channelTail: Array<SimEvent | undefined> = [];
   now = 0;
 
   constructor(private readonly ties?: TieStreams) {}
@@ -65,10 +74,10 @@ export class EventQueue {
       this.push(new SimEvent(at, this.draw(envelope.device), this.seq++, envelope.kind, envelope.device, undefined, envelope));
       return;
     }
-    const prev = this.channelTail.get(ch);
+    const prev = this.channelTail[ch];
     const tie = prev !== undefined && prev.at === at ? prev.tie : this.draw(envelope.device);
-    const e = new SimEvent(at, tie, this.seq++, envelope.kind, envelope.device, undefined, envelope);
-    this.channelTail.set(ch, e);
+    const e = new SimEvent(at, tie, this.seq++, envelope.kind, envelope.device, undefined, envelope, ch);
+    this.channelTail[ch] = e;
     this.push(e);
   }
 
@@ -103,29 +112,35 @@ export class EventQueue {
 
   pop(): SimEvent | undefined {
     const h = this.heap;
-    const top = h[0];
-    if (!top) return undefined;
+    const n = h.length - 1;
+    if (n < 0) return undefined;
+    const top = h[0]!;
     const last = h.pop()!;
-    if (h.length > 0) {
+    if (n > 0) {
       let i = 0;
-      const n = h.length;
       for (;;) {
         const l = 2 * i + 1;
         if (l >= n) break;
         const r = l + 1;
-        const c = r < n && less(h[r]!, h[l]!) ? r : l;
-        if (less(last, h[c]!)) break;
-        h[i] = h[c]!;
+        let c = l;
+        let child = h[l]!;
+        if (r < n) {
+          const right = h[r]!;
+          if (less(right, child)) {
+            c = r;
+            child = right;
+          }
+        }
+        if (less(last, child)) break;
+        h[i] = child;
         i = c;
       }
       h[i] = last;
     }
     this.now = top.at;
-    if (top.envelope !== undefined) {
-      // The channel's last event has run: nothing queued is left to follow, so forget the channel.
-      const ch = channelOf(top.envelope);
-      if (ch !== undefined && this.channelTail.get(ch) === top) this.channelTail.delete(ch);
-    }
+    // The channel's last event has run: nothing queued is left to follow, so forget the channel.
+    const ch = top.channel;
+    if (ch !== NO_CHANNEL && this.channelTail[ch] === top) this.channelTail[ch] = undefined;
     return top;
   }
 
@@ -135,5 +150,8 @@ export class EventQueue {
 }
 
 function less(a: SimEvent, b: SimEvent): boolean {
-  return a.at < b.at || (a.at === b.at && (a.tie < b.tie || (a.tie === b.tie && a.seq < b.seq)));
+  const at = a.at;
+  const bt = b.at;
+  if (at !== bt) return at < bt;
+  return a.tie < b.tie || (a.tie === b.tie && a.seq < b.seq);
 }

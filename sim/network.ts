@@ -56,9 +56,11 @@ type StreamData = LinkUpEnvelope | LinkDownEnvelope;
 /** An open stream; the network forgets it once it is closed or cut. */
 export class SimStream {
   /** Arrival time of the last read each way: streams stay in order (the event queue keeps equal times in order too). */
-  lastAt: Record<Dir, number> = { up: 0, down: 0 };
+  lastUp = 0;
+  lastDown = 0;
   /** The last read posted each way, until it arrives: bytes due by then may join it. */
-  unread: Record<Dir, StreamData | undefined> = { up: undefined, down: undefined };
+  unreadUp: StreamData | undefined = undefined;
+  unreadDown: StreamData | undefined = undefined;
 
   constructor(
     readonly id: number,
@@ -168,44 +170,47 @@ export class SimNetwork {
   write(e: StreamData): void {
     const s = this.streams.get(e.stream);
     if (!s) return;
-    const dir = DIR_OF[e.kind];
-    const lastAt = s.lastAt[dir];
+    const up = e.kind === 'link-up';
+    const lastAt = up ? s.lastUp : s.lastDown;
     const at = Math.max(this.q.now + this.latency(s.device), lastAt);
-    s.lastAt[dir] = at;
+    if (up) s.lastUp = at;
+    else s.lastDown = at;
     const rng = this.r(s.device);
     const bytes = e.bytes;
-    const pieces = bytes.length > 1 ? rng.int(1, Math.min(MAX_CHUNKS_PER_WRITE, bytes.length)) : 1;
-    if (bytes.length === 0) return;
-    // The cuts in the order drawn, then sorted (by insertion: there are at most a few).
-    const cuts: number[] = [];
-    for (let i = 1; i < pieces; i++) {
-      const c = rng.int(1, bytes.length - 1);
-      let j = cuts.length;
-      cuts.push(c);
-      while (j > 0 && cuts[j - 1]! > c) {
-        cuts[j] = cuts[j - 1]!;
-        j--;
-      }
-      cuts[j] = c;
+    const n = bytes.length;
+    const pieces = n > 1 ? rng.int(1, Math.min(MAX_CHUNKS_PER_WRITE, n)) : 1;
+    if (n === 0) return;
+    // The cuts in the order drawn, then sorted: at most MAX_CHUNKS_PER_WRITE - 1 of them, so two locals.
+    let c1 = n;
+    let c2 = n;
+    if (pieces >= 2) c1 = rng.int(1, n - 1);
+    if (pieces >= 3) {
+      const c = rng.int(1, n - 1);
+      if (c < c1) {
+        c2 = c1;
+        c1 = c;
+      } else c2 = c;
     }
-    cuts.push(bytes.length);
     let from = 0;
     let reads = 0;
     // The unread read is the last one posted, due at lastAt: these bytes are due by then when the latency drawn was clamped to it.
-    const unread = s.unread[dir];
+    const unread = up ? s.unreadUp : s.unreadDown;
     if (unread !== undefined && at === lastAt && rng.chance(MERGE_PROBABILITY)) {
-      from = cuts[0]!;
+      from = c1;
       unread.bytes = concat(unread.bytes, bytes.subarray(0, from));
       this.merged.add(unread);
       reads++;
     }
-    for (const to of cuts) {
+    // The pieces end at c1, c2 and n (equal ends make no piece).
+    for (let k = 0; k < MAX_CHUNKS_PER_WRITE; k++) {
+      const to = k === 0 ? c1 : k === 1 ? c2 : n;
       if (to <= from) continue;
       // One piece: the envelope travels as it is (its maker hands it over and keeps no reference).
-      const piece: StreamData = from === 0 && to === bytes.length ? e : { ...e, bytes: bytes.subarray(from, to) };
+      const piece: StreamData = from === 0 && to === n ? e : { ...e, bytes: bytes.subarray(from, to) };
       this.stats.chunks++;
       reads++;
-      s.unread[dir] = piece;
+      if (up) s.unreadUp = piece;
+      else s.unreadDown = piece;
       this.q.post(at, piece);
       from = to;
     }
@@ -219,11 +224,16 @@ export class SimNetwork {
   finish(e: CloseServerEnvelope | CloseClientEnvelope): void {
     const s = this.streams.get(e.stream);
     if (!s) return;
-    const dir = DIR_OF[e.kind];
-    const at = Math.max(this.q.now + this.latency(s.device), s.lastAt[dir]);
-    s.lastAt[dir] = at;
+    const up = e.kind === 'close-server';
+    const at = Math.max(this.q.now + this.latency(s.device), up ? s.lastUp : s.lastDown);
     // Nothing joins a read past the close.
-    s.unread[dir] = undefined;
+    if (up) {
+      s.lastUp = at;
+      s.unreadUp = undefined;
+    } else {
+      s.lastDown = at;
+      s.unreadDown = undefined;
+    }
     this.q.post(at, e);
   }
 
@@ -253,8 +263,9 @@ export class SimNetwork {
           this.stats.lostInFlight++;
           return false;
         }
-        const dir = DIR_OF[e.kind];
-        if (s.unread[dir] === e) s.unread[dir] = undefined;
+        if (e.kind === 'link-up') {
+          if (s.unreadUp === e) s.unreadUp = undefined;
+        } else if (s.unreadDown === e) s.unreadDown = undefined;
         this.stats.reads++;
         if (this.merged.has(e)) this.stats.mergedReads++;
         return true;

@@ -57,7 +57,7 @@ export class Observer {
   /** A client core's event: a trace line, and the checkers hear it unless the instance is dead or a ghost. */
   clientEvent(inst: AppInstance, e: ClientEvent): void {
     const d = inst.device;
-    const tag = `#${inst.id}`;
+    const tag = inst.tag;
     const watched = this.checking && inst.alive && !inst.ghost;
     switch (e.kind) {
       case 'applied':
@@ -68,7 +68,7 @@ export class Observer {
         if (watched) this.checkers.contact(d, e.contact);
         return;
       case 'syncKey':
-        this.note('synckey', d, `${tag} ${e.key.map(([k, v]) => `${k}_${v}`).join('|')}`);
+        this.note('synckey', d, `${tag} ${keyText(e.key)}`);
         if (this.checking) this.checkers.heldKey(d, e.key);
         if (watched) this.checkers.syncKey(d, e.key);
         return;
@@ -95,4 +95,14 @@ export class Observer {
         return;
     }
   }
+}
+
+/** A SyncKey as trace lines write it: `k_v` pairs joined by `|`. */
+function keyText(key: ReadonlyArray<readonly [number, number]>): string {
+  let text = '';
+  for (let i = 0; i < key.length; i++) {
+    const pair = key[i]!;
+    text += i === 0 ? `${pair[0]}_${pair[1]}` : `|${pair[0]}_${pair[1]}`;
+  }
+  return text;
 }

@@ -163,8 +163,13 @@ export class Router {
         }
         return this.server.settle();
       }
-      case 'http-resp':
-        return this.registry.instance(e.instance).input((c) => c.httpResponse(e.req, e.status, e.body, now));
+      case 'http-resp': {
+        // As AppInstance.input does, without a closure per arrival: with link-down, about half of a run's events.
+        const inst = this.registry.instance(e.instance);
+        if (!inst.alive) return;
+        inst.core.httpResponse(e.req, e.status, e.body, now);
+        return inst.settle();
+      }
       case 'http-refused':
       case 'http-reset':
         return this.registry.instance(e.instance).input((c) => c.httpFailed(e.req, now));
@@ -176,8 +181,12 @@ export class Router {
         node.linkData(e.serverLink, e.bytes, now);
         return this.server.settle();
       }
-      case 'link-down':
-        return this.registry.instance(e.instance).input((c) => c.linkData(e.link, e.bytes, now));
+      case 'link-down': {
+        const inst = this.registry.instance(e.instance);
+        if (!inst.alive) return;
+        inst.core.linkData(e.link, e.bytes, now);
+        return inst.settle();
+      }
       case 'close-server':
         return this.serverLinkClosed(e.serverLink);
       case 'close-client':

@@ -133,8 +133,8 @@ export class ServerHost {
     if (!node) return;
     if (node.needsFlush && this.flushToken === 0) {
       const token = (this.flushToken = ++this.tokens);
-      const [lo, hi] = this.scenario.faults.commitDelayMs;
-      this.q.schedule(this.q.now + this.rng.between(lo, hi), 'commit', 'server', () => {
+      const delay = this.scenario.faults.commitDelayMs;
+      this.q.schedule(this.q.now + this.rng.between(delay[0], delay[1]), 'commit', 'server', () => {
         if (this.flushToken !== token || this.node !== node) return;
         this.flushToken = 0;
         node.flush(this.q.now);

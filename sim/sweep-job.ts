@@ -33,10 +33,12 @@ export interface JobResult {
   /** Swarm: the drawn fault parameters. */
   swarmLine?: string;
   wallMs: number;
+  /** CPU time of the thread that ran it, where the system tells (see thread-cpu.ts). */
+  cpuMs?: number;
 }
 
-/** `now` measures wall time for the report only; it never reaches the run. */
-export function runJob(job: Job, s: SweepSettings, now: () => number): JobResult {
+/** `now` (wall) and `cpuNow` (the thread's CPU) time the run for the report only; neither reaches the run. */
+export function runJob(job: Job, s: SweepSettings, now: () => number, cpuNow?: () => number): JobResult {
   const base = scenarioByName(job.scenario);
   const scenario = s.swarm ? swarm(base, job.seed) : base;
   const opts = {
@@ -46,9 +48,11 @@ export function runJob(job: Job, s: SweepSettings, now: () => number): JobResult
     freeze: s.freeze ?? true,
     ...(s.untilEvent !== undefined ? { untilEvent: s.untilEvent } : {}),
   };
+  const c0 = cpuNow?.();
   const t0 = now();
   const result = runScenario(scenario, job.seed, opts);
   const out: JobResult = { job, result, wallMs: now() - t0 };
+  if (cpuNow && c0 !== undefined) out.cpuMs = cpuNow() - c0;
   if (s.swarm) out.swarmLine = `SEED=${job.seed} ${describeFaults(scenario.faults)}`;
   if (s.checkDeterminism) {
     const again = runScenario(scenario, job.seed, { ...opts, keepTrace: false });

@@ -29,6 +29,9 @@ const MAX_BYTES_PER_CHAR = 3;
 const SPACE = 0x20;
 const NEWLINE = 0x0a;
 const DIGIT_0 = 0x30;
+const POINT = 0x2e;
+/** Whole numbers up to this are written with int32 arithmetic. */
+const MAX_UINT31 = 0x7fffffff;
 
 /** ".001" … ".999" with trailing zeros dropped, and "" for 0: the fraction of a time in whole microseconds. */
 const FRACTION: readonly string[] = Array.from({ length: 1000 }, (_, us) => (us === 0 ? '' : `.${String(us).padStart(3, '0').replace(/0+$/, '')}`));
@@ -67,7 +70,7 @@ class RecentLines {
   private readonly detail: Array<string | undefined> = [];
   private next = 0;
 
-  constructor(private readonly who: string) {}
+  constructor(readonly who: string) {}
 
   push(n: number, t: number, kind: string, detail: string | undefined): void {
     let i = this.next;
@@ -97,6 +100,7 @@ export class Trace {
   private readonly buf = Buffer.allocUnsafe(HASH_BUFFER_BYTES);
   private at = 0;
   private readonly recent = new Map<string, RecentLines>();
+  private lastRecent: RecentLines | undefined;
   private readonly lines: string[] | undefined;
   count = 0;
 
@@ -108,8 +112,13 @@ export class Trace {
   event(n: number, tExact: number, kind: string, who: string, detail?: string): void {
     this.count++;
     this.hashLine(n, tExact, kind, who, detail);
-    let r = this.recent.get(who);
-    if (!r) this.recent.set(who, (r = new RecentLines(who)));
+    // An event's notes name its host again: one look-up serves them all.
+    let r = this.lastRecent;
+    if (r === undefined || r.who !== who) {
+      r = this.recent.get(who);
+      if (!r) this.recent.set(who, (r = new RecentLines(who)));
+      this.lastRecent = r;
+    }
     r.push(n, tExact, kind, detail);
     if (this.lines) {
       const t = Math.round(tExact * 1000) / 1000;
@@ -136,55 +145,34 @@ export class Trace {
 
   /** The line's UTF-8 bytes, then a newline, into the buffer (the same bytes as the text line). */
   private hashLine(n: number, tExact: number, kind: string, who: string, detail: string | undefined): void {
-    const worst = LINE_FRAME_BYTES + MAX_BYTES_PER_CHAR * (kind.length + who.length + (detail?.length ?? 0));
-    if (this.at + worst > this.buf.length) {
+    const worst = LINE_FRAME_BYTES + MAX_BYTES_PER_CHAR * (kind.length + who.length + (detail === undefined ? 0 : detail.length));
+    if (this.at + worst > HASH_BUFFER_BYTES) {
       this.flush();
-      if (worst > this.buf.length) {
+      if (worst > HASH_BUFFER_BYTES) {
         this.hash.update(`${lineText(n, tExact, kind, who, detail)}\n`);
         return;
       }
     }
     const buf = this.buf;
-    let at = this.writeInt(n, this.at);
+    let at = writeUint(buf, this.at, n);
     buf[at++] = SPACE;
     const us = wholeMicros(tExact);
-    if (us === undefined) at = this.writeText(formatMs(tExact), at);
+    if (us === undefined) at = writeText(buf, at, formatMs(tExact));
     else {
       const frac = us % 1000;
-      at = this.writeInt((us - frac) / 1000, at);
-      at = this.writeText(FRACTION[frac]!, at);
+      at = writeUint(buf, at, (us - frac) / 1000);
+      if (frac !== 0) at = writeFraction(buf, at, frac);
     }
     buf[at++] = SPACE;
-    at = this.writeText(kind, at);
+    at = writeText(buf, at, kind);
     buf[at++] = SPACE;
-    at = this.writeText(who, at);
+    at = writeText(buf, at, who);
     if (detail !== undefined) {
       buf[at++] = SPACE;
-      at = this.writeText(detail, at);
+      at = writeText(buf, at, detail);
     }
     buf[at++] = NEWLINE;
     this.at = at;
-  }
-
-  /** A non-negative integer's decimal digits, as String(v) writes them. */
-  private writeInt(v: number, at: number): number {
-    if (!Number.isSafeInteger(v) || v < 0) return this.writeText(String(v), at);
-    let digits = 1;
-    for (let x = v; x >= 10; x = (x - (x % 10)) / 10) digits++;
-    const end = at + digits;
-    for (let i = end - 1, x = v; i >= at; i--, x = (x - (x % 10)) / 10) this.buf[i] = DIGIT_0 + (x % 10);
-    return end;
-  }
-
-  /** A string as UTF-8: ASCII byte by byte; anything else by Buffer's own encoder (lone surrogates included). */
-  private writeText(s: string, at: number): number {
-    const buf = this.buf;
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      if (c >= 0x80) return at + buf.write(s, at, 'utf8');
-      buf[at + i] = c;
-    }
-    return at + s.length;
   }
 
   private flush(): void {
@@ -192,4 +180,59 @@ export class Trace {
     this.hash.update(this.buf.subarray(0, this.at));
     this.at = 0;
   }
+}
+
+/** A non-negative integer's decimal digits, as String(v) writes them. */
+function writeUint(buf: Buffer, at: number, v: number): number {
+  if (v < 10 && v >= 0 && v === Math.floor(v)) {
+    buf[at] = DIGIT_0 + v;
+    return at + 1;
+  }
+  if (!(v >= 0 && v <= MAX_UINT31 && v === Math.floor(v))) return writeText(buf, at, String(v));
+  // Below 2^31 the digits come from int32 arithmetic, which the compiler keeps in registers.
+  const end = at + digitsOf(v);
+  let i = end;
+  let x = v | 0;
+  while (x >= 10) {
+    const q = (x / 10) | 0;
+    buf[--i] = DIGIT_0 + (x - q * 10);
+    x = q;
+  }
+  buf[--i] = DIGIT_0 + x;
+  return end;
+}
+
+/** How many decimal digits a whole number below 2^31 has. */
+function digitsOf(v: number): number {
+  if (v < 100) return v < 10 ? 1 : 2;
+  if (v < 10_000) return v < 1000 ? 3 : 4;
+  if (v < 1_000_000) return v < 100_000 ? 5 : 6;
+  if (v < 100_000_000) return v < 10_000_000 ? 7 : 8;
+  return v < 1_000_000_000 ? 9 : 10;
+}
+
+/** FRACTION[frac] for 1 <= frac <= 999: a point, then the three digits without their trailing zeros. */
+function writeFraction(buf: Buffer, at: number, frac: number): number {
+  const d1 = (frac / 100) | 0;
+  const r = frac - d1 * 100;
+  const d2 = (r / 10) | 0;
+  const d3 = r - d2 * 10;
+  buf[at++] = POINT;
+  buf[at++] = DIGIT_0 + d1;
+  if (d2 === 0 && d3 === 0) return at;
+  buf[at++] = DIGIT_0 + d2;
+  if (d3 === 0) return at;
+  buf[at++] = DIGIT_0 + d3;
+  return at;
+}
+
+/** A string as UTF-8: ASCII byte by byte; anything else by Buffer's own encoder (lone surrogates included). */
+function writeText(buf: Buffer, at: number, s: string): number {
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return at + buf.write(s, at, 'utf8');
+    buf[at + i] = c;
+  }
+  return at + n;
 }

@@ -10,6 +10,7 @@ import { HostileDriver } from './hostile-workload.ts';
 import type { Rng } from './rng.ts';
 import type { RunSpecAccount, RunSpecGroup, UserOp } from './run-spec.ts';
 import { SIM_EPOCH_MS } from './event-queue.ts';
+import { contentText } from './content-text.ts';
 import type { World } from './world.ts';
 
 /** An explicit workload: who exists and what each user does when. */
@@ -18,9 +19,6 @@ export interface WorkloadPlan {
   groups: readonly RunSpecGroup[];
   ops: readonly UserOp[];
 }
-
-const ALPHABET = 'abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,!?\n"\\/';
-const WIDE = ['微', '信', '同', '步', 'é', 'ß', '😀', '🚀', '\u0000', '\t'];
 
 export class WorkloadDriver {
   private running = false;
@@ -226,17 +224,9 @@ export class WorkloadDriver {
     return others.length > 0 ? this.rng.pick(others) : me;
   }
 
+  /** Drawn text: per character, whether it is a wide one, then which (see contentText). */
   private content(): string {
-    const n = this.rng.int(this.w.contentBytes[0], this.w.contentBytes[1]);
-    // Pieces joined once: appending a character at a time builds a string of n pieces that is flattened later.
-    const parts: string[] = [];
-    let length = 0;
-    while (length < n) {
-      const c = this.rng.chance(0.05) ? this.rng.pick(WIDE) : ALPHABET[this.rng.int(0, ALPHABET.length - 1)]!;
-      parts.push(c);
-      length += c.length;
-    }
-    return parts.join('');
+    return contentText(this.rng, this.rng.int(this.w.contentBytes[0], this.w.contentBytes[1]));
   }
 }
 

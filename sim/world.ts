@@ -17,12 +17,12 @@ import { Apps } from './apps.ts';
 import { Checkers } from './checkers.ts';
 import type { Device } from './device.ts';
 import { describeEnvelope } from './envelope.ts';
-import { EventQueue, SIM_EPOCH_MS, type SimEvent } from './event-queue.ts';
+import { EventQueue, SIM_EPOCH_MS, type SimEvent, type TieStreams } from './event-queue.ts';
 import { SimNetwork, type NetFaults } from './network.ts';
 import { Observer, type WorldCounters } from './observer.ts';
 import { StoreOracle } from './oracle.ts';
 import { Registry } from './registry.ts';
-import { Streams } from './rng.ts';
+import { Streams, type Rng } from './rng.ts';
 import { Router } from './router.ts';
 import { ServerHost, type SimStore } from './server-host.ts';
 import { Trace } from './trace.ts';
@@ -65,11 +65,10 @@ export class World {
   constructor(readonly o: WorldOptions) {
     this.streams = new Streams(o.seed);
     // The order of events due at the same instant: one stream, or one per device (and per driver) with the network's.
-    const streams = this.streams;
-    this.q = new EventQueue(!o.seededTies ? undefined : o.netStreamPerDevice ? (who) => streams.get(`queue:${who}`) : () => streams.get('queue'));
+    this.q = new EventQueue(!o.seededTies ? undefined : tieStreams(this.streams, o.netStreamPerDevice ?? false));
     this.q.now = SIM_EPOCH_MS;
     const trace = new Trace(o.keepTrace);
-    const perDevice = o.netStreamPerDevice ? (device: string) => this.streams.get(`net:${device}`) : undefined;
+    const perDevice = o.netStreamPerDevice ? streamPerName(this.streams, 'net') : undefined;
     this.net = new SimNetwork(this.q, this.streams.get('net'), netFaults(o.scenario), perDevice);
     this.server = new ServerHost(this.q, this.streams.get('server'), o.store, o.scenario, o.bugs, (a) => this.router.fromServer(a));
     this.oracle = new StoreOracle(this.server);
@@ -240,6 +239,25 @@ export class World {
     }
     this.note('heal-all', 'world');
   }
+}
+
+/** The queue's tie streams: one for all, or one per `who`, each looked up once. */
+function tieStreams(streams: Streams, perWho: boolean): TieStreams {
+  if (!perWho) {
+    const queue = streams.get('queue');
+    return () => queue;
+  }
+  return streamPerName(streams, 'queue');
+}
+
+/** `prefix:name`'s stream, with the name looked up once (not a new string per draw). */
+function streamPerName(streams: Streams, prefix: string): (name: string) => Rng {
+  const byName = new Map<string, Rng>();
+  return (name) => {
+    let r = byName.get(name);
+    if (!r) byName.set(name, (r = streams.get(`${prefix}:${name}`)));
+    return r;
+  };
 }
 
 function netFaults(s: Scenario): NetFaults {
