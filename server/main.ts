@@ -3,6 +3,8 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEFAULT_NODE_CONFIG } from './node/node-config.ts';
+import { DEFAULT_MAX_QUEUE } from './node/async-runner.ts';
+import { isPostgresUrl } from './transport/postgres-node.ts';
 import { normalizePublicUrl } from './node/web-login.ts';
 import { DEFAULT_SCRYPT_N } from './core/password.ts';
 import { DEFAULT_DB_PATH, startServer, type StartOptions } from './transport/server-app.ts';
@@ -20,8 +22,16 @@ Options:
   --host ADDR         address to bind (default 127.0.0.1; 0.0.0.0 for every interface)
   --db PATH           SQLite database file, created on first start; :memory: keeps
                       nothing after exit (default ${DEFAULT_DB_PATH})
+  --store URL         a PostgreSQL database instead of the SQLite file:
+                      postgres://user:password@host:5432/dbname (default: the
+                      environment's DATABASE_URL if set and --db is not given; else
+                      SQLite). The server creates and migrates its schema; several
+                      servers on one database are nodes of one service
+  --store-max-queue N on PostgreSQL, commands waiting for a transaction; one more is
+                      answered Ret 2, busy (default ${DEFAULT_MAX_QUEUE})
   --media-dir DIR     uploaded media go in DIR/media (default: the database file's
-                      folder; with --db :memory: media are kept in memory)
+                      folder; with --db :memory: media are kept in memory; on
+                      PostgreSQL, ./data: nodes on one database need one media dir)
   --storage-thread on|off
                       commit on a storage thread, off the event loop (default off:
                       measured slower on two shared cores; :memory: always commits
@@ -108,6 +118,20 @@ function intFlag(name: string, text: string | undefined, dflt: number, min: numb
   return n;
 }
 
+/**
+ * The PostgreSQL URL: --store, else DATABASE_URL unless --db names a SQLite
+ * file (an explicit flag beats the environment); undefined for SQLite.
+ */
+function postgresUrl(flag: string | undefined, db: string | undefined): string | undefined {
+  if (flag !== undefined && db !== undefined) throw new UsageError('--store and --db name two databases: give one');
+  const env = process.env['DATABASE_URL'];
+  const url = flag ?? (db === undefined && env !== undefined && env !== '' ? env : undefined);
+  if (url === undefined) return undefined;
+  const from = flag !== undefined ? '--store' : 'DATABASE_URL';
+  if (!isPostgresUrl(url)) throw new UsageError(`${from} must be a postgres:// or postgresql:// URL`);
+  return url;
+}
+
 function parseCli(argv: string[]): StartOptions | 'help' {
   let values;
   try {
@@ -120,6 +144,8 @@ function parseCli(argv: string[]): StartOptions | 'help' {
         'tcp-port': { type: 'string' },
         host: { type: 'string' },
         db: { type: 'string' },
+        store: { type: 'string' },
+        'store-max-queue': { type: 'string' },
         'media-dir': { type: 'string' },
         'storage-thread': { type: 'string' },
         synchronous: { type: 'string' },
@@ -156,6 +182,7 @@ function parseCli(argv: string[]): StartOptions | 'help' {
   if (host === '') throw new UsageError('--host must not be empty');
   const db = values.db ?? DEFAULT_DB_PATH;
   if (db === '') throw new UsageError('--db must not be empty (use :memory: for a throwaway database)');
+  const storeUrl = postgresUrl(values.store, values.db);
   const thread = values['storage-thread'] ?? 'off';
   if (thread !== 'on' && thread !== 'off') throw new UsageError(`--storage-thread must be on or off, got '${thread}'`);
   const synchronous = values.synchronous ?? 'FULL';
@@ -184,6 +211,7 @@ function parseCli(argv: string[]): StartOptions | 'help' {
     ...(metricsToken !== undefined ? { metricsToken } : {}),
     ...(publicUrl !== undefined ? { publicUrl } : {}),
     ...(values['media-dir'] !== undefined && values['media-dir'] !== '' ? { mediaDir: values['media-dir'] } : {}),
+    ...(storeUrl !== undefined ? { storeUrl, storeMaxQueue: intFlag('store-max-queue', values['store-max-queue'], DEFAULT_MAX_QUEUE, 1, 10_000_000) } : {}),
     node: {
       holdMs: intFlag('hold-ms', values['hold-ms'], DEFAULT_NODE_CONFIG.holdMs, 1, 3_600_000),
       heartbeatSec: intFlag('heartbeat-sec', values['heartbeat-sec'], DEFAULT_NODE_CONFIG.heartbeatSec, 1, 86_400),

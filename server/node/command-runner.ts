@@ -5,7 +5,7 @@
 // Ret 1 alone and the rest of its batch commits. A commit that fails answers
 // every command of the batch with Ret 1, and the runner goes on with a new
 // transaction. A synchronous store answers each read at once; an asynchronous
-// store would drive the same steps with await.
+// store drives the same steps with await (async-runner.ts).
 import type { Store } from '../store/store.ts';
 import type { Step } from '../store/store-ops.ts';
 import type { BugSet } from '../core/planted-bugs.ts';
@@ -59,10 +59,10 @@ export class CommandRunner implements Runner {
    * Run a step that only reads, at once and outside the batch's answers: it
    * writes nothing, so it waits for no commit. It may see the open batch's
    * writes; what it finds must be checked again by the command it leads to.
-   * Undefined if the step failed.
+   * `done` is called before this returns, with undefined if the step failed.
    */
-  query<T>(step: Step<T>): T | undefined {
-    return tryDrive(this.store, step, this.stats);
+  query<T>(step: Step<T>, done: (result: T | undefined) => void): void {
+    done(tryDrive(this.store, step, this.stats));
   }
 
   /** A command's reply once its writes are in the batch; Ret 1, with nothing written, if it failed. */

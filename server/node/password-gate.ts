@@ -1,5 +1,5 @@
 // Register and login by password, around their hash job. Each runs its
-// core's first half at once (it only reads: no commit to wait for), then
+// core's first half as a query (it only reads: no commit to wait for), then
 // refuses without hashing if the address or the user name is waiting out
 // its failed logins (Ret 1112), the address has used its registrations
 // (1112), or maxHashJobs hashes are out already (Ret 2, Busy). Otherwise the
@@ -88,22 +88,23 @@ export class PasswordGate {
     const address = addressKey(remote);
     const addressWait = this.failuresByAddress.wait(address, now);
     if (addressWait > 0) return answerNow(tooManyAttempts('too many failed logins from this address or for this account', addressWait));
-    const check = this.firstHalf(this.core.loginCheck(body));
-    if ('BaseResponse' in check) return run(refused(check));
-    const { userName, work } = check;
-    if (work.op !== 'verify') return answerNow(internalError());
-    const wait = this.failuresByAccount.wait(userName, now);
-    if (wait > 0) return answerNow(tooManyAttempts('too many failed logins from this address or for this account', wait));
-    if (this.jobs.full) return answerNow(this.busy());
-    this.jobs.start(work, (result, at) => {
-      if (result === null) return answerNow(internalError());
-      const ok = result === true;
-      if (ok) this.failuresByAccount.forget(userName);
-      else {
-        this.failuresByAddress.failed(address, at);
-        this.failuresByAccount.failed(userName, at);
-      }
-      run(this.core.login(body, at, { stored: work.stored, ok }));
+    this.firstHalf(this.core.loginCheck(body), (check) => {
+      if ('BaseResponse' in check) return run(refused(check));
+      const { userName, work } = check;
+      if (work.op !== 'verify') return answerNow(internalError());
+      const wait = this.failuresByAccount.wait(userName, now);
+      if (wait > 0) return answerNow(tooManyAttempts('too many failed logins from this address or for this account', wait));
+      if (this.jobs.full) return answerNow(this.busy());
+      this.jobs.start(work, (result, at) => {
+        if (result === null) return answerNow(internalError());
+        const ok = result === true;
+        if (ok) this.failuresByAccount.forget(userName);
+        else {
+          this.failuresByAddress.failed(address, at);
+          this.failuresByAccount.failed(userName, at);
+        }
+        run(this.core.login(body, at, { stored: work.stored, ok }));
+      });
     });
   }
 
@@ -112,13 +113,17 @@ export class PasswordGate {
     const address = addressKey(remote);
     const wait = this.registrations.wait(address, now);
     if (wait > 0) return answerNow(tooManyAttempts('too many registrations from this address', wait));
-    const check = this.firstHalf(this.core.registerCheck(body));
-    if ('BaseResponse' in check) return run(refused(check));
-    if (this.jobs.full) return answerNow(this.busy());
-    this.registrations.take(address, now);
-    this.jobs.start(check.work, (result: HashResult | null, at) => {
-      if (typeof result !== 'string') return answerNow(internalError());
-      run(this.core.register(body, at, result));
+    this.firstHalf(this.core.registerCheck(body), (check) => {
+      if ('BaseResponse' in check) return run(refused(check));
+      if (this.jobs.full) return answerNow(this.busy());
+      // Checked again: on a store that answers later, other registrations from this address may have taken the quota meanwhile.
+      const late = this.registrations.wait(address, now);
+      if (late > 0) return answerNow(tooManyAttempts('too many registrations from this address', late));
+      this.registrations.take(address, now);
+      this.jobs.start(check.work, (result: HashResult | null, at) => {
+        if (typeof result !== 'string') return answerNow(internalError());
+        run(this.core.register(body, at, result));
+      });
     });
   }
 
@@ -127,8 +132,9 @@ export class PasswordGate {
     this.jobs.done(job, result, now);
   }
 
-  private firstHalf(step: Step<CredentialCheck>): CredentialCheck {
-    return this.runner.query(step) ?? internalError();
+  /** The first half, run by the runner as a query: at once on a synchronous store, once its reads are answered on one that answers later. */
+  private firstHalf(step: Step<CredentialCheck>, then: (check: CredentialCheck) => void): void {
+    this.runner.query(step, (check) => then(check ?? internalError()));
   }
 
   private busy(): ErrorReply {

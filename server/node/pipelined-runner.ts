@@ -71,8 +71,8 @@ export class PipelinedRunner implements Runner {
     if (this.open.held.length >= this.maxBatch) this.seal();
   }
 
-  query<T>(step: Step<T>): T | undefined {
-    return tryDrive(this.store, step, this.stats);
+  query<T>(step: Step<T>, done: (result: T | undefined) => void): void {
+    done(tryDrive(this.store, step, this.stats));
   }
 
   private run<R>(step: Step<Plan<R>>): unknown {

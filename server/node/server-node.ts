@@ -3,10 +3,13 @@
 // transports (server/transport/) and the simulator drive this same object.
 import type { Store } from '../store/store.ts';
 import type { Step } from '../store/store-ops.ts';
-import { CommandRunner } from './command-runner.ts';
-import { PipelinedRunner } from './pipelined-runner.ts';
+import type { PipelinedRunner } from './pipelined-runner.ts';
+import type { AsyncRunner, AsyncStorage } from './async-runner.ts';
+import { nodeRunner, type StoragePipeline } from './node-runner.ts';
+import { changesOf, EVERY_SELECTOR, type ChangePublisher, type RemoteChanges } from './change-bus.ts';
+import { LinkedAccounts } from './linked-accounts.ts';
+import { SyncCheckPolls } from './sync-check-polls.ts';
 import type { Done, Runner } from './runner.ts';
-import type { SealedBatch, StagedStore } from '../store/staged-store.ts';
 import { coreConfig, type CoreConfig } from '../core/config.ts';
 import type { HashResult, PasswordHasher, RandomSource } from '../core/deps.ts';
 import { AnswerCounts, type AnswerTally, type AnswerWatch } from './answer-counts.ts';
@@ -19,16 +22,12 @@ import type { HashAction } from './hash-jobs.ts';
 import { nodeConfig, type NodeConfig } from './node-config.ts';
 import { PasswordGate, type GateStats } from './password-gate.ts';
 import { NO_BUGS, type BugSet } from '../core/planted-bugs.ts';
-import { PollRegistry, type Poll } from './poll-registry.ts';
 import type { Caller } from '../core/auth.ts';
 import type { CoreEffect, Plan } from '../core/plan.ts';
 import { ProtocolCore } from '../core/protocol-core.ts';
-import type { SyncCheckReply } from '../core/replies.ts';
-import { Selector } from '../core/model.ts';
 import { Ret, type BaseResponse, type RetCode } from '../core/ret.ts';
 import { isObj } from '../core/validate.ts';
-import type { WebSyncCheckReply } from '../core/web-login.ts';
-import { DEFAULT_PUBLIC_URL, WebLogin, cookieSession, requestBody, webIdentity } from './web-login.ts';
+import { DEFAULT_PUBLIC_URL, WebLogin, requestBody, webIdentity } from './web-login.ts';
 
 /** Room in a sync reply for what surrounds its items: keys, SKey, counts. */
 const SYNC_REPLY_ENVELOPE_BYTES = 2048;
@@ -42,16 +41,16 @@ const SYNC_REPLY_ENVELOPE_BYTES = 2048;
  */
 export type ServerAction = { kind: 'respond'; req: number; answer: HttpAnswer } | LinkAction | HashAction;
 
-/** A store that commits on another thread: the node stages, `post` sends each sealed batch, the driver reports back. */
-export interface StoragePipeline {
-  store: StagedStore;
-  post: (batch: SealedBatch) => void;
-}
+export type { StoragePipeline } from './node-runner.ts';
 
 export interface ServerNodeOptions {
-  /** A synchronous store (memory, in-process SQLite); or `pipeline`. */
+  /** A synchronous store (memory, in-process SQLite); or `pipeline`, or `asyncStore`. */
   store?: Store;
   pipeline?: StoragePipeline;
+  /** A store that answers later (PostgreSQL): one batch transaction at a time (server/node/async-runner.ts). */
+  asyncStore?: AsyncStorage;
+  /** Told, after each commit, which accounts got new items: for the other nodes on the same database (change-bus.ts). */
+  changes?: ChangePublisher;
   random: RandomSource;
   /** Makes the core's one dummy hash at start (same cost as the real ones); every other hash is a job for the driver. */
   hasher: PasswordHasher;
@@ -87,7 +86,10 @@ export class ServerNode {
   readonly config: NodeConfig;
   private readonly runner: Runner;
   private readonly pipelined: PipelinedRunner | undefined;
-  private readonly polls: PollRegistry;
+  private readonly async: AsyncRunner | undefined;
+  private readonly checks: SyncCheckPolls;
+  private readonly linked = new LinkedAccounts();
+  private readonly changes: ChangePublisher | undefined;
   private readonly hub: LinkHub;
   private readonly gate: PasswordGate;
   private readonly out: (a: ServerAction) => void;
@@ -99,8 +101,6 @@ export class ServerNode {
   private sweepCursor = 0;
   private nextSweepAt = -Infinity;
   private sweeping = false;
-  /** Polls whose registration the synccheck-race bug defers past the batch's effects. */
-  private deferredPolls: Array<() => void> = [];
   /** The work budget of a round, and the HTTP commands held past it (round-budget.ts). */
   private readonly budget: RoundBudget;
   /** The media endpoints; the transport's upload streaming asks it too (server/node/media-api.ts). */
@@ -115,17 +115,11 @@ export class ServerNode {
       throw new RangeError(`core maxSyncReplyBytes (${core.maxSyncReplyBytes}) must be at least 2 KiB below node maxPacketBody (${this.config.maxPacketBody})`);
     }
     this.core = new ProtocolCore(core, { random: o.random, hasher: o.hasher, bugs: this.bugs });
-    if (o.pipeline) {
-      this.pipelined = new PipelinedRunner(o.pipeline.store, o.pipeline.post, this.bugs, this.config.maxBatch);
-      this.runner = this.pipelined;
-    } else if (o.store) {
-      this.runner = new CommandRunner(o.store, this.bugs, this.config.maxBatch);
-    } else {
-      throw new TypeError('ServerNode needs a store or a pipeline');
-    }
-    this.polls = new PollRegistry(this.config.maxPollsPerAccount, this.config.maxPolls);
+    ({ runner: this.runner, pipelined: this.pipelined, async: this.async } = nodeRunner(o, this.bugs, this.config.maxBatch, (effects) => this.afterCommit(effects)));
+    this.changes = o.changes;
+    this.checks = new SyncCheckPolls(this.core, this.runner, this.config, this.bugs, (req, retcode, selector, remote) => this.syncCheckAnswer(req, retcode, selector, remote));
     this.out = o.out;
-    this.counts = new AnswerCounts(o.watch);
+    this.counts = new AnswerCounts(this.linked.watch(o.watch));
     this.gate = new PasswordGate(this.core, this.runner, this.config, o.out);
     // The batch that fills a round's budget commits on its own at once.
     this.budget = new RoundBudget(this.runner, this.config.maxWorkPerRound, () => this.applyEffects(this.runner.flush()));
@@ -136,9 +130,13 @@ export class ServerNode {
     this.hub = new LinkHub(this.core, this.runner, this.gate, this.config, o.out, this.counts, this.budget, this.web);
   }
 
-  /** Commands wait for a commit, or paused links for their turn: the driver should call flush() soon. */
+  /**
+   * Commands wait for a commit, or paused links for their turn: the driver
+   * should call flush() soon. On a store that answers later, paused links
+   * wait while a transaction runs: its end calls for the flush (settled).
+   */
   get needsFlush(): boolean {
-    return this.runner.hasWork || this.hub.waiting || this.budget.holding;
+    return this.runner.hasWork || (this.hub.waiting && !this.async?.busy) || this.budget.holding;
   }
 
   /** A new round: HTTP commands held for it start first (within its budget), then paused links take their turn. */
@@ -148,7 +146,7 @@ export class ServerNode {
   }
 
   stats(): NodeStats {
-    return { ...this.hub.stats(), ...this.gate.stats(), polls: this.polls.size, ...this.web.stats(), ...this.runner.stats, answers: this.counts.tally() };
+    return { ...this.hub.stats(), ...this.gate.stats(), polls: this.checks.size, ...this.web.stats(), ...this.runner.stats, answers: this.counts.tally() };
   }
 
   /** The base of the URLs the server writes; a driver that learns its port only once listening sets it then. */
@@ -162,12 +160,19 @@ export class ServerNode {
 
   /** Commit the batch, answer it, then notify: effects leave only after the commit. Then paused links take their turn. */
   flush(now: number): void {
-    const effects = this.runner.flush();
-    this.applyEffects(effects);
-    const deferred = this.deferredPolls;
-    this.deferredPolls = [];
-    for (const f of deferred) f();
+    this.afterCommit(this.runner.flush());
     this.nextRound(now);
+  }
+
+  /** Commands submitted and not yet answered (an async store's queue and its transaction under way, or the open batch). */
+  get uncommitted(): number {
+    return this.runner.pending;
+  }
+
+  /** A batch is durable and answered: its effects go out, then the polls the synccheck-race bug held back. */
+  private afterCommit(effects: CoreEffect[]): void {
+    this.applyEffects(effects);
+    this.checks.runDeferred();
   }
 
   /**
@@ -179,10 +184,7 @@ export class ServerNode {
     const p = this.pipelined;
     if (!p) return 0;
     const answered = p.committed(through);
-    this.applyEffects(p.takeEffects());
-    const deferred = this.deferredPolls;
-    this.deferredPolls = [];
-    for (const f of deferred) f();
+    this.afterCommit(p.takeEffects());
     this.nextRound(now);
     return answered;
   }
@@ -218,7 +220,7 @@ export class ServerNode {
       return this.answer(req, endpoint, errorAnswer(405, Ret.BadRequest, `${endpoint} takes ${route.method}`, { Allow: route.method }), Ret.BadRequest, undefined, remote);
     }
     const cookies = parseCookies(headers.cookie);
-    if (endpoint === 'synccheck') return this.syncCheck(req, query, cookies, remote, now);
+    if (endpoint === 'synccheck') return this.checks.check(req, query, cookies, remote, now);
     // webwxlogout also comes as a form post, or with no body.
     const parsed = requestBody(body, endpoint === 'webwxlogout');
     if ('error' in parsed) return this.answer(req, endpoint, errorAnswer(400, Ret.BadRequest, parsed.error), Ret.BadRequest, undefined, remote);
@@ -263,36 +265,7 @@ export class ServerNode {
 
   /** The client of a waiting request went away. */
   httpAborted(req: number): void {
-    if (!this.web.aborted(req)) this.polls.remove(req);
-  }
-
-  /** By cookie (a web login's session), the poll's `deviceid` is the session's own. */
-  private syncCheck(req: number, query: Record<string, string>, cookies: Record<string, string>, remote: string, now: number): void {
-    const c = cookieSession(query, cookies);
-    const step = c ? this.core.webSyncCheck(c.uin, c.sid, query, now) : this.core.syncCheck(query, now);
-    this.runner.submit<SyncCheckReply | WebSyncCheckReply>(step, (r) => {
-      // A command that failed (Ret 1: the store refused) answers retcode 1, never a reply without one.
-      if ('BaseResponse' in r) return this.syncCheckAnswer(req, Ret.ServerError, Selector.None, remote);
-      const reply = r as SyncCheckReply | WebSyncCheckReply;
-      if (reply.retcode !== Ret.Ok || reply.selector !== Selector.None) return this.syncCheckAnswer(req, reply.retcode, reply.selector, remote);
-      const poll: Poll = {
-        req,
-        uin: reply.uin,
-        sid: 'sid' in reply ? reply.sid : (query['sid'] ?? ''),
-        deviceId: 'deviceId' in reply ? reply.deviceId : (query['deviceid'] ?? ''),
-        deadline: now + this.config.holdMs,
-        seq: reply.seq,
-      };
-      const register = (): void => {
-        const added = this.polls.add(poll, !this.bugs.has('synccheck-race'));
-        // An append this poll did not see: any news selector sends the client to sync.
-        if (added.kind === 'stale') this.syncCheckAnswer(req, Ret.Ok, Selector.Messages, remote);
-        else if (added.kind === 'full') this.syncCheckAnswer(req, Ret.Busy, Selector.None, remote);
-        else if (added.evicted) this.syncCheckAnswer(added.evicted.req, Ret.Ok, Selector.None, undefined);
-      };
-      if (this.bugs.has('synccheck-race')) this.deferredPolls.push(register);
-      else register();
-    });
+    if (!this.web.aborted(req)) this.checks.aborted(req);
   }
 
   private respond(req: number, answer: HttpAnswer): void {
@@ -328,6 +301,7 @@ export class ServerNode {
   }
 
   linkClosed(id: number): void {
+    this.linked.closed(id);
     this.hub.closed(id);
   }
 
@@ -361,22 +335,34 @@ export class ServerNode {
   private applyEffects(effects: CoreEffect[]): void {
     for (const e of effects) {
       if (e.kind === 'appended') {
-        this.polls.noteAppended(e.uin, e.seq);
-        for (const p of this.polls.takeAccount(e.uin)) this.syncCheckAnswer(p.req, Ret.Ok, e.selector, undefined);
+        this.checks.appended(e.uin, e.seq, e.selector);
         this.hub.notify(e.uin, e.selector);
       } else {
-        for (const p of this.polls.takeAccount(e.uin)) {
-          if (p.sid === e.sid) this.syncCheckAnswer(p.req, e.ret, Selector.None, undefined);
-          else this.polls.add(p, false);
-        }
+        this.checks.sessionEnded(e.uin, e.sid, e.ret);
         this.hub.endSession(e.uin, e.sid, e.ret);
       }
     }
+    if (this.changes && effects.length > 0) {
+      const changed = changesOf(effects);
+      if (changed.length > 0) this.changes.publish(changed);
+    }
+  }
+
+  /**
+   * Another node on the same database committed news for these accounts (or
+   * for any: `everyone`). Only a wake-up, never data: polls and links of
+   * those accounts are answered or notified, and their clients' own check or
+   * sync reads the store (docs/protocol.md section 9.3).
+   */
+  remoteChanges(changes: RemoteChanges): void {
+    this.checks.remote(changes);
+    if (changes === 'everyone') for (const uin of this.linked.uins()) this.hub.notify(uin, EVERY_SELECTOR);
+    else for (const c of changes) this.hub.notify(c.uin, c.selector);
   }
 
   /** Expire long polls; close links past a deadline; step the retention sweep. */
   tick(now: number): void {
-    for (const p of this.polls.expire(now)) this.syncCheckAnswer(p.req, Ret.Ok, Selector.None, undefined);
+    this.checks.expire(now);
     this.web.tick(now);
     if (now >= this.nextSweepAt && !this.sweeping) {
       this.nextSweepAt = now + this.config.sweepIntervalMs;
@@ -391,7 +377,7 @@ export class ServerNode {
 
   /** The earliest time tick() has work, for drivers that sleep (the simulator). */
   nextWakeAt(): number | undefined {
-    const p = this.polls.nextDeadline();
+    const p = this.checks.nextDeadline();
     const m = Math.min(p ?? Infinity, this.hub.nextWakeAt(), this.nextSweepAt, this.web.nextWakeAt());
     return m === Infinity ? undefined : m;
   }

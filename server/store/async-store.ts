@@ -12,7 +12,10 @@ import type { Store } from './store.ts';
  * a transaction see the writes applied earlier in it; nothing is durable
  * until commit resolves; one apply is all or nothing (a savepoint) and the
  * transaction stays open after a failed one; a commit that rejects leaves
- * nothing of the transaction (rollback after it is harmless).
+ * nothing of the transaction (rollback after it is harmless). The one
+ * exception no networked store can rule out: PostgresStore's connection
+ * breaking while COMMIT is on its way (it rejects with code
+ * STORE_CONNECTION_LOST, and the transaction may have committed).
  */
 export interface AsyncStore {
   readonly kind: 'memory' | 'sqlite' | 'postgres';

@@ -6,13 +6,18 @@
 // After a flush, links the node holds paused take their turn; if that ran
 // commands (or links still wait), another flush follows on the next turn of
 // the event loop, after the input that arrived meanwhile: so a link that
-// pipelines thousands of packets shares the server with the others.
+// pipelines thousands of packets shares the server with the others. On
+// PostgreSQL (storeUrl) the node is one of many on the database: its
+// transactions run one at a time as the database answers, each one's end
+// calls for the next flush, and the other nodes' notices wake its polls and
+// links (postgres-node.ts, docs/protocol.md section 9.3).
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { HashResult } from '../core/deps.ts';
 import { DEFAULT_SCRYPT_N, runHashWorkAsync, scryptHasher } from '../core/password.ts';
 import type { HashAction } from '../node/hash-jobs.ts';
 import { ServerNode, type NodeStats, type ServerAction } from '../node/server-node.ts';
+import type { AsyncStorage } from '../node/async-runner.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
 import { StorageThread } from './storage-thread.ts';
 import type { StartOptions } from './start-options.ts';
@@ -35,6 +40,8 @@ import { FsMediaFiles, type MediaFiles } from '../media/media-files.ts';
 import { mediaLimits } from '../media/media-limits.ts';
 import { MemoryMediaFiles } from '../media/memory-media-files.ts';
 import { UploadTransport } from './upload-transport.ts';
+import { openPostgresNode, type PostgresNode } from './postgres-node.ts';
+import type { ChangeBusStats } from './pg-change-bus.ts';
 
 export const DEFAULT_DB_PATH = './data/synckey.db';
 
@@ -47,13 +54,15 @@ export interface ServerStats {
   /** Connections counted against the caps (HTTP with WebSocket, and TCP). */
   connections: ConnectionStats;
   flushes: number;
+  /** On PostgreSQL: the cross-node notices this node sent, dropped and heard. */
+  changeBus?: ChangeBusStats;
 }
 
 export interface RunningServer {
   readonly host: string;
   readonly httpPort: number;
   readonly tcpPort: number;
-  /** The database path, or 'injected' for a store passed in. */
+  /** The database path, 'injected' for a store passed in, or the PostgreSQL URL without its password. */
   readonly db: string;
   readonly node: ServerNode;
   /** The media uploads in progress and where their bytes go. */
@@ -84,10 +93,14 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   // Built before the transports it reports on: it reads their stats only when scraped.
   const observer = new ServerObserver(() => stats(), { ...(opts.logger ? { logger: opts.logger } : {}), ...(opts.metricsToken !== undefined ? { metricsToken: opts.metricsToken } : {}) });
   const synchronous = opts.synchronous ?? 'FULL';
-  const threaded = !opts.store && opts.storageThread === true && dbPath !== ':memory:' && dbPath !== '';
+  const postgres: PostgresNode | undefined =
+    opts.storeUrl !== undefined && !opts.store
+      ? await openPostgresNode(opts.storeUrl, { ...(opts.logger ? { logger: opts.logger } : {}), committed: (commands, ms) => observer.stalls.commitDone(ms, commands) })
+      : undefined;
+  const threaded = !opts.store && !postgres && opts.storageThread === true && dbPath !== ':memory:' && dbPath !== '';
   const thread = threaded ? await StorageThread.start(dbPath, synchronous) : undefined;
-  const store: Store | undefined = thread ? undefined : observer.probeStore(opts.store ?? SqliteStore.open(dbPath, { synchronous }));
-  const closeStore = (): Promise<void> => (thread ? thread.close() : Promise.resolve(store!.close()));
+  const store: Store | undefined = thread || postgres ? undefined : observer.probeStore(opts.store ?? SqliteStore.open(dbPath, { synchronous }));
+  const closeStore = (): Promise<void> => (thread ? thread.close() : postgres ? postgres.close() : Promise.resolve(store!.close()));
   // Batches posted to the storage thread and the last one it committed: close() waits for the two to meet.
   let posted = 0;
   let committedThrough = 0;
@@ -133,7 +146,9 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
               },
             },
           }
-        : { store: store! }),
+        : postgres
+          ? { asyncStore: asyncStorage(postgres, opts, () => asyncSettled()), changes: { publish: (c) => postgres.publish(c) } }
+          : { store: store! }),
       random: { bytes: (n) => randomBytes(n) },
       hasher,
       out,
@@ -170,9 +185,14 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       drained?.();
     },
   });
-  /** Resolves when every batch posted so far is committed (or failed). */
+  /** Resolves when every batch posted so far is committed (or failed), and no command waits for a transaction. */
   const allCommitted = (): Promise<void> =>
-    committedThrough >= posted ? Promise.resolve() : new Promise<void>((resolve) => (drained = resolve));
+    committedThrough >= posted && node.uncommitted === 0 ? Promise.resolve() : new Promise<void>((resolve) => (drained = resolve));
+  // A transaction on PostgreSQL is over: its answers and effects left; what it made wait goes on.
+  function asyncSettled(): void {
+    if (node.uncommitted === 0) drained?.();
+    afterInput();
+  }
 
   let storeClosed = false;
   // Password hashes run on libuv's thread pool (crypto.scrypt), off the event
@@ -205,6 +225,18 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     flushScheduled = true;
     setImmediate(flush);
   };
+
+  try {
+    // Other nodes' notices wake this node's polls and links (docs/protocol.md section 9.3).
+    await postgres?.listen((changes) => {
+      if (storeClosed) return;
+      node.remoteChanges(changes);
+      afterInput();
+    });
+  } catch (e) {
+    await closeStore();
+    throw e;
+  }
 
   const links = observer.watchLinks(node);
   ws = new WsTransport({
@@ -289,6 +321,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       ws: { ...ws.stats },
       connections: { ...limiter.stats },
       flushes,
+      ...(postgres?.busStats() ? { changeBus: postgres.busStats()! } : {}),
     };
   }
 
@@ -324,7 +357,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     host,
     httpPort,
     tcpPort,
-    db: opts.store ? 'injected' : dbPath,
+    db: opts.store ? 'injected' : postgres ? postgres.label : dbPath,
     node,
     uploads,
     stalls: observer.stalls,
@@ -333,9 +366,24 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   };
 }
 
-/** The media files: on disk next to the database (or in mediaDir), in memory for a database that is. Part files of an earlier run are cleared. */
+/** What the node runs on PostgreSQL with: the store, its queue bound, and where its transactions' ends and its bugs are told. */
+function asyncStorage(postgres: PostgresNode, opts: StartOptions, settled: () => void): AsyncStorage {
+  return {
+    store: postgres.store,
+    settled,
+    ...(opts.storeMaxQueue !== undefined ? { maxQueue: opts.storeMaxQueue } : {}),
+    onError: (e) => opts.logger?.error({ event: 'runnerError', message: (e as Error)?.message }, 'a callback of the command runner threw'),
+  };
+}
+
+/**
+ * The media files: on disk next to the database (or in mediaDir), in memory
+ * for a database that is. On PostgreSQL, under mediaDir or next to the
+ * default database path (nodes that share a database must share it too).
+ * Part files of an earlier run are cleared.
+ */
 async function openMediaFiles(opts: StartOptions, dbPath: string): Promise<MediaFiles> {
-  if (opts.mediaDir === undefined && (opts.store !== undefined || dbPath === ':memory:' || dbPath === '')) return new MemoryMediaFiles();
+  if (opts.mediaDir === undefined && opts.storeUrl === undefined && (opts.store !== undefined || dbPath === ':memory:' || dbPath === '')) return new MemoryMediaFiles();
   const files = await FsMediaFiles.open(opts.mediaDir ?? path.dirname(path.resolve(dbPath)));
   await files.clearParts();
   return files;

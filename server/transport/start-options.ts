@@ -1,5 +1,5 @@
 // What startServer takes (server/transport/server-app.ts): the listeners, the
-// store and its durability, the node's and the core's limits, the transport's
+// store (SQLite, or PostgreSQL) and its durability, the node's and the core's limits, the transport's
 // anti-abuse limits, the storage thread, logging, metrics, media, and the
 // planted bugs of runs that prove the checkers catch them.
 import type { BugSet } from '../core/planted-bugs.ts';
@@ -21,6 +21,15 @@ export interface StartOptions {
   db?: string;
   /** A store to use instead of opening `db` (tests). It is closed by close(). */
   store?: Store;
+  /**
+   * A PostgreSQL database instead of the SQLite file: postgres://user:pass@host:port/db
+   * (a search_path in `options` picks the schema). The server creates or
+   * migrates its schema; several servers may share it, each a node
+   * (docs/protocol.md section 9.3). `db` is then unused.
+   */
+  storeUrl?: string;
+  /** On PostgreSQL: commands waiting for a transaction at most; one more is answered Ret 2 (default 10,000). */
+  storeMaxQueue?: number;
   /** SQLite durability: FULL (default) survives power loss, NORMAL a process crash. */
   synchronous?: 'FULL' | 'NORMAL';
   /** scrypt cost N for password hashes (default 16384; tests pass a small power of two). */

@@ -1,18 +1,23 @@
+import { asAsync } from '../../server/store/async-store.ts';
 import { MemoryStore } from '../../server/store/memory-store.ts';
 import { runStoreSuite } from './store-suite.ts';
 
-runStoreSuite('MemoryStore', () => {
+runStoreSuite('MemoryStore', async () => {
   const store = new MemoryStore({ freeze: true });
+  const wrapped = asAsync(store);
   return {
-    store,
-    reopen: () => {
+    store: wrapped,
+    reopen: async () => {
       store.close();
-      return store.reopen();
+      store.reopen();
+      return wrapped;
     },
-    crash: () => {
+    crash: async () => {
       store.crash();
-      return store.reopen();
+      store.reopen();
+      return wrapped;
     },
-    cleanup: () => store.close(),
+    commits: () => store.commits,
+    cleanup: async () => store.close(),
   };
-});
+}, { isReference: true });

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION } from '../../server/store/sqlite-schema.ts';
 import { SqliteStore } from '../../server/store/sqlite-store.ts';
 import { account, device, group } from './suite/fixtures.ts';
-import { commitTx } from './suite/harness.ts';
+import { commitTxSync as commitTx } from './suite/harness.ts';
 import type { Write } from '../../server/store/store-ops.ts';
 
 const dirs: string[] = [];

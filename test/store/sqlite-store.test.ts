@@ -6,10 +6,11 @@ import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION } from '../../server/store/sqlite-schema.ts';
+import { asAsync } from '../../server/store/async-store.ts';
 import { SqliteStore } from '../../server/store/sqlite-store.ts';
 import type { Write } from '../../server/store/store-ops.ts';
 import { account, group, message } from './suite/fixtures.ts';
-import { commitTx } from './suite/harness.ts';
+import { commitTxSync as commitTx } from './suite/harness.ts';
 import { runStoreSuite } from './store-suite.ts';
 
 const STORE_MODULE = path.resolve(import.meta.dirname, '../../server/store/sqlite-store.ts');
@@ -19,24 +20,24 @@ function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'sqlite-store-'));
 }
 
-runStoreSuite('SqliteStore', () => {
+runStoreSuite('SqliteStore', async () => {
   const dir = tempDir();
   // A missing parent directory: open creates it.
   let file = path.join(dir, 'data', 'store.db');
   let current = SqliteStore.open(file);
   let crashes = 0;
   return {
-    store: current,
-    reopen: () => {
+    store: asAsync(current),
+    reopen: async () => {
       current.close();
       current = SqliteStore.open(file);
-      return current;
+      return asAsync(current);
     },
     // A process crash: the files exactly as they are on disk while the
     // transaction is still open (uncommitted pages may already sit in the
     // WAL), opened by a new process. The old connection is then dropped; it
     // never commits.
-    crash: () => {
+    crash: async () => {
       const copy = path.join(dir, `crash${++crashes}`, 'store.db');
       fs.mkdirSync(path.dirname(copy), { recursive: true });
       for (const suffix of ['', '-wal']) {
@@ -45,9 +46,10 @@ runStoreSuite('SqliteStore', () => {
       current.close();
       file = copy;
       current = SqliteStore.open(file);
-      return current;
+      return asAsync(current);
     },
-    cleanup: () => {
+    commits: () => current.commits,
+    cleanup: async () => {
       current.close();
       fs.rmSync(dir, { recursive: true, force: true });
     },

@@ -2,52 +2,53 @@
 // a crash with one left open, the store equals a model that applied only the
 // committed ones.
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import type { AsyncStore } from '../../../server/store/async-store.ts';
 import { T0 } from './fixtures.ts';
-import type { StoreHarness } from './harness.ts';
+import { itNeeding, type SuiteContext } from './harness.ts';
 import { concretize, opArb, P_UNIVERSE, txArb, type Op } from './random-ops.ts';
 import { emptyModel, modelApply, modelSnapshot, type Model } from './reference-model.ts';
 import { snapshot } from './snapshot.ts';
 
-export function crashPropertyCases(make: () => StoreHarness): void {
+export function crashPropertyCases(ctx: SuiteContext): void {
   describe('property', () => {
-    it('after random transactions and a crash, the store equals a model of the committed ones', () => {
-      fc.assert(
-        fc.property(fc.array(txArb, { maxLength: 10 }), fc.array(opArb, { maxLength: 8 }), (txs, open) => {
-          const run = make();
-          let s = run.store;
+    itNeeding(ctx, 'crash')('after random transactions and a crash, the store equals a model of the committed ones', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(txArb, { maxLength: 10 }), fc.array(opArb, { maxLength: 8 }), async (txs, open) => {
+          const run = await ctx.make();
+          let s: AsyncStore = run.store;
           try {
             let model = emptyModel();
             let now = T0;
-            const exec = (ops: readonly Op[], work: Model): void => {
+            const exec = async (ops: readonly Op[], work: Model): Promise<void> => {
               for (const op of ops) {
                 const w = concretize(op, work, (now += 1));
                 modelApply(work, w);
-                s.apply([w]);
+                await s.apply([w]);
               }
             };
             for (const tx of txs) {
               const work = structuredClone(model);
-              s.begin();
-              exec(tx.ops, work);
-              expect(snapshot(s, P_UNIVERSE)).toEqual(modelSnapshot(work, P_UNIVERSE));
+              await s.begin();
+              await exec(tx.ops, work);
+              expect(await snapshot(s, P_UNIVERSE)).toEqual(modelSnapshot(work, P_UNIVERSE));
               if (tx.commit) {
-                s.commit();
+                await s.commit();
                 model = work;
               } else {
-                s.rollback();
+                await s.rollback();
               }
-              expect(snapshot(s, P_UNIVERSE)).toEqual(modelSnapshot(model, P_UNIVERSE));
+              expect(await snapshot(s, P_UNIVERSE)).toEqual(modelSnapshot(model, P_UNIVERSE));
             }
-            s.begin();
-            exec(open, structuredClone(model));
-            s = run.crash();
-            expect(snapshot(s, P_UNIVERSE)).toEqual(modelSnapshot(model, P_UNIVERSE));
+            await s.begin();
+            await exec(open, structuredClone(model));
+            s = await run.crash();
+            expect(await snapshot(s, P_UNIVERSE)).toEqual(modelSnapshot(model, P_UNIVERSE));
           } finally {
-            run.cleanup();
+            await run.cleanup();
           }
         }),
-        { numRuns: 100 },
+        { numRuns: ctx.propertyRuns, endOnFailure: !ctx.shrink },
       );
     });
   });

@@ -1,24 +1,24 @@
 // What survives a clean reopen and a crash: everything committed, nothing of
 // the transaction that was open.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect } from 'vitest';
 import type { LogItem } from '../../../server/core/model.ts';
-import type { Store } from '../../../server/store/store.ts';
+import type { AsyncStore } from '../../../server/store/async-store.ts';
 import type { Write } from '../../../server/store/store-ops.ts';
 import { T0, account, contact, dedup, device, group, message, remark, session } from './fixtures.ts';
-import { commitTx, seqs, type StoreHarness } from './harness.ts';
+import { commitTx, itNeeding, seqs, type StoreHarness, type SuiteContext } from './harness.ts';
 import { CATS, snapshot, type Universe } from './snapshot.ts';
 
-export function durabilityCases(make: () => StoreHarness): void {
+export function durabilityCases(ctx: SuiteContext): void {
   describe('durability', () => {
     let h: StoreHarness;
-    let store: Store;
+    let store: AsyncStore;
 
-    beforeEach(() => {
-      h = make();
+    beforeEach(async () => {
+      h = await ctx.make();
       store = h.store;
     });
-    afterEach(() => {
-      h.cleanup();
+    afterEach(async () => {
+      await h.cleanup();
     });
 
     const u: Universe = {
@@ -29,8 +29,8 @@ export function durabilityCases(make: () => StoreHarness): void {
       groups: ['@@1', '@@2'],
     };
 
-    function fill(s: Store): void {
-      commitTx(s, [
+    async function fill(s: AsyncStore): Promise<void> {
+      await commitTx(s, [
         { kind: 'putAccount', account: account(1) },
         { kind: 'putAccount', account: account(2, { seq: 4, floor: { 1: 1, 2: 0 }, itemCount: { 1: 2, 2: 1 } }) },
         { kind: 'putSession', session: session('s1', 1) },
@@ -45,7 +45,7 @@ export function durabilityCases(make: () => StoreHarness): void {
         { kind: 'setMeta', name: 'nextUin', value: 4 },
         { kind: 'setMeta', name: 'nextGroupId', value: 3 },
       ]);
-      commitTx(s, [
+      await commitTx(s, [
         { kind: 'appendItem', item: message(1, 1) },
         { kind: 'appendItem', item: message(1, 2) },
         { kind: 'appendItem', item: contact(1, 3) },
@@ -56,21 +56,21 @@ export function durabilityCases(make: () => StoreHarness): void {
       ]);
     }
 
-    it('commit then reopen keeps everything', () => {
-      fill(store);
-      const committed = snapshot(store, u);
+    itNeeding(ctx, 'reopen')('commit then reopen keeps everything', async () => {
+      await fill(store);
+      const committed = await snapshot(store, u);
       expect(committed['devicesOf 1']).toEqual([device(1, 'd2'), device(1, 'd1')]);
-      store = h.reopen();
-      expect(snapshot(store, u)).toEqual(committed);
-      store = h.reopen();
-      expect(snapshot(store, u)).toEqual(committed);
+      store = await h.reopen();
+      expect(await snapshot(store, u)).toEqual(committed);
+      store = await h.reopen();
+      expect(await snapshot(store, u)).toEqual(committed);
     });
 
-    it('a crash keeps what was committed and loses exactly the open transaction', () => {
-      fill(store);
-      const committed = snapshot(store, u);
-      store.begin();
-      store.apply([
+    itNeeding(ctx, 'crash', 'reopen')('a crash keeps what was committed and loses exactly the open transaction', async () => {
+      await fill(store);
+      const committed = await snapshot(store, u);
+      await store.begin();
+      await store.apply([
         { kind: 'putAccount', account: account(3) },
         { kind: 'putAccount', account: account(1, { seq: 50 }) },
         { kind: 'putSession', session: session('s2', 3) },
@@ -83,22 +83,22 @@ export function durabilityCases(make: () => StoreHarness): void {
         { kind: 'pruneItems', uin: 1, category: 1, throughSeq: 2 },
         { kind: 'setMeta', name: 'nextUin', value: 5 },
       ]);
-      store = h.crash();
-      expect(snapshot(store, u)).toEqual(committed);
+      store = await h.crash();
+      expect(await snapshot(store, u)).toEqual(committed);
       // The recovered store takes new transactions and keeps them.
-      commitTx(store, [{ kind: 'appendItem', item: message(1, 4) }]);
-      store = h.reopen();
-      expect(seqs(store.read({ kind: 'items', uin: 1, category: 1, afterSeq: 0, limit: 10 }))).toEqual([1, 2, 4]);
+      await commitTx(store, [{ kind: 'appendItem', item: message(1, 4) }]);
+      store = await h.reopen();
+      expect(seqs(await store.read({ kind: 'items', uin: 1, category: 1, afterSeq: 0, limit: 10 }))).toEqual([1, 2, 4]);
     });
 
-    it('a crash between transactions loses nothing', () => {
-      fill(store);
-      const committed = snapshot(store, u);
-      store = h.crash();
-      expect(snapshot(store, u)).toEqual(committed);
+    itNeeding(ctx, 'crash')('a crash between transactions loses nothing', async () => {
+      await fill(store);
+      const committed = await snapshot(store, u);
+      store = await h.crash();
+      expect(await snapshot(store, u)).toEqual(committed);
     });
 
-    it('500 appends in 50 transactions survive a reopen, in order', () => {
+    itNeeding(ctx, 'reopen')('500 appends in 50 transactions survive a reopen, in order', async () => {
       let seq = 0;
       const expected: LogItem[] = [];
       for (let t = 0; t < 50; t++) {
@@ -110,14 +110,14 @@ export function durabilityCases(make: () => StoreHarness): void {
           expected.push(item);
         }
         writes.push({ kind: 'putAccount', account: account(1, { seq }) });
-        commitTx(store, writes);
+        await commitTx(store, writes);
       }
-      store = h.reopen();
+      store = await h.reopen();
       for (const category of CATS) {
-        const got = store.read({ kind: 'items', uin: 1, category, afterSeq: 0, limit: 1000 });
+        const got = await store.read({ kind: 'items', uin: 1, category, afterSeq: 0, limit: 1000 });
         expect(got).toEqual(expected.filter((i) => i.category === category));
       }
-      expect(store.read({ kind: 'account', uin: 1 })?.seq).toBe(seq);
+      expect((await store.read({ kind: 'account', uin: 1 }))?.seq).toBe(seq);
     });
   });
 }

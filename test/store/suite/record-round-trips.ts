@@ -1,35 +1,35 @@
 // Every record kind comes back exactly as it was put, and the list reads
 // (devicesOf, groupsOf, remarksOf, accountsAfter) keep their documented order.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Store } from '../../../server/store/store.ts';
+import type { AsyncStore } from '../../../server/store/async-store.ts';
 import { T0, account, dedup, device, group, remark, session } from './fixtures.ts';
-import { commitTx, type StoreHarness } from './harness.ts';
+import { commitTx, type StoreHarness, type SuiteContext } from './harness.ts';
 
-export function recordRoundTripCases(make: () => StoreHarness): void {
+export function recordRoundTripCases(ctx: SuiteContext): void {
   describe('records round-trip exactly', () => {
     let h: StoreHarness;
-    let store: Store;
+    let store: AsyncStore;
 
-    beforeEach(() => {
-      h = make();
+    beforeEach(async () => {
+      h = await ctx.make();
       store = h.store;
     });
-    afterEach(() => {
-      h.cleanup();
+    afterEach(async () => {
+      await h.cleanup();
     });
 
-    it('accountsAfter: uin order from a cursor, limited', () => {
-      commitTx(store, [3, 1, 7, 2, 5].map((uin) => ({ kind: 'putAccount' as const, account: account(uin) })));
-      const uins = (after: number, limit: number): number[] => store.read({ kind: 'accountsAfter', afterUin: after, limit }).map((a) => a.uin);
-      expect(uins(0, 10)).toEqual([1, 2, 3, 5, 7]);
-      expect(uins(0, 2)).toEqual([1, 2]);
-      expect(uins(2, 2)).toEqual([3, 5]);
-      expect(uins(5, 10)).toEqual([7]);
-      expect(uins(7, 10)).toEqual([]);
-      expect(store.read({ kind: 'accountsAfter', afterUin: 2, limit: 1 })[0]).toEqual(account(3));
+    it('accountsAfter: uin order from a cursor, limited', async () => {
+      await commitTx(store, [3, 1, 7, 2, 5].map((uin) => ({ kind: 'putAccount' as const, account: account(uin) })));
+      const uins = async (after: number, limit: number): Promise<number[]> => (await store.read({ kind: 'accountsAfter', afterUin: after, limit })).map((a) => a.uin);
+      expect(await uins(0, 10)).toEqual([1, 2, 3, 5, 7]);
+      expect(await uins(0, 2)).toEqual([1, 2]);
+      expect(await uins(2, 2)).toEqual([3, 5]);
+      expect(await uins(5, 10)).toEqual([7]);
+      expect(await uins(7, 10)).toEqual([]);
+      expect((await store.read({ kind: 'accountsAfter', afterUin: 2, limit: 1 }))[0]).toEqual(account(3));
     });
 
-    it('accounts, by uin and by name', () => {
+    it('accounts, by uin and by name', async () => {
       const a = account(7, {
         nickName: 'Zoë 🐼 "quoted"',
         seq: 2 ** 40,
@@ -38,136 +38,136 @@ export function recordRoundTripCases(make: () => StoreHarness): void {
         lastPrunedAt: T0 + 99,
       });
       const b = account(4_294_967_295, { userName: 'max_uin-1' });
-      commitTx(store, [
+      await commitTx(store, [
         { kind: 'putAccount', account: a },
         { kind: 'putAccount', account: b },
       ]);
-      expect(store.read({ kind: 'account', uin: 7 })).toEqual(a);
-      expect(store.read({ kind: 'accountByName', userName: 'user7' })).toEqual(a);
-      expect(store.read({ kind: 'account', uin: 4_294_967_295 })).toEqual(b);
-      expect(store.read({ kind: 'accountByName', userName: 'max_uin-1' })).toEqual(b);
-      expect(store.read({ kind: 'accountByName', userName: 'USER7' })).toBeUndefined();
-      expect(store.read({ kind: 'account', uin: 8 })).toBeUndefined();
+      expect(await store.read({ kind: 'account', uin: 7 })).toEqual(a);
+      expect(await store.read({ kind: 'accountByName', userName: 'user7' })).toEqual(a);
+      expect(await store.read({ kind: 'account', uin: 4_294_967_295 })).toEqual(b);
+      expect(await store.read({ kind: 'accountByName', userName: 'max_uin-1' })).toEqual(b);
+      expect(await store.read({ kind: 'accountByName', userName: 'USER7' })).toBeUndefined();
+      expect(await store.read({ kind: 'account', uin: 8 })).toBeUndefined();
     });
 
-    it('a second put replaces the account', () => {
-      commitTx(store, [{ kind: 'putAccount', account: account(1) }]);
+    it('a second put replaces the account', async () => {
+      await commitTx(store, [{ kind: 'putAccount', account: account(1) }]);
       const next = account(1, { seq: 10, floor: { 1: 2, 2: 0 }, itemCount: { 1: 8, 2: 1 }, lastPrunedAt: T0 + 5 });
-      commitTx(store, [{ kind: 'putAccount', account: next }]);
-      expect(store.read({ kind: 'account', uin: 1 })).toEqual(next);
-      expect(store.read({ kind: 'accountByName', userName: 'user1' })).toEqual(next);
+      await commitTx(store, [{ kind: 'putAccount', account: next }]);
+      expect(await store.read({ kind: 'account', uin: 1 })).toEqual(next);
+      expect(await store.read({ kind: 'accountByName', userName: 'user1' })).toEqual(next);
     });
 
-    it('sessions', () => {
+    it('sessions', async () => {
       const s = session('a'.repeat(32), 1, { state: 'replaced', prevSkey: '@crypt_old', skeyAt: T0 + 1 });
-      commitTx(store, [{ kind: 'putSession', session: s }]);
-      expect(store.read({ kind: 'session', sid: s.sid })).toEqual(s);
+      await commitTx(store, [{ kind: 'putSession', session: s }]);
+      expect(await store.read({ kind: 'session', sid: s.sid })).toEqual(s);
       const out = { ...s, state: 'loggedout' as const, skey: '@crypt_new', prevSkey: s.skey };
-      commitTx(store, [{ kind: 'putSession', session: out }]);
-      expect(store.read({ kind: 'session', sid: s.sid })).toEqual(out);
-      expect(store.read({ kind: 'session', sid: 'other' })).toBeUndefined();
+      await commitTx(store, [{ kind: 'putSession', session: out }]);
+      expect(await store.read({ kind: 'session', sid: s.sid })).toEqual(out);
+      expect(await store.read({ kind: 'session', sid: 'other' })).toBeUndefined();
       // Deleting forgets it; a rollback of a delete brings it back.
-      store.begin();
-      store.apply([{ kind: 'deleteSession', sid: s.sid }]);
-      expect(store.read({ kind: 'session', sid: s.sid })).toBeUndefined();
-      store.rollback();
-      expect(store.read({ kind: 'session', sid: s.sid })).toEqual(out);
-      commitTx(store, [{ kind: 'deleteSession', sid: s.sid }, { kind: 'deleteSession', sid: 'never-there' }]);
-      expect(store.read({ kind: 'session', sid: s.sid })).toBeUndefined();
+      await store.begin();
+      await store.apply([{ kind: 'deleteSession', sid: s.sid }]);
+      expect(await store.read({ kind: 'session', sid: s.sid })).toBeUndefined();
+      await store.rollback();
+      expect(await store.read({ kind: 'session', sid: s.sid })).toEqual(out);
+      await commitTx(store, [{ kind: 'deleteSession', sid: s.sid }, { kind: 'deleteSession', sid: 'never-there' }]);
+      expect(await store.read({ kind: 'session', sid: s.sid })).toBeUndefined();
     });
 
-    it('devices, and devicesOf in insertion order', () => {
+    it('devices, and devicesOf in insertion order', async () => {
       const d2 = device(1, 'd2');
       const d1 = device(1, 'd1', { acked: { 1: 17, 2: 3 } });
       const d3 = device(1, 'd3', { sid: '' });
       const other = device(2, 'd1');
-      commitTx(store, [
+      await commitTx(store, [
         { kind: 'putDevice', device: d2 },
         { kind: 'putDevice', device: d1 },
         { kind: 'putDevice', device: other },
         { kind: 'putDevice', device: d3 },
       ]);
-      expect(store.read({ kind: 'device', uin: 1, deviceId: 'd1' })).toEqual(d1);
-      expect(store.read({ kind: 'device', uin: 2, deviceId: 'd1' })).toEqual(other);
-      expect(store.read({ kind: 'device', uin: 2, deviceId: 'd2' })).toBeUndefined();
-      expect(store.read({ kind: 'devicesOf', uin: 1 })).toEqual([d2, d1, d3]);
-      expect(store.read({ kind: 'devicesOf', uin: 2 })).toEqual([other]);
+      expect(await store.read({ kind: 'device', uin: 1, deviceId: 'd1' })).toEqual(d1);
+      expect(await store.read({ kind: 'device', uin: 2, deviceId: 'd1' })).toEqual(other);
+      expect(await store.read({ kind: 'device', uin: 2, deviceId: 'd2' })).toBeUndefined();
+      expect(await store.read({ kind: 'devicesOf', uin: 1 })).toEqual([d2, d1, d3]);
+      expect(await store.read({ kind: 'devicesOf', uin: 2 })).toEqual([other]);
       // An update keeps the device's place.
       const d2b = { ...d2, acked: { 1: 40, 2: 41 }, lastSeenAt: T0 + 40 };
-      commitTx(store, [{ kind: 'putDevice', device: d2b }]);
-      expect(store.read({ kind: 'devicesOf', uin: 1 })).toEqual([d2b, d1, d3]);
+      await commitTx(store, [{ kind: 'putDevice', device: d2b }]);
+      expect(await store.read({ kind: 'devicesOf', uin: 1 })).toEqual([d2b, d1, d3]);
     });
 
-    it('dedup records, per sender', () => {
+    it('dedup records, per sender', async () => {
       const r = dedup(1, 'client-1', T0 + 1);
-      commitTx(store, [{ kind: 'putDedup', dedup: r }]);
-      expect(store.read({ kind: 'dedup', uin: 1, clientMsgId: 'client-1' })).toEqual(r);
-      expect(store.read({ kind: 'dedup', uin: 2, clientMsgId: 'client-1' })).toBeUndefined();
-      expect(store.read({ kind: 'dedup', uin: 1, clientMsgId: 'client-2' })).toBeUndefined();
+      await commitTx(store, [{ kind: 'putDedup', dedup: r }]);
+      expect(await store.read({ kind: 'dedup', uin: 1, clientMsgId: 'client-1' })).toEqual(r);
+      expect(await store.read({ kind: 'dedup', uin: 2, clientMsgId: 'client-1' })).toBeUndefined();
+      expect(await store.read({ kind: 'dedup', uin: 1, clientMsgId: 'client-2' })).toBeUndefined();
     });
 
-    it('groups, and groupsOf in join order', () => {
+    it('groups, and groupsOf in join order', async () => {
       const g2 = group('@@2', [1, 2]);
       const g1 = group('@@1', [3, 1]);
       const g3 = group('@@3', [2, 3]);
-      commitTx(store, [
+      await commitTx(store, [
         { kind: 'putGroup', group: g2 },
         { kind: 'putGroup', group: g1 },
       ]);
-      commitTx(store, [{ kind: 'putGroup', group: g3 }]);
-      expect(store.read({ kind: 'group', userName: '@@1' })).toEqual(g1);
-      expect(store.read({ kind: 'groupsOf', uin: 1, limit: 10 })).toEqual([g2, g1]);
-      expect(store.read({ kind: 'groupsOf', uin: 2, limit: 10 })).toEqual([g2, g3]);
-      expect(store.read({ kind: 'groupsOf', uin: 3, limit: 10 })).toEqual([g1, g3]);
-      expect(store.read({ kind: 'groupsOf', uin: 3, limit: 1 })).toEqual([g1]);
-      expect(store.read({ kind: 'groupsOf', uin: 4, limit: 10 })).toEqual([]);
+      await commitTx(store, [{ kind: 'putGroup', group: g3 }]);
+      expect(await store.read({ kind: 'group', userName: '@@1' })).toEqual(g1);
+      expect(await store.read({ kind: 'groupsOf', uin: 1, limit: 10 })).toEqual([g2, g1]);
+      expect(await store.read({ kind: 'groupsOf', uin: 2, limit: 10 })).toEqual([g2, g3]);
+      expect(await store.read({ kind: 'groupsOf', uin: 3, limit: 10 })).toEqual([g1, g3]);
+      expect(await store.read({ kind: 'groupsOf', uin: 3, limit: 1 })).toEqual([g1]);
+      expect(await store.read({ kind: 'groupsOf', uin: 4, limit: 10 })).toEqual([]);
     });
 
-    it('a group update keeps join order; a later joiner gets it last', () => {
+    it('a group update keeps join order; a later joiner gets it last', async () => {
       const g1 = group('@@1', [1, 2]);
       const g2 = group('@@2', [1, 3]);
-      commitTx(store, [
+      await commitTx(store, [
         { kind: 'putGroup', group: g1 },
         { kind: 'putGroup', group: g2 },
       ]);
       const g1b = { ...g1, seq: 5, topic: 'renamed', members: [1, 2, 3] };
-      commitTx(store, [{ kind: 'putGroup', group: g1b }]);
-      expect(store.read({ kind: 'group', userName: '@@1' })).toEqual(g1b);
-      expect(store.read({ kind: 'groupsOf', uin: 1, limit: 10 })).toEqual([g1b, g2]);
-      expect(store.read({ kind: 'groupsOf', uin: 3, limit: 10 })).toEqual([g2, g1b]);
+      await commitTx(store, [{ kind: 'putGroup', group: g1b }]);
+      expect(await store.read({ kind: 'group', userName: '@@1' })).toEqual(g1b);
+      expect(await store.read({ kind: 'groupsOf', uin: 1, limit: 10 })).toEqual([g1b, g2]);
+      expect(await store.read({ kind: 'groupsOf', uin: 3, limit: 10 })).toEqual([g2, g1b]);
       // A seq bump with the same members changes nothing else.
       const g1c = { ...g1b, seq: 6 };
-      commitTx(store, [{ kind: 'putGroup', group: g1c }]);
-      expect(store.read({ kind: 'groupsOf', uin: 3, limit: 10 })).toEqual([g2, g1c]);
+      await commitTx(store, [{ kind: 'putGroup', group: g1c }]);
+      expect(await store.read({ kind: 'groupsOf', uin: 3, limit: 10 })).toEqual([g2, g1c]);
     });
 
-    it('remarks in insertion order; an update keeps its place', () => {
+    it('remarks in insertion order; an update keeps its place', async () => {
       const rb = remark(1, 'user2', 'Bob');
       const ra = remark(1, 'user3', 'Alice');
       const rg = remark(1, '@@9', 'Family 家');
-      commitTx(store, [
+      await commitTx(store, [
         { kind: 'putRemark', remark: rb },
         { kind: 'putRemark', remark: ra },
         { kind: 'putRemark', remark: remark(2, 'user1', 'Me') },
         { kind: 'putRemark', remark: rg },
       ]);
-      expect(store.read({ kind: 'remarksOf', uin: 1, limit: 10 })).toEqual([rb, ra, rg]);
-      expect(store.read({ kind: 'remarksOf', uin: 1, limit: 2 })).toEqual([rb, ra]);
+      expect(await store.read({ kind: 'remarksOf', uin: 1, limit: 10 })).toEqual([rb, ra, rg]);
+      expect(await store.read({ kind: 'remarksOf', uin: 1, limit: 2 })).toEqual([rb, ra]);
       const rb2 = remark(1, 'user2', 'Robert');
-      commitTx(store, [{ kind: 'putRemark', remark: rb2 }]);
-      expect(store.read({ kind: 'remarksOf', uin: 1, limit: 10 })).toEqual([rb2, ra, rg]);
-      expect(store.read({ kind: 'remarksOf', uin: 2, limit: 10 })).toEqual([remark(2, 'user1', 'Me')]);
+      await commitTx(store, [{ kind: 'putRemark', remark: rb2 }]);
+      expect(await store.read({ kind: 'remarksOf', uin: 1, limit: 10 })).toEqual([rb2, ra, rg]);
+      expect(await store.read({ kind: 'remarksOf', uin: 2, limit: 10 })).toEqual([remark(2, 'user1', 'Me')]);
     });
 
-    it('meta counters', () => {
-      commitTx(store, [
+    it('meta counters', async () => {
+      await commitTx(store, [
         { kind: 'setMeta', name: 'nextUin', value: 100_000 },
         { kind: 'setMeta', name: 'nextMsgId', value: 2 ** 50 },
       ]);
-      commitTx(store, [{ kind: 'setMeta', name: 'nextUin', value: 100_001 }]);
-      expect(store.read({ kind: 'meta', name: 'nextUin' })).toBe(100_001);
-      expect(store.read({ kind: 'meta', name: 'nextMsgId' })).toBe(2 ** 50);
-      expect(store.read({ kind: 'meta', name: 'nextGroupId' })).toBe(0);
+      await commitTx(store, [{ kind: 'setMeta', name: 'nextUin', value: 100_001 }]);
+      expect(await store.read({ kind: 'meta', name: 'nextUin' })).toBe(100_001);
+      expect(await store.read({ kind: 'meta', name: 'nextMsgId' })).toBe(2 ** 50);
+      expect(await store.read({ kind: 'meta', name: 'nextGroupId' })).toBe(0);
     });
   });
 }

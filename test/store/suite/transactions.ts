@@ -1,47 +1,47 @@
 // The transaction protocol: reads see the open transaction, rollback undoes
 // every kind of write, and misuse throws.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Store } from '../../../server/store/store.ts';
+import type { AsyncStore } from '../../../server/store/async-store.ts';
 import { T0, account, contact, dedup, device, group, message, remark, session } from './fixtures.ts';
-import { commitTx, seqs, type StoreHarness } from './harness.ts';
+import { commitTx, itNeeding, seqs, type StoreHarness, type SuiteContext } from './harness.ts';
 import { snapshot, type Universe } from './snapshot.ts';
 
-export function transactionCases(make: () => StoreHarness): void {
+export function transactionCases(ctx: SuiteContext): void {
   describe('transactions', () => {
     let h: StoreHarness;
-    let store: Store;
+    let store: AsyncStore;
 
-    beforeEach(() => {
-      h = make();
+    beforeEach(async () => {
+      h = await ctx.make();
       store = h.store;
     });
-    afterEach(() => {
-      h.cleanup();
+    afterEach(async () => {
+      await h.cleanup();
     });
 
-    it('reads inside a transaction see its earlier writes', () => {
-      store.begin();
-      store.apply([
+    it('reads inside a transaction see its earlier writes', async () => {
+      await store.begin();
+      await store.apply([
         { kind: 'putAccount', account: account(1) },
         { kind: 'setMeta', name: 'nextUin', value: 2 },
         { kind: 'appendItem', item: message(1, 1) },
         { kind: 'putGroup', group: group('@@1', [1]) },
       ]);
-      expect(store.read({ kind: 'account', uin: 1 })).toEqual(account(1));
-      expect(store.read({ kind: 'accountByName', userName: 'user1' })).toEqual(account(1));
-      expect(store.read({ kind: 'meta', name: 'nextUin' })).toBe(2);
-      expect(seqs(store.read({ kind: 'items', uin: 1, category: 1, afterSeq: 0, limit: 10 }))).toEqual([1]);
-      expect(store.read({ kind: 'groupsOf', uin: 1, limit: 10 })).toEqual([group('@@1', [1])]);
-      store.apply([
+      expect(await store.read({ kind: 'account', uin: 1 })).toEqual(account(1));
+      expect(await store.read({ kind: 'accountByName', userName: 'user1' })).toEqual(account(1));
+      expect(await store.read({ kind: 'meta', name: 'nextUin' })).toBe(2);
+      expect(seqs(await store.read({ kind: 'items', uin: 1, category: 1, afterSeq: 0, limit: 10 }))).toEqual([1]);
+      expect(await store.read({ kind: 'groupsOf', uin: 1, limit: 10 })).toEqual([group('@@1', [1])]);
+      await store.apply([
         { kind: 'appendItem', item: message(1, 2) },
         { kind: 'pruneItems', uin: 1, category: 1, throughSeq: 1 },
       ]);
-      expect(seqs(store.read({ kind: 'items', uin: 1, category: 1, afterSeq: 0, limit: 10 }))).toEqual([2]);
-      store.commit();
-      expect(seqs(store.read({ kind: 'items', uin: 1, category: 1, afterSeq: 0, limit: 10 }))).toEqual([2]);
+      expect(seqs(await store.read({ kind: 'items', uin: 1, category: 1, afterSeq: 0, limit: 10 }))).toEqual([2]);
+      await store.commit();
+      expect(seqs(await store.read({ kind: 'items', uin: 1, category: 1, afterSeq: 0, limit: 10 }))).toEqual([2]);
     });
 
-    it('rollback discards every kind of write and restores replaced records', () => {
+    itNeeding(ctx, 'reopen')('rollback discards every kind of write and restores replaced records', async () => {
       const u: Universe = {
         uins: [1, 2],
         sids: ['s1', 's2'],
@@ -49,7 +49,7 @@ export function transactionCases(make: () => StoreHarness): void {
         clientMsgIds: ['c1', 'c2'],
         groups: ['@@1', '@@2'],
       };
-      commitTx(store, [
+      await commitTx(store, [
         { kind: 'putAccount', account: account(1) },
         { kind: 'putSession', session: session('s1', 1) },
         { kind: 'putDevice', device: device(1, 'd1') },
@@ -60,9 +60,9 @@ export function transactionCases(make: () => StoreHarness): void {
         { kind: 'appendItem', item: message(1, 2) },
         { kind: 'setMeta', name: 'nextUin', value: 3 },
       ]);
-      const before = snapshot(store, u);
-      store.begin();
-      store.apply([
+      const before = await snapshot(store, u);
+      await store.begin();
+      await store.apply([
         { kind: 'putAccount', account: account(1, { seq: 9 }) },
         { kind: 'putAccount', account: account(2) },
         { kind: 'putSession', session: session('s1', 1, { state: 'replaced' }) },
@@ -81,49 +81,48 @@ export function transactionCases(make: () => StoreHarness): void {
         { kind: 'setMeta', name: 'nextUin', value: 4 },
         { kind: 'setMeta', name: 'nextGroupId', value: 3 },
       ]);
-      expect(snapshot(store, u)).not.toEqual(before);
-      store.rollback();
-      expect(snapshot(store, u)).toEqual(before);
+      expect(await snapshot(store, u)).not.toEqual(before);
+      await store.rollback();
+      expect(await snapshot(store, u)).toEqual(before);
       // The store works normally afterwards, and nothing of the rollback returns.
-      commitTx(store, [{ kind: 'appendItem', item: message(1, 3) }]);
-      expect(seqs(store.read({ kind: 'items', uin: 1, category: 1, afterSeq: 0, limit: 10 }))).toEqual([1, 2, 3]);
-      store = h.reopen();
-      expect(store.read({ kind: 'account', uin: 2 })).toBeUndefined();
-      expect(store.read({ kind: 'meta', name: 'nextGroupId' })).toBe(0);
+      await commitTx(store, [{ kind: 'appendItem', item: message(1, 3) }]);
+      expect(seqs(await store.read({ kind: 'items', uin: 1, category: 1, afterSeq: 0, limit: 10 }))).toEqual([1, 2, 3]);
+      store = await h.reopen();
+      expect(await store.read({ kind: 'account', uin: 2 })).toBeUndefined();
+      expect(await store.read({ kind: 'meta', name: 'nextGroupId' })).toBe(0);
     });
 
-    it('guards the transaction protocol', () => {
-      expect(() => store.apply([{ kind: 'setMeta', name: 'nextUin', value: 1 }])).toThrow();
-      expect(() => store.commit()).toThrow();
-      expect(() => store.rollback()).toThrow();
-      store.begin();
-      expect(() => store.begin()).toThrow();
-      store.apply([{ kind: 'setMeta', name: 'nextUin', value: 1 }]);
-      store.commit();
-      expect(store.read({ kind: 'meta', name: 'nextUin' })).toBe(1);
+    it('guards the transaction protocol', async () => {
+      await expect(store.apply([{ kind: 'setMeta', name: 'nextUin', value: 1 }])).rejects.toThrow();
+      await expect(store.commit()).rejects.toThrow();
+      await expect(store.rollback()).rejects.toThrow();
+      await store.begin();
+      await expect(store.begin()).rejects.toThrow();
+      await store.apply([{ kind: 'setMeta', name: 'nextUin', value: 1 }]);
+      await store.commit();
+      expect(await store.read({ kind: 'meta', name: 'nextUin' })).toBe(1);
     });
 
-    it('counts commits', () => {
-      const counted = store as Store & { commits?: number };
-      const start = counted.commits ?? 0;
-      commitTx(store, [{ kind: 'setMeta', name: 'nextUin', value: 1 }]);
-      store.begin();
-      store.rollback();
-      commitTx(store, []);
-      expect(counted.commits).toBe(start + 2);
+    it('counts commits', async () => {
+      const start = h.commits();
+      await commitTx(store, [{ kind: 'setMeta', name: 'nextUin', value: 1 }]);
+      await store.begin();
+      await store.rollback();
+      await commitTx(store, []);
+      expect(h.commits()).toBe(start + 2);
     });
 
-    it('a closed store refuses reads', () => {
-      store.close();
-      expect(() => store.read({ kind: 'meta', name: 'nextUin' })).toThrow();
+    it('a closed store refuses reads', async () => {
+      await store.close();
+      await expect(store.read({ kind: 'meta', name: 'nextUin' })).rejects.toThrow();
     });
 
-    it('close rolls back an open transaction', () => {
-      commitTx(store, [{ kind: 'setMeta', name: 'nextUin', value: 1 }]);
-      store.begin();
-      store.apply([{ kind: 'setMeta', name: 'nextUin', value: 2 }]);
-      store = h.reopen();
-      expect(store.read({ kind: 'meta', name: 'nextUin' })).toBe(1);
+    itNeeding(ctx, 'reopen')('close rolls back an open transaction', async () => {
+      await commitTx(store, [{ kind: 'setMeta', name: 'nextUin', value: 1 }]);
+      await store.begin();
+      await store.apply([{ kind: 'setMeta', name: 'nextUin', value: 2 }]);
+      store = await h.reopen();
+      expect(await store.read({ kind: 'meta', name: 'nextUin' })).toBe(1);
     });
   });
 }
