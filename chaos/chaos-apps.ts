@@ -40,6 +40,8 @@ export interface ChaosAppsOptions {
   history: History;
   seed: string;
   config: Partial<ClientConfig>;
+  /** Planted client bugs ('client-no-dedup') every app runs with. */
+  bugs?: ReadonlySet<string>;
   /** Where a device's app connects: its proxy's HTTP base URL and TCP address. */
   addressOf: (device: string) => { server: string; tcp: string };
 }
@@ -91,6 +93,7 @@ export class ChaosApps {
       random: () => random.next(),
       onEvent: (e) => this.event(d, run!, e),
       ...(d.persisted ? { persisted: d.persisted } : {}),
+      ...(this.o.bugs ? { bugs: this.o.bugs } : {}),
     });
     // What failed before the kill is still failed in the outbox, for the user to resend.
     const failed = new Set(client.core.outbox().flatMap((e) => (e.state === 'failed' ? [e.localId] : [])));

@@ -10,7 +10,7 @@ import { ChaosApps, type ChaosDevice } from './chaos-apps.ts';
 import { DeviceDice } from './fault-dice.ts';
 import { FaultProxy } from './fault-proxy.ts';
 import type { History } from './history.ts';
-import type { ChaosPlan } from './plan.ts';
+import { bugsOf, CLIENT_BUGS, type ChaosPlan } from './plan.ts';
 import { ServerSupervisor } from './server-supervisor.ts';
 import { passwordOf, setUp } from './setup.ts';
 import { Timeline } from './timeline.ts';
@@ -55,6 +55,8 @@ export class ChaosWorld {
     db: string,
   ) {
     const node = { holdMs: DEFAULT_HOLD_MS, heartbeatSec: DEFAULT_HEARTBEAT_SEC, ...scenario.node };
+    const serverBugs = bugsOf(plan).filter((b) => !CLIENT_BUGS.has(b));
+    const clientBugs = bugsOf(plan).filter((b) => CLIENT_BUGS.has(b));
     this.timeline = new Timeline((e) => this.fail(e));
     this.server = new ServerSupervisor(
       {
@@ -63,6 +65,7 @@ export class ChaosWorld {
         scryptN: SCRYPT_N,
         ...(scenario.core ? { core: scenario.core } : {}),
         node,
+        ...(serverBugs.length > 0 ? { bugs: serverBugs } : {}),
       },
       (e) => {
         history.add({ k: 'server-exit', ...e });
@@ -74,6 +77,7 @@ export class ChaosWorld {
       history,
       seed: plan.spec.seed,
       config: chaosClientConfig(node.holdMs),
+      ...(clientBugs.length > 0 ? { bugs: new Set(clientBugs) } : {}),
       addressOf: (name) => {
         const p = this.proxies.get(name)!;
         return { server: `http://127.0.0.1:${p.httpPort}`, tcp: `127.0.0.1:${p.tcpPort}` };

@@ -1,21 +1,22 @@
 // npm run chaos -- [--scenario NAME]... [--seed S] [--duration 20s] [--liveness 60s]
-//                  [--history FILE] [--keep-history] [--quiet]
-// npm run chaos -- --check HISTORY
+//                  [--bug NAME]... [--history FILE] [--keep-history] [--html FILE] [--quiet]
+// npm run chaos -- --check HISTORY [--html FILE]
 //
 // Runs scenarios against the real server through the fault proxy and judges
 // each run's history with the simulator's checkers; or re-judges a history
 // file offline. Exit code 0: every run passed; 1: a run failed; 2: bad usage.
 import { parseArgs } from 'node:util';
+import { PLANTED_BUGS, parseBug, type PlantedBug } from '../server/core/planted-bugs.ts';
 import { SCENARIOS, scenarioByName } from '../scenarios/index.ts';
-import { readHistory } from './history.ts';
-import { judge } from './judge.ts';
-import { planLines, verdictLines } from './report.ts';
+import { checkHistory } from './check-history.ts';
+import { bugsOf } from './plan.ts';
+import { followUpLines, planLines, uncaughtLine, verdictLines } from './report.ts';
 import { runChaos, SEED_NOTE } from './runner.ts';
 import { killAllServers } from './server-supervisor.ts';
 
 const HELP = `Usage:
-  npm run chaos -- [--scenario NAME]... [--seed S] [--duration 20s] [--liveness 60s]
-  npm run chaos -- --check HISTORY
+  npm run chaos -- [--scenario NAME]... [--seed S] [--duration 20s] [--liveness 60s] [--bug NAME]...
+  npm run chaos -- --check HISTORY [--html FILE]
 
 Runs a scenario's workload against the real server (a child process on a
 temporary SQLite file) through a fault-injecting proxy on loopback, with the
@@ -27,9 +28,14 @@ simulator's checkers.
   --seed S          the seed of the plan: users, actions, fault schedule (default 1)
   --duration T      the fault phase, e.g. 20s, 1m, 500ms (default 20s, at most 10m)
   --liveness T      how long the devices get to converge after healing (default 60s)
+  --bug NAME        plant a bug in the server child or the apps (repeatable): the run
+                    should fail; one of ${PLANTED_BUGS.join(', ')}
   --history FILE    write the history here (with one run; written even if it passes)
   --keep-history    write the history of passing runs too (default: failing ones,
                     under .chaos/failures/)
+  --html FILE       write a picture of the run (one self-contained HTML file: a lane
+                    per device and the server, messages as arrows, faults, SyncKeys,
+                    the violation); a failing run writes one beside its history anyway
   --check FILE      re-judge a history file offline; no server is started
   --quiet           no progress lines
   -h, --help        this text
@@ -57,8 +63,10 @@ interface Cli {
   seed: string;
   durationMs: number;
   livenessBoundMs: number;
+  bugs: PlantedBug[];
   history?: string;
   keepHistory: boolean;
+  html?: string;
   check?: string;
   quiet: boolean;
 }
@@ -77,6 +85,8 @@ function parseCli(argv: string[]): Cli | 'help' {
         liveness: { type: 'string' },
         history: { type: 'string' },
         'keep-history': { type: 'boolean' },
+        bug: { type: 'string', multiple: true },
+        html: { type: 'string' },
         check: { type: 'string' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -95,6 +105,14 @@ function parseCli(argv: string[]): Cli | 'help' {
     }
   }
   if (values.history !== undefined && scenarios.length !== 1) throw new UsageError('--history names one file: give one --scenario');
+  if (values.html !== undefined && values.check === undefined && scenarios.length !== 1) throw new UsageError('--html draws one run: give one --scenario (or --check HISTORY)');
+  let bugs: PlantedBug[];
+  try {
+    bugs = (values.bug ?? []).map(parseBug);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (values.check !== undefined && bugs.length > 0) throw new UsageError('--check judges a history as it was run: its bugs are in it, --bug does not go with it');
   const seed = values.seed ?? '1';
   if (seed === '') throw new UsageError('--seed must not be empty');
   const cli: Cli = {
@@ -102,11 +120,13 @@ function parseCli(argv: string[]): Cli | 'help' {
     seed,
     durationMs: parseDuration('duration', values.duration ?? '20s'),
     livenessBoundMs: parseDuration('liveness', values.liveness ?? '60s'),
+    bugs,
     keepHistory: values['keep-history'] ?? values.history !== undefined,
     quiet: values.quiet ?? false,
   };
   if (values.history !== undefined) cli.history = values.history;
   if (values.check !== undefined) cli.check = values.check;
+  if (values.html !== undefined) cli.html = values.html;
   return cli;
 }
 
@@ -114,27 +134,11 @@ function say(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-function check(file: string): number {
-  let records;
-  try {
-    records = readHistory(file);
-  } catch (e) {
-    process.stderr.write(`error: ${(e as Error).message}\n`);
-    return 2;
-  }
-  const head = records[0]!;
-  if (head.k !== 'run') throw new Error(`${file}: no run record`);
-  for (const l of planLines(head.plan, head.plan.spec.livenessBoundMs ?? 0)) say(l);
-  let v;
-  try {
-    v = judge(records);
-  } catch (e) {
-    process.stderr.write(`error: ${file} is not a whole history: ${(e as Error).message}\n`);
-    return 2;
-  }
-  for (const l of verdictLines(v, records)) say(l);
-  say(`  note: ${head.note}`);
-  return v.ok ? 0 : 1;
+function check(file: string, html: string | undefined): number {
+  const r = checkHistory(file, html);
+  for (const l of r.lines) say(l);
+  if (r.error !== undefined) process.stderr.write(`error: ${r.error}\n`);
+  return r.code;
 }
 
 async function main(): Promise<number> {
@@ -150,7 +154,7 @@ async function main(): Promise<number> {
     say(HELP);
     return 0;
   }
-  if (cli.check !== undefined) return check(cli.check);
+  if (cli.check !== undefined) return check(cli.check, cli.html);
   const failed: string[] = [];
   for (const name of cli.scenarios) {
     const scenario = scenarioByName(name);
@@ -159,25 +163,27 @@ async function main(): Promise<number> {
       seed: cli.seed,
       durationMs: cli.durationMs,
       livenessBoundMs: cli.livenessBoundMs,
+      bugs: cli.bugs,
       keepHistory: cli.keepHistory,
       ...(cli.history !== undefined ? { historyFile: cli.history } : {}),
+      ...(cli.html !== undefined ? { htmlFile: cli.html } : {}),
       ...(cli.quiet ? {} : { log: say, progressEveryMs: 5_000 }),
       onPlan: (plan) => {
         for (const l of planLines(plan, cli.livenessBoundMs)) say(l);
       },
     });
     for (const l of verdictLines(r.verdict, r.history.records)) say(l);
+    const uncaught = uncaughtLine(r.plan, r.verdict);
+    if (uncaught) say(uncaught);
     say(
       `  proxy: ${r.proxy.requests} HTTP requests, ${r.proxy.duplicated} duplicated, ${r.proxy.droppedRequests} lost before the server, ${r.proxy.droppedResponses} answers lost after it; wall time ${(r.wallMs / 1000).toFixed(1)} s`,
     );
-    if (r.historyFile) {
-      say(`  history: ${r.historyFile}`);
-      say(`  re-judge: npm run chaos -- --check ${r.historyFile}`);
-      say(`  the same users and fault schedule in the simulator: npm run sim -- --replay ${r.specFile}`);
-    }
+    const files = { ...(r.historyFile !== undefined ? { history: r.historyFile } : {}), ...(r.specFile !== undefined ? { spec: r.specFile } : {}), ...(r.htmlFile !== undefined ? { html: r.htmlFile } : {}) };
+    for (const l of followUpLines(files)) say(l);
     say(`  note: ${SEED_NOTE}`);
     say('');
-    if (!r.verdict.ok) failed.push(`${name} seed ${cli.seed}: ${r.verdict.failure!.guarantee} at ${r.verdict.failure!.who}`);
+    const planted = bugsOf(r.plan).length > 0 ? ` (bugs ${bugsOf(r.plan).join(' ')})` : '';
+    if (!r.verdict.ok) failed.push(`${name} seed ${cli.seed}${planted}: ${r.verdict.failure!.guarantee} at ${r.verdict.failure!.who}`);
   }
   if (cli.scenarios.length > 1) say(failed.length === 0 ? `all ${cli.scenarios.length} scenarios passed (seed ${cli.seed})` : `${failed.length} of ${cli.scenarios.length} failed:\n  ${failed.join('\n  ')}`);
   return failed.length === 0 ? 0 : 1;

@@ -4,6 +4,7 @@
 // the same plan, to the byte. What the seed cannot fix is the outcome: real
 // timing decides which request a drop meets and how a crash cuts a commit.
 import { coreConfig } from '../server/core/config.ts';
+import { PLANTED_BUGS, type PlantedBug } from '../server/core/planted-bugs.ts';
 import type { Scenario } from '../scenarios/scenario.ts';
 import { Streams } from '../sim/rng.ts';
 import type { RunSpec } from '../sim/run-spec.ts';
@@ -25,11 +26,34 @@ export interface ChaosPlan {
   resyncAllowed: boolean;
   /** What of the scenario a run of the real server cannot play, each said in a line. */
   notPlayed: string[];
+  /**
+   * Planted bugs (server/core/planted-bugs.ts) the server child and the apps
+   * run with, to prove the checkers catch them on the real thing; in the
+   * order of PLANTED_BUGS. Absent in histories written before --bug: none.
+   */
+  bugs?: PlantedBug[];
 }
 
 export interface PlanOptions {
   durationMs: number;
   livenessBoundMs: number;
+  bugs?: readonly PlantedBug[];
+}
+
+/** The planted bugs the app (the client core) takes; the others are the server's. */
+export const CLIENT_BUGS: ReadonlySet<PlantedBug> = new Set(['client-no-dedup']);
+
+/**
+ * Planted bugs a chaos run does not judge what catches them, and why: said
+ * with the plan, so a run that passes with one is not read as a miss.
+ */
+export const UNJUDGED_BUGS: Partial<Record<PlantedBug, string>> = {
+  'synccheck-race': 'it only delays a delivery to the next poll; the prompt-delivery bound that catches it in the simulator is not judged on real timing',
+};
+
+/** A plan's bugs, none if it has none. */
+export function bugsOf(plan: ChaosPlan): PlantedBug[] {
+  return plan.bugs ?? [];
 }
 
 export function makePlan(scenario: Scenario, seed: string, o: PlanOptions): ChaosPlan {
@@ -56,7 +80,10 @@ export function makePlan(scenario: Scenario, seed: string, o: PlanOptions): Chao
   checkRunSpec(spec);
   const core = coreConfig(scenario.core);
   const resyncAllowed = scenario.resyncAllowed ?? Math.min(core.maxRetentionMs, core.sessionTtlMs) < o.durationMs + o.livenessBoundMs;
-  return { format: PLAN_FORMAT, spec, reinstalls: faults.reinstalls, proxy: proxyRates(f), resyncAllowed, notPlayed: notPlayed(scenario) };
+  const plan: ChaosPlan = { format: PLAN_FORMAT, spec, reinstalls: faults.reinstalls, proxy: proxyRates(f), resyncAllowed, notPlayed: notPlayed(scenario) };
+  const bugs = PLANTED_BUGS.filter((b) => o.bugs?.includes(b));
+  if (bugs.length > 0) plan.bugs = bugs;
+  return plan;
 }
 
 function notPlayed(s: Scenario): string[] {

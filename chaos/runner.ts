@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type { PlantedBug } from '../server/core/planted-bugs.ts';
 import type { Scenario } from '../scenarios/scenario.ts';
 import { ChaosWorld } from './chaos-world.ts';
 import { ConvergenceProbe } from './convergence-probe.ts';
@@ -21,7 +22,9 @@ import type { FaultProxy } from './fault-proxy.ts';
 import { readFinalLogs } from './final-logs.ts';
 import { HISTORY_FORMAT, History } from './history.ts';
 import { judge, type Verdict } from './judge.ts';
-import { makePlan, type ChaosPlan } from './plan.ts';
+import { pictureFileBeside, pictureReplay, writeHistoryPicture } from './picture-file.ts';
+import { bugsOf, makePlan, type ChaosPlan } from './plan.ts';
+import { rerunLine } from './report.ts';
 
 export const SEED_NOTE =
   'the seed fixes the users, their actions and the fault schedule (and the sequence of faults each connection and request draws), ' +
@@ -38,10 +41,14 @@ export interface ChaosRunOptions {
   seed: string;
   durationMs: number;
   livenessBoundMs: number;
-  /** Where a failing run's history goes (default .chaos/failures/<scenario>-seed<seed>-<time>.jsonl). */
+  /** Planted bugs for the server child and the apps: the run should fail. */
+  bugs?: readonly PlantedBug[];
+  /** Where a failing run's history goes (default .chaos/failures/<scenario>-seed<seed>[-<bugs>]-<time>.jsonl). */
   historyFile?: string;
   /** Write the history even when the run passes. */
   keepHistory?: boolean;
+  /** Write the run's picture here (default: a failing run's beside its history, `x.jsonl` → `x.html`). */
+  htmlFile?: string;
   /** Progress lines, every `progressEveryMs` of the fault phase. */
   log?: (line: string) => void;
   progressEveryMs?: number;
@@ -55,15 +62,17 @@ export interface ChaosRunResult {
   history: History;
   /** Where the history was written (a failing run, or keepHistory). */
   historyFile?: string;
-  /** The plan as a RunSpec beside it: the same users and faults in the simulator. */
+  /** The plan beside it, for `npm run sim -- --replay`: the same users and faults (and bugs) in the simulator. */
   specFile?: string;
+  /** Where the picture was written. */
+  htmlFile?: string;
   wallMs: number;
   proxy: { requests: number; duplicated: number; droppedRequests: number; droppedResponses: number };
 }
 
 export async function runChaos(o: ChaosRunOptions): Promise<ChaosRunResult> {
   const started = performance.now();
-  const plan = makePlan(o.scenario, o.seed, { durationMs: o.durationMs, livenessBoundMs: o.livenessBoundMs });
+  const plan = makePlan(o.scenario, o.seed, { durationMs: o.durationMs, livenessBoundMs: o.livenessBoundMs, ...(o.bugs ? { bugs: o.bugs } : {}) });
   o.onPlan?.(plan);
   const history = new History();
   history.add({ k: 'run', format: HISTORY_FORMAT, scenario: o.scenario.name, seed: o.seed, plan, note: SEED_NOTE });
@@ -94,12 +103,17 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosRunResult> {
   const verdict = judge(history.records);
   const result: ChaosRunResult = { plan, verdict, history, wallMs: performance.now() - started, proxy };
   if (!verdict.ok || o.keepHistory) {
-    const file = o.historyFile ?? defaultHistoryFile(o.scenario.name, o.seed);
+    const file = o.historyFile ?? defaultHistoryFile(o.scenario.name, o.seed, bugsOf(plan));
     history.write(file);
     const specFile = `${file.replace(/\.jsonl$/, '')}.spec.json`;
-    fs.writeFileSync(specFile, `${JSON.stringify(plan.spec, null, 2)}\n`);
+    fs.writeFileSync(specFile, `${JSON.stringify(replayable(plan), null, 2)}\n`);
     result.historyFile = file;
     result.specFile = specFile;
+  }
+  const html = o.htmlFile ?? (!verdict.ok && result.historyFile !== undefined ? pictureFileBeside(result.historyFile) : undefined);
+  if (html !== undefined) {
+    writeHistoryPicture(html, history.records, verdict, pictureReplay(result.historyFile, rerunLine(plan, o.livenessBoundMs)));
+    result.htmlFile = html;
   }
   return result;
 }
@@ -128,9 +142,21 @@ async function phases(world: ChaosWorld, history: History, o: ChaosRunOptions): 
   history.add({ k: 'liveness', converged: lagging === undefined, afterMs: Math.round(performance.now() - healedAt), detail: lagging ?? '' });
 }
 
-function defaultHistoryFile(scenario: string, seed: string): string {
+function defaultHistoryFile(scenario: string, seed: string, bugs: readonly string[]): string {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  return path.join('.chaos', 'failures', `${scenario}-seed${seed.replace(/[^A-Za-z0-9_-]/g, '_')}-${stamp}.jsonl`);
+  const planted = bugs.map((b) => `-${b}`).join('');
+  return path.join('.chaos', 'failures', `${scenario}-seed${seed.replace(/[^A-Za-z0-9_-]/g, '_')}${planted}-${stamp}.jsonl`);
+}
+
+/**
+ * What `npm run sim -- --replay` takes: the bare RunSpec, or with planted
+ * bugs the simulator's replay-file shape (sim/replay-file.ts), which carries
+ * them; no `expect`, since the simulator's run is its own, not this one.
+ */
+function replayable(plan: ChaosPlan): unknown {
+  const bugs = bugsOf(plan);
+  if (bugs.length === 0) return plan.spec;
+  return { format: 'synckey-replay/1', note: `chaos run's plan with planted bugs ${bugs.join(' ')}`, bugs, store: 'memory', spec: plan.spec };
 }
 
 function proxyCounts(proxies: ReadonlyMap<string, FaultProxy>): ChaosRunResult['proxy'] {

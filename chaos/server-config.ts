@@ -4,6 +4,7 @@
 // the running server is killed, and a restart costs no module loading.
 import type { CoreConfig } from '../server/core/config.ts';
 import type { NodeConfig } from '../server/node/node-config.ts';
+import type { PlantedBug } from '../server/core/planted-bugs.ts';
 
 export interface ServerEntryConfig {
   /** The run's SQLite file: the same across crashes and restarts. */
@@ -12,6 +13,8 @@ export interface ServerEntryConfig {
   scryptN: number;
   core?: Partial<CoreConfig>;
   node?: Partial<NodeConfig>;
+  /** The server's planted bugs (a list: a Set does not cross the IPC channel). */
+  bugs?: PlantedBug[];
 }
 
 /** child → parent: the modules are loaded; waiting for StartServer. */

@@ -2,11 +2,13 @@
 // `npm start` runs, server/main.ts) on the run's SQLite file, with the
 // scenario's core and node limits, which main.ts's flags cannot carry. It
 // boots, says so, and starts when its parent sends the config (see
-// server-config.ts); it exits when the parent goes away, so no server
-// outlives a run. A SIGKILL from the parent is the crash it is there for.
+// server-config.ts), with the run's planted bugs if it has any; it exits
+// when the parent goes away, so no server outlives a run. A SIGKILL from the
+// parent is the crash it is there for.
 import { startServer, type RunningServer } from '../server/transport/server-app.ts';
 import { CONNECTION_LIMITS_LIFTED } from '../server/transport/transport-limits.ts';
 import { ADMISSION_LIFTED } from '../server/node/node-config.ts';
+import { parseBug } from '../server/core/planted-bugs.ts';
 import type { FromServer, StartServer } from './server-config.ts';
 
 function send(m: FromServer): void {
@@ -22,6 +24,7 @@ async function start(cfg: StartServer['config']): Promise<RunningServer> {
     scryptN: cfg.scryptN,
     synchronous: cfg.synchronous,
     ...(cfg.core ? { core: cfg.core } : {}),
+    ...(cfg.bugs && cfg.bugs.length > 0 ? { bugs: new Set(cfg.bugs.map(parseBug)) } : {}),
     // Every device comes through the proxy, from one loopback address: the per-address caps would measure the proxy.
     node: { ...ADMISSION_LIFTED, ...cfg.node },
     limits: CONNECTION_LIMITS_LIFTED,

@@ -68,6 +68,9 @@ describe('dependency rules', () => {
       'test/helper.ts': "export const helper = 1;\n",
       'sim/checkers.ts': "export const checkers = 1;\n",
       'chaos/judge.ts': "import { checkers } from '../sim/checkers.ts';\nexport const judge = checkers;\n",
+      'sim/picture/picture-html.ts': "export const pictureHtml = 1;\n",
+      'sim/picture/picture-recorder.ts': "export const recorder = 1;\n",
+      'chaos/picture-file.ts': "import { pictureHtml } from '../sim/picture/picture-html.ts';\nexport const picture = pictureHtml;\n",
       // The resolver reads the tsconfig of the tree it cruises.
       'tsconfig.json': fs.readFileSync(path.join(ROOT, 'tsconfig.json'), 'utf8'),
     };
@@ -86,6 +89,7 @@ describe('dependency rules', () => {
       { rule: 'not-to-unresolvable', file: 'sim/world.ts', line: "export { gone } from './gone.ts';\n" },
       { rule: 'nothing-imports-chaos', file: 'loadtest/report.ts', line: "export { judge } from '../chaos/judge.ts';\n" },
       { rule: 'chaos-judges-with-the-checkers', file: 'chaos/judge.ts', line: "export { world } from '../sim/world.ts';\n" },
+      { rule: 'chaos-judges-with-the-checkers', file: 'chaos/picture-file.ts', line: "export { recorder } from '../sim/picture/picture-recorder.ts';\n" },
     ];
 
     it('the planted tree is clean without them', async () => {
