@@ -82,10 +82,10 @@ module.exports = {
       severity: 'error',
       comment:
         'A chaos run drives the real server and client on real sockets; of the simulator it takes the checkers and the plan\'s vocabulary ' +
-        '(checkers, violation, seeded streams, RunSpec) and the run picture (its model and its page), never the simulated world that drives ' +
+        '(checkers, violation, seeded streams and drawn text, RunSpec) and the run picture (its model and its page), never the simulated world that drives ' +
         'the cores itself, nor the recorder that watches that world.',
       from: { path: '^chaos/' },
-      to: { path: '^sim/', pathNot: '^sim/((checkers|violation|rng|run-spec|run-spec-check)|picture/(run-picture|picture-html))\\.ts$' },
+      to: { path: '^sim/', pathNot: '^sim/((checkers|violation|rng|run-spec|run-spec-check|content-text)|picture/(run-picture|picture-html))\\.ts$' },
     },
     {
       name: 'nothing-imports-tests',

@@ -9,6 +9,7 @@
 // down when its time comes is skipped (and recorded so).
 import type { ClientTransport } from '../client/core/client-core.ts';
 import type { Workload } from '../scenarios/scenario.ts';
+import { contentText } from '../sim/content-text.ts';
 import type { Rng } from '../sim/rng.ts';
 import { deviceName, type RunSpecAccount, type RunSpecGroup, type UserOp } from '../sim/run-spec.ts';
 
@@ -24,15 +25,11 @@ export const MAX_MESSAGES = 5_000;
 /** The apps start within this long of the run's start, staggered. */
 const LAUNCH_SPREAD_MS = 500;
 
-const ALPHABET = 'abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,!?\n"\\/';
-/** Awkward characters for the real wire: multi-byte, astral, NUL, a tab. */
-const WIDE = ['微', '信', '同', '步', 'é', 'ß', '😀', '🚀', '\u0000', '\t'];
-
 export function planWorkload(w: Workload, rng: Rng, durationMs: number): WorkloadPart {
   const names = Array.from({ length: w.accounts }, (_, i) => `u${i}`);
   const groups: RunSpecGroup[] = [];
   for (let g = 0; g < w.groups && names.length >= 2; g++) {
-    groups.push({ members: shuffle(names, rng).slice(0, Math.min(w.groupSize, names.length)) });
+    groups.push({ members: rng.shuffled(names).slice(0, Math.min(w.groupSize, names.length)) });
   }
   const mix: Array<[ClientTransport, number]> = [
     ['http', w.transports.http],
@@ -83,24 +80,7 @@ export function planWorkload(w: Workload, rng: Rng, durationMs: number): Workloa
   return { accounts, groups, ops };
 }
 
-/** A message of [min, max] UTF-16 units, mostly ASCII with the awkward characters now and then. */
+/** A message of [min, max] UTF-16 units, drawn as the simulator draws its users' text. */
 function content(rng: Rng, [min, max]: [number, number]): string {
-  const n = rng.int(min, max);
-  const parts: string[] = [];
-  let length = 0;
-  while (length < n) {
-    const c = rng.chance(0.05) ? rng.pick(WIDE) : ALPHABET[rng.int(0, ALPHABET.length - 1)]!;
-    parts.push(c);
-    length += c.length;
-  }
-  return parts.join('');
-}
-
-function shuffle<T>(xs: readonly T[], rng: Rng): T[] {
-  const a = [...xs];
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = rng.int(0, i);
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
+  return contentText(rng, rng.int(min, max));
 }

@@ -168,7 +168,7 @@ export class HostileDriver {
     const p = this.pickScript();
     if (!p) return;
     const { script, base } = p;
-    const members = shuffled(this.honest, this.rng).slice(0, this.h.groupSpam.members);
+    const members = this.rng.shuffled(this.honest).slice(0, this.h.groupSpam.members);
     const body = { BaseRequest: base, MemberCount: members.length, MemberList: members.map((UserName) => ({ UserName })), Topic: `spam ${this.counts.rooms}` };
     script.post(PATHS.webwxcreatechatroom, body, (o) => {
       const room = o?.['ChatRoomName'];
@@ -187,13 +187,4 @@ export class HostileDriver {
 function retOf(o: RawAnswer): number | undefined {
   const r = o?.['BaseResponse']?.['Ret'];
   return typeof r === 'number' ? r : undefined;
-}
-
-function shuffled<T>(xs: readonly T[], rng: Rng): T[] {
-  const a = [...xs];
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = rng.int(0, i);
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
 }

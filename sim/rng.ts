@@ -31,6 +31,16 @@ export class Rng {
     return xs[Math.floor(this.next() * xs.length)]!;
   }
 
+  /** A copy of `xs` in an order drawn from this stream (Fisher-Yates, from the end). */
+  shuffled<T>(xs: readonly T[]): T[] {
+    const a = [...xs];
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = this.int(0, i);
+      [a[i], a[j]] = [a[j]!, a[i]!];
+    }
+    return a;
+  }
+
   /** Exponentially distributed with the given mean (Poisson arrivals). */
   exp(mean: number): number {
     return -Math.log(1 - this.next()) * mean;

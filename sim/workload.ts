@@ -47,7 +47,7 @@ export class WorkloadDriver {
     }
     for (let g = 0; g < this.w.groups && names.length >= 2; g++) {
       const size = Math.min(this.w.groupSize, names.length);
-      this.createGroup(g, shuffle(names, this.rng).slice(0, size));
+      this.createGroup(g, this.rng.shuffled(names).slice(0, size));
     }
     const mix: Array<[ClientTransport, number]> = [
       ['http', this.w.transports.http],
@@ -228,13 +228,4 @@ export class WorkloadDriver {
   private content(): string {
     return contentText(this.rng, this.rng.int(this.w.contentBytes[0], this.w.contentBytes[1]));
   }
-}
-
-function shuffle<T>(xs: readonly T[], rng: Rng): T[] {
-  const a = [...xs];
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = rng.int(0, i);
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
 }
