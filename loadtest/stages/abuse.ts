@@ -5,14 +5,17 @@
 // at its peak and after; its CPU; the honest p99s and losses; what the
 // server refused and accepted; whether it survived. Every attack is bounded
 // in time (ABUSE_ATTACK_LIMIT_MS) and in count (the profile's figures); an
-// attack that fails, or a server that dies, is reported, not thrown.
+// attack that fails, or a server that dies, is reported, not thrown. The
+// attacker runs in a process of its own (abuse/attack-process.ts): the
+// honest clients' figures are the server's, not the attack generator's.
 import { parseServerUrl } from '../../client/net/server-address.ts';
 import { Op } from '../../server/wire/packet.ts';
-import { ABUSE_ATTACK_LIMIT_MS, ATTACK_NAMES, type AbuseStage } from '../profiles.ts';
+import { ABUSE_ATTACK_LIMIT_MS, ATTACK_NAMES, type AbuseStage, type AttackName } from '../profiles.ts';
 import type { RunContext } from '../run-context.ts';
 import { sampler } from '../sampler.ts';
 import { abuseMarkdown, attackChecks, type AbuseReport, type AttackResult, type HonestFigures } from './abuse/abuse-report.ts';
-import { AttackEnv, Tally, attackerAddress } from './abuse/attack-kit.ts';
+import { AttackEnv, attackerAddress } from './abuse/attack-kit.ts';
+import { AttackProcess } from './abuse/attack-process.ts';
 import { AttackLink } from './abuse/attack-link.ts';
 import { startAttackServer, type AttackServer } from './abuse/attack-server.ts';
 import { ATTACKS, REFERENCE } from './abuse/attacks/index.ts';
@@ -58,24 +61,6 @@ function honestFigures(h: HonestResult): HonestFigures {
   };
 }
 
-/** Runs the attack's plan until its deadline; past the hard limit everything it opened is destroyed and it is left behind. */
-async function runBounded(env: AttackEnv, run: () => Promise<void>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<void>((resolve) => {
-    timer = setTimeout(() => {
-      env.note(`cut off at the ${ABUSE_ATTACK_LIMIT_MS / 1000} s limit`);
-      resolve();
-    }, ABUSE_ATTACK_LIMIT_MS);
-  });
-  try {
-    await Promise.race([run(), limit]);
-  } finally {
-    clearTimeout(timer);
-    env.stop();
-    env.sockets.destroyAll();
-  }
-}
-
 async function runAttack(run: RunContext, stage: AbuseStage, attack: Attack, index: number): Promise<AttackResult> {
   const durationMs = Math.min(ABUSE_ATTACK_LIMIT_MS, attack === REFERENCE ? stage.referenceMs : stage.attackMs);
   const scryptN = attack.scryptN?.(stage) ?? run.o.profile.server.scryptN;
@@ -100,7 +85,7 @@ async function runAttack(run: RunContext, stage: AbuseStage, attack: Attack, ind
   };
   let srv: AttackServer | undefined;
   let honest: HonestLoad | undefined;
-  let env: AttackEnv | undefined;
+  let attacker: AttackProcess | undefined;
   const finish = (r: Omit<AttackResult, 'checks'>): AttackResult => {
     const done = { ...r, checks: attackChecks(r, stage.thresholds) };
     const failed = done.checks.filter((c) => !c.ok);
@@ -110,16 +95,27 @@ async function runAttack(run: RunContext, stage: AbuseStage, attack: Attack, ind
   try {
     srv = await startAttackServer(run, attack.name, scryptN);
     honest = await HonestLoad.start(srv.target, `h${prefix}`, stage.honest, (l) => run.log(l));
-    env = new AttackEnv(srv.target, prefix, ATTACKER_PASSWORD, (l) => run.log(l), attackerAddress(parseServerUrl(srv.target.server).host));
-    const plan = attack.plan(env, stage);
-    await plan.prepare();
+    // The attacker in a process of its own (attack-process.ts), from its own loopback address.
+    attacker = await AttackProcess.start(
+      {
+        attack: attack === REFERENCE ? 'reference' : (attack.name as AttackName),
+        stage,
+        target: { server: srv.target.server, tcp: srv.target.tcp },
+        prefix,
+        password: ATTACKER_PASSWORD,
+        source: attackerAddress(parseServerUrl(srv.target.server).host),
+      },
+      (l) => run.log(l),
+    );
     const before = await srv.sample(true);
     const t0 = performance.now();
     const samples = sampler(srv.target, t0, SAMPLE_EVERY_MS);
-    env.deadline = t0 + durationMs;
     let attackEnd = t0;
-    const attacking = runBounded(env, plan.run).then(() => void (attackEnd = performance.now()));
-    const [, h] = await Promise.all([attacking, honest.during(`honest during ${attack.name}`, durationMs)]);
+    const attacking = attacker.run(durationMs).then((r) => {
+      attackEnd = performance.now();
+      return r;
+    });
+    const [outcome, h] = await Promise.all([attacking, honest.during(`honest during ${attack.name}`, durationMs)]);
     const points = await samples.stop();
     const cpu = samples.cpu();
     const running = srv.alive();
@@ -131,10 +127,8 @@ async function runAttack(run: RunContext, stage: AbuseStage, attack: Attack, ind
     return finish({
       ...base,
       attackMs: Math.round(attackEnd - t0),
-      figures: Object.fromEntries(env.figures),
-      refused: Tally.toRecord(env.tally.refused),
-      accepted: Tally.toRecord(env.tally.accepted),
-      notes: env.notes,
+      ...outcome.tally,
+      ...(outcome.error !== undefined ? { error: outcome.error } : {}),
       memory: {
         ...(before ? { rssBeforeBytes: before.rssBytes } : {}),
         ...(peak !== undefined ? { rssPeakBytes: peak } : {}),
@@ -149,17 +143,15 @@ async function runAttack(run: RunContext, stage: AbuseStage, attack: Attack, ind
       serverProcess: running ? 'running' : 'gone',
     });
   } catch (err) {
-    env?.stop();
-    env?.sockets.destroyAll();
     return finish({
       ...base,
-      ...(env ? { figures: Object.fromEntries(env.figures), refused: Tally.toRecord(env.tally.refused), accepted: Tally.toRecord(env.tally.accepted), notes: env.notes } : {}),
       serverAlive: false,
       serverProcess: srv ? (srv.alive() ? 'running' : 'gone') : 'not started',
       error: (err as Error).message,
     });
   } finally {
     honest?.close();
+    await attacker?.close().catch(() => {});
     await srv?.close().catch(() => {});
   }
 }

@@ -123,7 +123,7 @@ export function abuseMarkdown(a: AbuseReport): string {
   out.push(
     'Each attack runs against a fresh server process (SQLite on a file of its own), for at most 20 s, on loopback, while a small honest population ' +
       '(TCP, WebSocket and HTTP devices of the reference client) sends at a steady rate and probes time their round trips: a heartbeat on a TCP and on a WebSocket link every few tens of ms, ' +
-      'and a webwxsync over HTTP in a loop. Attackers connect from a loopback address of their own (127.0.0.2), honest clients from 127.0.0.1, ' +
+      'and a webwxsync over HTTP in a loop. Attackers run in a process of their own and connect from a loopback address of their own (127.0.0.2), honest clients from 127.0.0.1, ' +
       'so that per-address bounds meet the attacker. Memory is the server process\'s RSS from /proc (before and after, following a full GC). ' +
       `Each attack must keep honest p99s under ${a.thresholds.maxHonestP99Ms} ms, RSS growth under ${mb(a.thresholds.maxRssGrowthBytes)}, and lose no acknowledged honest message.`,
     '',
