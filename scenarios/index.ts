@@ -6,13 +6,14 @@ import { hostileUsers } from './hostile-users.ts';
 import { longLived } from './long-lived.ts';
 import { longOffline } from './long-offline.ts';
 import { multiDeviceStorm } from './multi-device-storm.ts';
+import { multiNode } from './multi-node.ts';
 import { partitionHeal } from './partition-heal.ts';
 import { powerLoss } from './power-loss.ts';
 import type { Scenario } from './scenario.ts';
 import { serverCrashLoop } from './server-crash-loop.ts';
 import { storageFaults } from './storage-faults.ts';
 
-export const SCENARIOS: readonly Scenario[] = [calm, flakyWifi, partitionHeal, serverCrashLoop, multiDeviceStorm, groupBurst, longOffline, hostileUsers, storageFaults, powerLoss, longLived];
+export const SCENARIOS: readonly Scenario[] = [calm, flakyWifi, partitionHeal, serverCrashLoop, multiDeviceStorm, groupBurst, longOffline, hostileUsers, storageFaults, powerLoss, longLived, multiNode];
 
 export function scenarioByName(name: string): Scenario {
   const s = SCENARIOS.find((x) => x.name === name);

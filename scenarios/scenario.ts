@@ -132,6 +132,20 @@ export interface DeviceLifetimes {
   reinstallProbability: number;
 }
 
+/**
+ * Several server nodes on one store (sim/multi-node.ts), as on one
+ * PostgreSQL database: where devices connect, and what the cross-node
+ * notify does. Each draw comes from the run's own streams.
+ */
+export interface NodeFaults {
+  /** On each request or new link, the share of devices the balancer sends to another node than before. */
+  moveProbability: number;
+  /** A cross-node notice is lost. */
+  noticeLossProbability: number;
+  /** A notice's delay, uniform in [min, max] ms. */
+  noticeDelayMs: [number, number];
+}
+
 export interface Scenario {
   name: string;
   description: string;
@@ -158,6 +172,12 @@ export interface Scenario {
    * within this bound (simulated ms from the user's send); unset: no bound.
    */
   maxDeliveryMs?: number;
+  /**
+   * Server nodes sharing one store (default 1). With more, a crash takes one
+   * node while the others serve, and `nodeFaults` says how devices spread.
+   */
+  nodes?: number;
+  nodeFaults?: NodeFaults;
 }
 
 /** A store that never fails. */

@@ -13,6 +13,7 @@ import type { ConnectEnvelope, Envelope, HttpRequestEnvelope } from './envelope.
 import type { EventQueue } from './event-queue.ts';
 import type { SimNetwork } from './network.ts';
 import type { Registry } from './registry.ts';
+import type { NodePlacement } from './node-placement.ts';
 import type { ServerHost } from './server-host.ts';
 
 /** A server request from a device: the instance and its request number. */
@@ -23,6 +24,8 @@ interface PendingRequest {
   sent: HttpRequestEnvelope;
   /** The server carries the request out; its answer is lost on the way back. */
   answerLost?: boolean;
+  /** The node it reached. */
+  host: ServerHost;
 }
 
 export type HttpRequestAction = Extract<ClientAction, { kind: 'http' }>;
@@ -49,6 +52,7 @@ type DirectAnswer = (status: number, body: string) => void;
 interface ServerLinkEnd {
   instance: AppInstance;
   link: number;
+  host: ServerHost;
 }
 
 export class Router {
@@ -59,13 +63,33 @@ export class Router {
   private nextServerId = 1;
   /** Faults a test sets request by request; none in a simulation run. */
   faults: RouterFaults = {};
+  /** With several nodes: the node of each server link, until both ends heard it close. */
+  private readonly linkHosts = new Map<number, ServerHost>();
 
   constructor(
     private readonly q: EventQueue,
     private readonly net: SimNetwork,
     private readonly server: ServerHost,
     private readonly registry: Registry,
+    /** Several nodes (sim/node-placement.ts): where each device goes; unset: everything goes to `server`. */
+    private readonly placement?: NodePlacement,
   ) {}
+
+  /** The node a device's new request or link reaches. */
+  private hostFor(device: string): ServerHost {
+    return this.placement ? this.placement.hostFor(device) : this.server;
+  }
+
+  /** The node a server link lives on. */
+  private hostOfLink(sid: number): ServerHost {
+    return this.placement ? (this.serverLinks.get(sid)?.host ?? this.linkHosts.get(sid) ?? this.server) : this.server;
+  }
+
+  /** After input to some nodes: each settles (the one server, once, when there is one). */
+  private settleAll(): void {
+    if (!this.placement) return this.server.settle();
+    for (const h of this.placement.hosts) h.settle();
+  }
 
   /** Call the server directly, bypassing the network (setup only). */
   direct(method: 'GET' | 'POST', path: string, body: unknown): any {
@@ -146,7 +170,8 @@ export class Router {
     const now = this.q.now;
     switch (e.kind) {
       case 'http-req': {
-        const node = this.server.node;
+        const host = this.hostFor(e.device);
+        const node = host.node;
         if (!node) {
           // Connection refused: the client hears it after a round trip.
           return this.q.post(now + this.net.latency(e.device), { kind: 'http-refused', device: e.device, instance: e.instance, req: e.req });
@@ -158,10 +183,10 @@ export class Router {
         for (let copies = fate === 'duplicate' ? 2 : 1; copies > 0; copies--) {
           const id = this.nextServerId++;
           // A dead instance's request still reaches the server; the answer is dropped when it arrives.
-          this.requests.set(id, { instance, req: e.req, sent: e, ...(fate === 'dropResponse' ? { answerLost: true } : {}) });
+          this.requests.set(id, { instance, req: e.req, sent: e, host, ...(fate === 'dropResponse' ? { answerLost: true } : {}) });
           node.httpRequest(id, e.method, e.url, e.body, deviceAddress(e.device), now);
         }
-        return this.server.settle();
+        return host.settle();
       }
       case 'http-resp': {
         // As AppInstance.input does, without a closure per arrival: with link-down, about half of a run's events.
@@ -176,10 +201,11 @@ export class Router {
       case 'connect':
         return this.connected(e);
       case 'link-up': {
-        const node = this.server.node;
-        if (!node || !this.serverLinks.has(e.serverLink)) return;
+        const host = this.serverLinks.get(e.serverLink)?.host;
+        const node = host?.node;
+        if (!node) return;
         node.linkData(e.serverLink, e.bytes, now);
-        return this.server.settle();
+        return host.settle();
       }
       case 'link-down': {
         const inst = this.registry.instance(e.instance);
@@ -192,10 +218,13 @@ export class Router {
       case 'close-client':
       case 'cut-client':
         return this.registry.instance(e.instance).input((c) => c.linkClosed(e.link, now));
-      case 'cut-server':
+      case 'cut-server': {
         if (e.onlyIfLinked) return this.serverLinkClosed(e.serverLink);
-        this.server.node?.linkClosed(e.serverLink);
-        return this.server.settle();
+        const host = this.hostOfLink(e.serverLink);
+        this.linkHosts.delete(e.serverLink);
+        host.node?.linkClosed(e.serverLink);
+        return host.settle();
+      }
     }
   }
 
@@ -203,23 +232,26 @@ export class Router {
   private connected(e: ConnectEnvelope): void {
     const inst = this.registry.instance(e.instance);
     if (!inst.alive) return;
-    const node = this.server.node;
+    const host = this.hostFor(e.device);
+    const node = host.node;
     const offline = this.registry.deviceByName(e.device).offline;
     const stream = node && !offline ? this.net.accept(e) : undefined;
     const now = this.q.now;
     if (!stream || !node) return inst.input((c) => c.linkClosed(e.link, now));
     const sid = this.nextServerId++;
-    this.serverLinks.set(sid, { instance: inst, link: e.link });
+    this.serverLinks.set(sid, { instance: inst, link: e.link, host });
     inst.links.set(e.link, { stream: stream.id, serverLink: sid });
     node.linkOpened(sid, this.registry.deviceByName(e.device).transport === 'ws' ? 'ws' : 'tcp', deviceAddress(e.device), now);
-    this.server.settle();
+    host.settle();
     inst.input((c) => c.linkOpened(e.link, now));
   }
 
   private serverLinkClosed(sid: number): void {
+    const host = this.hostOfLink(sid);
+    this.linkHosts.delete(sid);
     if (!this.serverLinks.delete(sid)) return;
-    this.server.node?.linkClosed(sid);
-    this.server.settle();
+    host.node?.linkClosed(sid);
+    host.settle();
   }
 
   /** A dead instance's links drop: the server hears it, unless it closed them itself meanwhile. */
@@ -233,7 +265,7 @@ export class Router {
     const l = inst.links.get(clink);
     if (!l) return;
     inst.links.delete(clink);
-    this.serverLinks.delete(l.serverLink);
+    this.forgetLink(l.serverLink);
     this.cutStream(inst, clink, l.stream, l.serverLink, false);
   }
 
@@ -246,15 +278,24 @@ export class Router {
     for (const [id, p] of this.requests) {
       if (typeof p === 'function' || p.instance !== inst) continue;
       this.requests.delete(id);
-      this.server.node?.httpAborted(id);
+      p.host.node?.httpAborted(id);
       if (tellClient) this.q.post(this.q.now, { kind: 'http-reset', device: inst.device, instance: inst.id, req: p.req });
     }
-    this.server.settle();
+    this.settleAll();
   }
 
-  /** The server crashed: every connection to it breaks, long links are cut, waiting requests reset. */
-  serverCrashed(): void {
+  /** The server link leaves the live ones; with several nodes its node is kept until its close reaches the server. */
+  private forgetLink(sid: number): void {
+    const end = this.serverLinks.get(sid);
+    if (!end) return;
+    this.serverLinks.delete(sid);
+    if (this.placement) this.linkHosts.set(sid, end.host);
+  }
+
+  /** The server (of several, node `host`) crashed: every connection to it breaks, long links are cut, waiting requests reset. */
+  serverCrashed(host: ServerHost = this.server): void {
     for (const [sid, end] of this.serverLinks) {
+      if (end.host !== host) continue;
       const l = end.instance.links.get(end.link);
       this.serverLinks.delete(sid);
       if (!l) continue;
@@ -263,6 +304,7 @@ export class Router {
       this.cutStream(end.instance, end.link, l.stream, sid, true);
     }
     for (const [id, p] of this.requests) {
+      if (typeof p !== 'function' && p.host !== host) continue;
       this.requests.delete(id);
       if (typeof p === 'function') continue;
       const { instance } = p;

@@ -6,6 +6,7 @@ import { NO_BUGS } from '../server/core/planted-bugs.ts';
 import { scenarioByName } from '../scenarios/index.ts';
 import { CALM_FAULTS, type Scenario } from '../scenarios/scenario.ts';
 import { laggard } from './convergence.ts';
+import type { MultiNodeStats } from './multi-node.ts';
 import { FaultScheduler } from './fault-scheduler.ts';
 import type { NetStats } from './network.ts';
 import type { WorldCounters } from './observer.ts';
@@ -31,6 +32,8 @@ export interface RunOptions {
    * from the world's streams and schedule nothing, or the trace changes.
    */
   watch?: (world: World) => void;
+  /** Test only (a planted bug), with several nodes: the shared store stops serializing their batches (sim/shared-store.ts). */
+  unserializedStore?: boolean;
 }
 
 export interface RunFailure {
@@ -56,6 +59,8 @@ export interface RunResult {
   stateDump?: string;
   counts: { sends: number; acked: number; applied: number; crashes: number } & WorldCounters;
   net: NetStats;
+  /** With several server nodes: how devices moved and what the cross-node notices did. */
+  nodes?: MultiNodeStats;
   trace?: string;
 }
 
@@ -115,7 +120,7 @@ export function runWorld(
   worldOptions: Pick<WorldOptions, 'netStreamPerDevice'> = {},
 ): RunResult {
   const store = simStore(opts.store ?? 'memory', { freeze: opts.freeze ?? true });
-  const world = new World({ scenario, seed, store, bugs: opts.bugs ?? NO_BUGS, keepTrace: opts.keepTrace ?? false, seededTies: true, ...worldOptions });
+  const world = new World({ scenario, seed, store, bugs: opts.bugs ?? NO_BUGS, keepTrace: opts.keepTrace ?? false, seededTies: true, ...worldOptions, ...(opts.unserializedStore ? { unserializedStore: true } : {}) });
   opts.watch?.(world);
   const { workload, faults } = drivers(world);
   const stopAt = opts.untilEvent ?? Infinity;
@@ -155,7 +160,7 @@ export function runWorld(
       detail: e.detail,
       event: world.events,
       simMs: world.elapsed,
-      recent: world.trace.recentFor(e.who, 'server').slice(-24),
+      recent: world.trace.recentFor(e.who, ...world.servers.map((h) => h.name)).slice(-24),
     };
   } finally {
     store.dispose();
@@ -167,9 +172,10 @@ export function runWorld(
     events: world.events,
     simMs: world.elapsed,
     traceHash: world.trace.digest(),
-    counts: { ...world.checkers.counts, crashes: world.server.crashes, ...world.counters },
+    counts: { ...world.checkers.counts, crashes: world.servers.reduce((n, h) => n + h.crashes, 0), ...world.counters },
     net: { ...world.net.stats },
   };
+  if (world.multi) result.nodes = world.multi.stats();
   if (failure) result.failure = failure;
   if (convergedAfterMs !== undefined) result.convergedAfterMs = convergedAfterMs;
   if (stopped) {
@@ -187,8 +193,8 @@ function accountDevices(world: World): Map<string, string[]> {
 }
 
 function dumpState(world: World): string {
-  const lines = [`event ${world.events} at ${world.elapsed} ms; server ${world.server.up ? 'up' : 'down'}`];
-  if (world.server.node) lines.push(`server: ${JSON.stringify(world.server.node.stats())}`);
+  const lines = [`event ${world.events} at ${world.elapsed} ms; ${world.servers.map((h) => `${h.name} ${h.up ? 'up' : 'down'}`).join(', ')}`];
+  for (const h of world.servers) if (h.node) lines.push(`${h.name}: ${JSON.stringify(h.node.stats())}`);
   for (const d of world.devices) {
     const c = d.current?.core;
     lines.push(

@@ -10,6 +10,7 @@
 import { runHashWork, scryptHasher } from '../server/core/password.ts';
 import type { HashAction } from '../server/node/hash-jobs.ts';
 import { ServerNode, type ServerAction } from '../server/node/server-node.ts';
+import type { ChangePublisher } from '../server/node/change-bus.ts';
 import type { BugSet } from '../server/core/planted-bugs.ts';
 import type { Store } from '../server/store/store.ts';
 import type { Write } from '../server/store/store-ops.ts';
@@ -50,6 +51,16 @@ const SIM_HASHER = scryptHasher(2, 1, 1);
 /** How long after its job the simulated hash answers, in ms (a real one takes tens, on its thread pool). */
 const SIM_HASH_DELAY_MS = 0;
 
+/** A host that is one of several nodes on one store (sim/multi-node.ts); unset: the one server. */
+export interface HostOptions {
+  /** The name its events carry (default 'server'). */
+  name?: string;
+  /** The store the node runs on, when it is not the SimStore's own (a node's view of a shared store). */
+  nodeStore?: Store;
+  /** Where the node publishes its commits' changes, for the other nodes. */
+  changes?: ChangePublisher;
+}
+
 export class ServerHost {
   node: ServerNode | undefined;
   /** Bumped by each crash: a node built before it is a crashed one. */
@@ -64,6 +75,7 @@ export class ServerHost {
   private inlineDepth = 0;
   private readonly hashInline: boolean;
   crashes = 0;
+  readonly name: string;
 
   constructor(
     private readonly q: EventQueue,
@@ -74,7 +86,9 @@ export class ServerHost {
     private readonly out: (a: ServerAction) => void,
     /** Where what a crashed node still emits goes (tests that assert it stays silent); unset: to `out` like the rest. */
     private readonly ghost?: (a: ServerAction) => void,
+    private readonly opts: HostOptions = {},
   ) {
+    this.name = opts.name ?? 'server';
     this.hashInline = scenario.hashJobs === 'inline';
     this.node = this.build(sim.store);
   }
@@ -100,7 +114,8 @@ export class ServerHost {
   private build(store: Store): ServerNode {
     const generation = this.generation;
     return new ServerNode({
-      store: new FaultyStore(store, () => this.storageFaults),
+      store: new FaultyStore(this.opts.nodeStore ?? store, () => this.storageFaults),
+      ...(this.opts.changes ? { changes: this.opts.changes } : {}),
       random: { bytes: (n) => this.rng.bytes(n) },
       hasher: SIM_HASHER,
       out: (a) => {
@@ -121,7 +136,7 @@ export class ServerHost {
       this.node.hashDone(a.job, runHashWork(SIM_HASHER, a.work), this.q.now);
     };
     if (this.hashInline || this.inlineDepth > 0) return answer();
-    this.q.schedule(this.q.now + SIM_HASH_DELAY_MS, 'hash', 'server', () => {
+    this.q.schedule(this.q.now + SIM_HASH_DELAY_MS, 'hash', this.name, () => {
       answer();
       this.settle();
     });
@@ -134,7 +149,7 @@ export class ServerHost {
     if (node.needsFlush && this.flushToken === 0) {
       const token = (this.flushToken = ++this.tokens);
       const delay = this.scenario.faults.commitDelayMs;
-      this.q.schedule(this.q.now + this.rng.between(delay[0], delay[1]), 'commit', 'server', () => {
+      this.q.schedule(this.q.now + this.rng.between(delay[0], delay[1]), 'commit', this.name, () => {
         if (this.flushToken !== token || this.node !== node) return;
         this.flushToken = 0;
         node.flush(this.q.now);
@@ -145,13 +160,25 @@ export class ServerHost {
     if (wake !== undefined && wake < this.tickAt) {
       const token = ++this.tickToken;
       this.tickAt = Math.max(wake, this.q.now);
-      this.q.schedule(this.tickAt, 'tick', 'server', () => {
+      this.q.schedule(this.tickAt, 'tick', this.name, () => {
         if (this.tickToken !== token || this.node !== node) return;
         this.tickAt = Infinity;
         node.tick(this.q.now);
         this.settle();
       });
     }
+  }
+
+  /**
+   * Commit the open batch now, ahead of its drawn delay (another node needs
+   * the shared store: sim/shared-store.ts); the scheduled commit still comes
+   * and finds less to do.
+   */
+  commitNow(): void {
+    const node = this.node;
+    if (!node) return;
+    node.flush(this.q.now);
+    this.settle();
   }
 
   crash(): void {

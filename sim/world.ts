@@ -24,6 +24,7 @@ import { StoreOracle } from './oracle.ts';
 import { Registry } from './registry.ts';
 import { Streams, type Rng } from './rng.ts';
 import { Router } from './router.ts';
+import { MultiNode } from './multi-node.ts';
 import { ServerHost, type SimStore } from './server-host.ts';
 import { Trace } from './trace.ts';
 
@@ -49,13 +50,20 @@ export interface WorldOptions {
   checks?: boolean;
   /** A killed app's waiting requests are aborted at the server, as its closing connections would (see AppsOptions). */
   killAbortsRequests?: boolean;
+  /** Test only, with several nodes: batches of different nodes are not serialized on the shared store (sim/shared-store.ts). */
+  unserializedStore?: boolean;
 }
 
 export class World {
   readonly q: EventQueue;
   readonly streams: Streams;
   readonly net: SimNetwork;
+  /** The server; with several nodes, the first. */
   readonly server: ServerHost;
+  /** Every server node (one unless the scenario sets `nodes`). */
+  readonly servers: readonly ServerHost[];
+  /** The nodes on one store, when the scenario has several. */
+  readonly multi: MultiNode | undefined;
   readonly registry = new Registry();
   readonly oracle: StoreOracle;
   readonly observer: Observer;
@@ -70,7 +78,16 @@ export class World {
     const trace = new Trace(o.keepTrace);
     const perDevice = o.netStreamPerDevice ? streamPerName(this.streams, 'net') : undefined;
     this.net = new SimNetwork(this.q, this.streams.get('net'), netFaults(o.scenario), perDevice);
-    this.server = new ServerHost(this.q, this.streams.get('server'), o.store, o.scenario, o.bugs, (a) => this.router.fromServer(a));
+    const toRouter = (a: Parameters<Router['fromServer']>[0]): void => this.router.fromServer(a);
+    if ((o.scenario.nodes ?? 1) > 1) {
+      this.multi = new MultiNode(this.q, this.streams, o.store, o.scenario, o.bugs, toRouter, !o.unserializedStore);
+      this.servers = this.multi.hosts;
+      this.server = this.multi.hosts[0]!;
+    } else {
+      this.multi = undefined;
+      this.server = new ServerHost(this.q, this.streams.get('server'), o.store, o.scenario, o.bugs, toRouter);
+      this.servers = [this.server];
+    }
     this.oracle = new StoreOracle(this.server);
     const core = coreConfig(o.scenario.core);
     const runMs = o.scenario.workload.durationMs + o.scenario.livenessBoundMs;
@@ -81,7 +98,7 @@ export class World {
     });
     const checks = o.checks ?? true;
     this.observer = new Observer(trace, checkers, this.registry, this.q, checks);
-    this.router = new Router(this.q, this.net, this.server, this.registry);
+    this.router = new Router(this.q, this.net, this.server, this.registry, this.multi?.placement);
     this.apps = new Apps(this.q, this.streams, this.registry, this.router, this.observer, this.observer.counters, o.bugs, {
       sessionEndIsViolation: checks,
       killAbortsRequests: o.killAbortsRequests ?? false,
@@ -156,17 +173,26 @@ export class World {
 
   // ---- faults ----
 
+  /** The server crashes; with several nodes, one of them (drawn), and only while all are up: the others serve meanwhile. */
   crashServer(): void {
-    if (!this.server.up) return;
-    this.server.crash();
-    this.note('server-crash', 'server');
-    this.router.serverCrashed();
+    let host = this.server;
+    if (this.multi) {
+      if (this.servers.some((h) => !h.up)) return;
+      host = this.streams.get('node-crash').pick(this.servers);
+    }
+    if (!host.up) return;
+    host.crash();
+    this.note('server-crash', host.name);
+    this.router.serverCrashed(host);
   }
 
+  /** Every server node that is down restarts. */
   restartServer(): void {
-    if (this.server.up) return;
-    this.server.restart();
-    this.note('server-restart', 'server');
+    for (const host of this.servers) {
+      if (host.up) continue;
+      host.restart();
+      this.note('server-restart', host.name);
+    }
   }
 
   /** Cut every long link of a device (its network went away). */
