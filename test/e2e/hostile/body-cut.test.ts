@@ -54,7 +54,7 @@ describe('a fragmented body cut in the parser', () => {
     const open = env.t.srv.stats().http.openConnections;
     for (let i = 0; i < 3; i++) await exchange(env.t.srv.httpPort, TRICKLE);
     // The server's side has closed too: the cut parsers are back in the pool.
-    await until(() => env.t.srv.stats().http.openConnections === open, 3_000);
+    await until(() => env.t.srv.stats().http.openConnections <= open, 5_000);
     // Sized chunks (not fragmented) on fresh connections, which take parsers from the pool the cut ones went back to.
     for (let i = 0; i < 6; i++) {
       const body = JSON.stringify({ UserName: 'alice', Password: PASSWORD, DeviceID: `cut-after-${i}` });

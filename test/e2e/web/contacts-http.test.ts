@@ -74,7 +74,8 @@ describe('after the QR login, over real sockets', () => {
     expect(added.json).toMatchObject({ BaseResponse: OK, MemberCount: 1, MemberList: [{ UserName: 'carol' }] });
     expect(await waiting).toMatchObject({ retcode: '0', selector: '4' });
     const got = await carol.syncOnce();
-    expect(got.ModContactList).toEqual([{ UserName: room, NickName: 'team', RemarkName: '', MemberList: ['alice', 'bob', 'carol'], MemberCount: 3 }]);
+    const member = (name: string) => ({ UserName: name, NickName: '', DisplayName: '', AttrStatus: 0 });
+    expect(got.ModContactList).toEqual([{ UserName: room, NickName: 'team', RemarkName: '', MemberList: [member('alice'), member('bob'), member('carol')], MemberCount: 3 }]);
 
     // Mallory is no member: refused, nothing changes.
     expect((await mallory.post('webwxupdatechatroom', { ChatRoomName: room, NewTopic: 'mine' }, '?fun=modtopic')).json.BaseResponse.Ret).toBe(1107);
