@@ -93,5 +93,6 @@ function notPlayed(s: Scenario): string[] {
   if (s.storage && s.storage.powerLossCommits > 0) out.push('power loss (a SIGKILL keeps what the OS has; NORMAL is run, crashes are process crashes)');
   if (s.faults.commitDelayMs[1] > 2) out.push('drawn commit delays (the real server commits on its own schedule)');
   if (s.maxDeliveryMs !== undefined) out.push('the prompt-delivery bound (real timing on a shared machine is no guarantee)');
+  if ((s.nodes ?? 1) > 1) out.push(`${s.nodes} server nodes (one server process here; test/e2e/postgres runs two on PostgreSQL)`);
   return out;
 }
