@@ -16,15 +16,15 @@ import type net from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { stopReading } from './stop-reading.ts';
+import { overCapAnswer, rawAnswer, refuseUpgrade, shuttingDown, write } from './http-answers.ts';
 import { errorAnswer, type HttpAnswer } from '../node/http-api.ts';
 import { Ret } from '../core/ret.ts';
 import type { ServerNode } from '../node/server-node.ts';
-import { faultDisconnect } from '../node/link-fault.ts';
 import { BodyBuffer } from './body-buffer.ts';
 import { newHttpTransportStats, type HttpTransportStats } from './http-transport-stats.ts';
 import { guardBodyPieces } from './body-piece-guard.ts';
 import { ShedHold, defaultShedHold } from './shed-hold.ts';
-import { ConnectionLimiter, type ShedCode } from './connection-limiter.ts';
+import { ConnectionLimiter } from './connection-limiter.ts';
 import { DEFAULT_TRANSPORT_LIMITS } from './transport-limits.ts';
 import { decodeUtf8 } from '../wire/packet.ts';
 import { METRICS_PATH, type MetricsRequest } from '../observability/metrics-endpoint.ts';
@@ -346,48 +346,8 @@ export class HttpTransport {
   }
 }
 
-function write(res: ServerResponse, a: HttpAnswer, closeAfter = false): void {
-  if (res.headersSent || res.destroyed) return;
-  const body = a.bytes ?? a.body;
-  const headers: Record<string, string | number | string[]> = {
-    ...a.headers,
-    'Content-Type': a.contentType,
-    'Content-Length': typeof body === 'string' ? Buffer.byteLength(body) : body.length,
-  };
-  if (a.setCookies && a.setCookies.length > 0) headers['Set-Cookie'] = a.setCookies;
-  if (closeAfter) headers['Connection'] = 'close';
-  res.writeHead(a.status, headers);
-  res.end(body);
-}
-
 function isMetricsPath(url: string | undefined): boolean {
   return url === METRICS_PATH || (url !== undefined && url.startsWith(`${METRICS_PATH}?`));
-}
-
-export function shuttingDown(): HttpAnswer {
-  return errorAnswer(503, Ret.Busy, 'server is shutting down; retry');
-}
-
-// Written raw: the connection is refused before node:http reads a request from it.
-/** An answer written straight to the socket, past node:http, with the connection closing after it. */
-function rawAnswer(a: HttpAnswer): string {
-  return (
-    `HTTP/1.1 ${a.status} ${http.STATUS_CODES[a.status] ?? ''}\r\nConnection: close\r\n` +
-    `Content-Type: ${a.contentType}\r\nContent-Length: ${Buffer.byteLength(a.body)}\r\n\r\n${a.body}`
-  );
-}
-
-function overCapAnswer(code: ShedCode, retryAfterSec: number): string {
-  const body = JSON.stringify({ BaseResponse: faultDisconnect(code) });
-  return (
-    `HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: ${retryAfterSec}\r\n` +
-    `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
-  );
-}
-
-export function refuseUpgrade(socket: Duplex, status: number, text: string): void {
-  if (socket.writable) socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-  else socket.destroy();
 }
 
 /** Listen and report the real port (0 asks for an ephemeral one). */

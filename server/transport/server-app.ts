@@ -24,7 +24,8 @@ import type { StartOptions } from './start-options.ts';
 
 export type { StartOptions } from './start-options.ts';
 import type { Store } from '../store/store.ts';
-import { HttpTransport, shuttingDown } from './http-transport.ts';
+import { HttpTransport } from './http-transport.ts';
+import { shuttingDown } from './http-answers.ts';
 import type { HttpTransportStats } from './http-transport-stats.ts';
 import { TcpTransport, type TcpTransportStats } from './tcp-transport.ts';
 import { WsTransport, type WsTransportStats } from './ws-transport.ts';

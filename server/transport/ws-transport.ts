@@ -17,7 +17,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { ServerNode } from '../node/server-node.ts';
-import { refuseUpgrade } from './http-transport.ts';
+import { refuseUpgrade } from './http-answers.ts';
 import { PAUSE_AT_WRITE_FRACTION, ReadGate } from './read-gate.ts';
 
 export type LinkNode = Pick<ServerNode, 'linkOpened' | 'linkData' | 'linkClosed' | 'linkFault' | 'linkShed'>;
