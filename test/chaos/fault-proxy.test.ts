@@ -7,6 +7,10 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DeviceDice, NO_PROXY_FAULTS, type ProxyRates, type StreamRates } from '../../chaos/fault-dice.ts';
 import { FaultProxy } from '../../chaos/fault-proxy.ts';
 import { StreamPipe } from '../../chaos/stream-pipe.ts';
+import { until } from '../e2e/raw-client/wait.ts';
+
+/** How long a condition of these cases may take on a busy machine. */
+const WAIT_MS = 20_000;
 
 const CHOPPY: StreamRates = {
   latencyMs: [0, 8],
@@ -36,18 +40,6 @@ async function collector(echo = false): Promise<{ server: net.Server; port: numb
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { server, port: (server.address() as net.AddressInfo).port, received: () => Buffer.concat(chunks), connections: () => sockets.length, sockets };
-}
-
-function until(f: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const t0 = Date.now();
-  return new Promise((resolve, reject) => {
-    const poll = (): void => {
-      if (f()) return resolve();
-      if (Date.now() - t0 > ms) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(poll, 10);
-    };
-    poll();
-  });
 }
 
 const settle = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -91,7 +83,7 @@ describe('fault proxy: stream faults', () => {
     for (let i = 0; i < 300; i++) lines.push(`line ${i} ${'x'.repeat(i % 37)}\n`);
     const sent = Buffer.from(lines.join(''));
     for (const l of lines) c.write(l);
-    await until(() => up.received().length >= sent.length && Buffer.concat(back).length >= sent.length, 'every byte both ways');
+    await until(() => up.received().length >= sent.length && Buffer.concat(back).length >= sent.length, WAIT_MS, 'every byte both ways');
     expect(up.received().equals(sent)).toBe(true);
     expect(Buffer.concat(back).equals(sent)).toBe(true);
   });
@@ -106,14 +98,14 @@ describe('fault proxy: stream faults', () => {
     await settle(300);
     expect(up.connections()).toBe(0);
     p.heal();
-    await until(() => up.received().toString() === 'held', 'the held bytes after healing');
+    await until(() => up.received().toString() === 'held', WAIT_MS, 'the held bytes after healing');
     // A partition of a link already open holds its bytes too.
     p.partition('both');
     c.write(' and more');
     await settle(300);
     expect(up.received().toString()).toBe('held');
     p.heal();
-    await until(() => up.received().toString() === 'held and more', 'the rest after healing');
+    await until(() => up.received().toString() === 'held and more', WAIT_MS, 'the rest after healing');
   });
 
   it("holds what a one-way partition blocks and passes the other way", async () => {
@@ -123,15 +115,15 @@ describe('fault proxy: stream faults', () => {
     const c = connect(p.tcpPort);
     const back: Buffer[] = [];
     c.on('data', (b: Buffer) => back.push(b));
-    await until(() => up.connections() === 1, 'the upstream connection');
+    await until(() => up.connections() === 1, WAIT_MS, 'the upstream connection');
     p.partition('down');
     c.write('up goes');
     up.sockets[0]!.write('down waits');
-    await until(() => up.received().toString() === 'up goes', 'the upward bytes');
+    await until(() => up.received().toString() === 'up goes', WAIT_MS, 'the upward bytes');
     await settle(200);
     expect(Buffer.concat(back).length).toBe(0);
     p.heal();
-    await until(() => Buffer.concat(back).toString() === 'down waits', 'the downward bytes after healing');
+    await until(() => Buffer.concat(back).toString() === 'down waits', WAIT_MS, 'the downward bytes after healing');
   });
 
   it('resets every long link of the device at once, both sides', async () => {
@@ -141,11 +133,11 @@ describe('fault proxy: stream faults', () => {
     const c = connect(p.tcpPort);
     let clientClosed = false;
     c.on('close', () => (clientClosed = true));
-    await until(() => up.connections() === 1 && p.openLinks === 1, 'the link');
+    await until(() => up.connections() === 1 && p.openLinks === 1, WAIT_MS, 'the link');
     let upstreamClosed = false;
     up.sockets[0]!.on('close', () => (upstreamClosed = true));
     expect(p.resetLinks()).toBe(1);
-    await until(() => clientClosed && upstreamClosed, 'both sides closed');
+    await until(() => clientClosed && upstreamClosed, WAIT_MS, 'both sides closed');
     expect(p.openLinks).toBe(0);
   });
 
@@ -154,7 +146,7 @@ describe('fault proxy: stream faults', () => {
     const c = connect(p.tcpPort);
     let closed = false;
     c.on('close', () => (closed = true));
-    await until(() => closed, 'the refused connection to close');
+    await until(() => closed, WAIT_MS, 'the refused connection to close');
   });
 });
 

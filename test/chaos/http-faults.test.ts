@@ -8,20 +8,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { DeviceDice, NO_PROXY_FAULTS, type HttpRates, type ProxyRates } from '../../chaos/fault-dice.ts';
 import { FaultProxy } from '../../chaos/fault-proxy.ts';
+import { until } from '../e2e/raw-client/wait.ts';
+
+/** How long a condition of these cases may take on a busy machine. */
+const WAIT_MS = 20_000;
 
 const NONE: HttpRates = NO_PROXY_FAULTS.http;
-
-function until(f: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const t0 = Date.now();
-  return new Promise((resolve, reject) => {
-    const poll = (): void => {
-      if (f()) return resolve();
-      if (Date.now() - t0 > ms) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(poll, 10);
-    };
-    poll();
-  });
-}
 
 /** POST through the proxy: the answer's status and body, or the error that ended it. */
 function post(port: number, path: string, body: string): Promise<{ status: number; body: string } | { error: string }> {
@@ -100,7 +92,7 @@ describe('fault proxy: HTTP faults', () => {
     const { p, faults } = await proxy({ duplicateProbability: 1 }, () => up.port);
     const r = await post(p.httpPort, '/cgi-bin/x', '{"a":1}');
     expect('status' in r && r.status).toBe(200);
-    await until(() => up.seen.length === 2, 'the duplicate at the server');
+    await until(() => up.seen.length === 2, WAIT_MS, 'the duplicate at the server');
     expect(up.seen).toEqual(['{"a":1}', '{"a":1}']);
     expect(faults).toContain('http-duplicate');
   });
@@ -144,10 +136,10 @@ describe('fault proxy: HTTP faults', () => {
       ws.once('error', reject);
     });
     for (let i = 0; i < 20; i++) ws.send(Buffer.from(`frame ${i}`), { binary: true });
-    await until(() => got.length === 20, 'the echoed frames');
+    await until(() => got.length === 20, WAIT_MS, 'the echoed frames');
     expect(got).toEqual(Array.from({ length: 20 }, (_, i) => `frame ${i}`));
     expect(p.openLinks).toBe(1);
     expect(p.resetLinks()).toBe(1);
-    await until(() => closed, 'the reset WebSocket to close');
+    await until(() => closed, WAIT_MS, 'the reset WebSocket to close');
   });
 });

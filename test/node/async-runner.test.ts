@@ -11,6 +11,7 @@ import { AsyncRunner, type AsyncRunnerOptions } from '../../server/node/async-ru
 import { MemoryStore } from '../../server/store/memory-store.ts';
 import { read, type Step } from '../../server/store/store-ops.ts';
 import { TestAsyncStore } from './test-async-store.ts';
+import { until } from '../e2e/raw-client/wait.ts';
 
 interface Counted {
   n: number;
@@ -74,11 +75,6 @@ class Rig {
 }
 
 const ok = (r: Answer): number => ('n' in r ? r.n : -r.BaseResponse.Ret);
-const until = async (f: () => boolean): Promise<void> => {
-  for (let i = 0; i < 2000 && !f(); i++) await new Promise((r) => setTimeout(r, 1));
-  expect(f()).toBe(true);
-};
-
 describe('AsyncRunner', () => {
   let rig: Rig;
   afterEach(() => expect(rig.errors).toEqual([]));

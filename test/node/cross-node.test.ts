@@ -13,6 +13,7 @@ import { MemoryStore } from '../../server/store/memory-store.ts';
 import { Op } from '../../server/wire/packet.ts';
 import { NodeRig, type Dev } from './node-rig.ts';
 import { TestAsyncStore, TxLock } from './test-async-store.ts';
+import { until } from '../e2e/raw-client/wait.ts';
 
 const HOLD_MS = 10_000;
 
@@ -39,11 +40,6 @@ class TwoNodes {
     return { alice, bob };
   }
 }
-
-const until = async (f: () => boolean): Promise<void> => {
-  for (let i = 0; i < 2000 && !f(); i++) await new Promise((r) => setTimeout(r, 1));
-  expect(f()).toBe(true);
-};
 
 describe('two nodes on one store', () => {
   it("wake B's held synccheck poll and long link when a send commits on A, once A's notice arrives", async () => {

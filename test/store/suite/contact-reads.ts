@@ -1,24 +1,17 @@
 // The reads behind the contact endpoints: one user's remark (and pin), the
 // rooms one is in by id, the accounts one wrote to and the users one
 // remarked by uin, and room membership as rooms gain and lose members.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Remark } from '../../../server/core/model.ts';
 import type { AsyncStore } from '../../../server/store/async-store.ts';
 import { account, group, remark } from './fixtures.ts';
-import { commitTx, type StoreHarness, type SuiteContext } from './harness.ts';
+import { commitTx, freshStorePerCase, type StoreHarness, type SuiteContext } from './harness.ts';
 
 export function contactReadCases(ctx: SuiteContext): void {
   describe('contact reads', () => {
     let h: StoreHarness;
     let store: AsyncStore;
-
-    beforeEach(async () => {
-      h = await ctx.make();
-      store = h.store;
-    });
-    afterEach(async () => {
-      await h.cleanup();
-    });
+    freshStorePerCase(ctx, (made) => ((h = made), (store = made.store)));
 
     const pinned = (uin: number, target: string, remarkName: string): Remark => ({ uin, target, remarkName, pinned: true });
     const r3 = group('@@3', [1, 2]);

@@ -1,22 +1,15 @@
 // Retention of the dedup records: pruning drops one sender's old records only.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AsyncStore } from '../../../server/store/async-store.ts';
 import type { Write } from '../../../server/store/store-ops.ts';
 import { T0, dedup } from './fixtures.ts';
-import { commitTx, type StoreHarness, type SuiteContext } from './harness.ts';
+import { commitTx, freshStorePerCase, type StoreHarness, type SuiteContext } from './harness.ts';
 
 export function dedupPruningCases(ctx: SuiteContext): void {
   describe('dedup pruning', () => {
     let h: StoreHarness;
     let store: AsyncStore;
-
-    beforeEach(async () => {
-      h = await ctx.make();
-      store = h.store;
-    });
-    afterEach(async () => {
-      await h.cleanup();
-    });
+    freshStorePerCase(ctx, (made) => ((h = made), (store = made.store)));
 
     it('pruneDedup drops one sender’s records created before the time', async () => {
       const rs = [1, 2, 3, 4].map((i) => dedup(1, `c${i}`, T0 + i * 10));

@@ -1,25 +1,18 @@
 // What survives a clean reopen and a crash: everything committed, nothing of
 // the transaction that was open.
-import { afterEach, beforeEach, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { LogItem } from '../../../server/core/model.ts';
 import type { AsyncStore } from '../../../server/store/async-store.ts';
 import type { Write } from '../../../server/store/store-ops.ts';
 import { T0, account, contact, dedup, device, group, message, remark, session } from './fixtures.ts';
-import { commitTx, itNeeding, seqs, type StoreHarness, type SuiteContext } from './harness.ts';
+import { commitTx, freshStorePerCase, itNeeding, seqs, type StoreHarness, type SuiteContext } from './harness.ts';
 import { CATS, snapshot, type Universe } from './snapshot.ts';
 
 export function durabilityCases(ctx: SuiteContext): void {
   describe('durability', () => {
     let h: StoreHarness;
     let store: AsyncStore;
-
-    beforeEach(async () => {
-      h = await ctx.make();
-      store = h.store;
-    });
-    afterEach(async () => {
-      await h.cleanup();
-    });
+    freshStorePerCase(ctx, (made) => ((h = made), (store = made.store)));
 
     const u: Universe = {
       uins: [1, 2, 3],

@@ -1,21 +1,14 @@
 // A new store answers every read with nothing, and its counters start at 0.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AsyncStore } from '../../../server/store/async-store.ts';
-import type { StoreHarness, SuiteContext } from './harness.ts';
+import { freshStorePerCase, type StoreHarness, type SuiteContext } from './harness.ts';
 import { METAS } from './snapshot.ts';
 
 export function emptyStoreCases(ctx: SuiteContext): void {
   describe('empty store', () => {
     let h: StoreHarness;
     let store: AsyncStore;
-
-    beforeEach(async () => {
-      h = await ctx.make();
-      store = h.store;
-    });
-    afterEach(async () => {
-      await h.cleanup();
-    });
+    freshStorePerCase(ctx, (made) => ((h = made), (store = made.store)));
 
     it('answers every read kind with nothing', async () => {
       expect(await store.read({ kind: 'account', uin: 1 })).toBeUndefined();

@@ -2,7 +2,7 @@
 // seen through the asynchronous store boundary (the synchronous stores
 // through asAsync), what that store supports, and the small helpers the
 // parts share.
-import { it } from 'vitest';
+import { afterEach, beforeEach, it } from 'vitest';
 import type { LogItem } from '../../../server/core/model.ts';
 import type { AsyncStore } from '../../../server/store/async-store.ts';
 import type { Store } from '../../../server/store/store.ts';
@@ -44,6 +44,19 @@ export interface SuiteContext {
   shrink: boolean;
   /** Whether the store is MemoryStore, the reference the agreement property compares with (it skips that property). */
   isReference: boolean;
+}
+
+/** A fresh store for each case of a part, handed to `set` before the case and cleaned up after it. */
+export function freshStorePerCase(ctx: SuiteContext, set: (h: StoreHarness) => void): void {
+  let current: StoreHarness | undefined;
+  beforeEach(async () => {
+    current = await ctx.make();
+    set(current);
+  });
+  afterEach(async () => {
+    await current?.cleanup();
+    current = undefined;
+  });
 }
 
 /** begin + apply + commit; a failed apply rolls back and rethrows. */

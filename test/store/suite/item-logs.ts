@@ -1,23 +1,16 @@
 // The per-account logs: items page by sequence, prune through a sequence, and
 // only ever grow at the end.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AsyncStore } from '../../../server/store/async-store.ts';
 import type { Write } from '../../../server/store/store-ops.ts';
 import { contact, message } from './fixtures.ts';
-import { commitTx, seqs, type StoreHarness, type SuiteContext } from './harness.ts';
+import { commitTx, freshStorePerCase, seqs, type StoreHarness, type SuiteContext } from './harness.ts';
 
 export function itemLogCases(ctx: SuiteContext): void {
   describe('items', () => {
     let h: StoreHarness;
     let store: AsyncStore;
-
-    beforeEach(async () => {
-      h = await ctx.make();
-      store = h.store;
-    });
-    afterEach(async () => {
-      await h.cleanup();
-    });
+    freshStorePerCase(ctx, (made) => ((h = made), (store = made.store)));
 
     it('message and contact items round-trip with their data', async () => {
       const m = message(1, 1, { Content: 'line1\nline2 \u0000 \u2028 😀 <b>&amp;</b>', MsgType: 10000 });

@@ -1,12 +1,12 @@
 // The `media` records: each store keeps finished uploads by MediaId and by
 // (owner, ClientMediaId), sums an account's stored bytes, refuses a second
 // record, and answers who holds a message naming a MediaId.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { MediaRecord } from '../../../server/media/media-id.ts';
 import type { AsyncStore } from '../../../server/store/async-store.ts';
 import type { Write } from '../../../server/store/store-ops.ts';
 import { account } from './fixtures.ts';
-import { commitTx, type StoreHarness, type SuiteContext } from './harness.ts';
+import { commitTx, freshStorePerCase, type StoreHarness, type SuiteContext } from './harness.ts';
 
 export function media(mediaId: string, ownerUin: number, clientMediaId: string, size: number): MediaRecord {
   return { mediaId, ownerUin, clientMediaId, sha256: 'a'.repeat(64), md5: 'b'.repeat(32), size, name: 'photo.png', mediaType: 'pic', createdAt: 5 };
@@ -21,14 +21,7 @@ export function mediaRecordCases(ctx: SuiteContext): void {
   describe('media records', () => {
     let h: StoreHarness;
     let s: AsyncStore;
-
-    beforeEach(async () => {
-      h = await ctx.make();
-      s = h.store;
-    });
-    afterEach(async () => {
-      await h.cleanup();
-    });
+    freshStorePerCase(ctx, (made) => ((h = made), (s = made.store)));
 
     it("keeps a record by MediaId and ClientMediaId, and sums the owner's bytes", async () => {
       await commitTx(s, [{ kind: 'putMedia', media: media('@media_1', 7, 'c1', 100) }, { kind: 'putMedia', media: media('@media_2', 7, 'c2', 50) }, { kind: 'putMedia', media: media('@media_3', 8, 'c1', 9) }]);

@@ -1,22 +1,15 @@
 // Every record kind comes back exactly as it was put, and the list reads
 // (devicesOf, groupsOf, remarksOf, accountsAfter) keep their documented order.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AsyncStore } from '../../../server/store/async-store.ts';
 import { T0, account, dedup, device, group, remark, session } from './fixtures.ts';
-import { commitTx, type StoreHarness, type SuiteContext } from './harness.ts';
+import { commitTx, freshStorePerCase, type StoreHarness, type SuiteContext } from './harness.ts';
 
 export function recordRoundTripCases(ctx: SuiteContext): void {
   describe('records round-trip exactly', () => {
     let h: StoreHarness;
     let store: AsyncStore;
-
-    beforeEach(async () => {
-      h = await ctx.make();
-      store = h.store;
-    });
-    afterEach(async () => {
-      await h.cleanup();
-    });
+    freshStorePerCase(ctx, (made) => ((h = made), (store = made.store)));
 
     it('accountsAfter: uin order from a cursor, limited', async () => {
       await commitTx(store, [3, 1, 7, 2, 5].map((uin) => ({ kind: 'putAccount' as const, account: account(uin) })));

@@ -2,10 +2,10 @@
 // undoes the writes of its own apply, the transaction stays open with the
 // applies before it, and the records the store caches are not fooled. Also
 // the records of issue 11: device deletion, who wrote to whom, shared rooms.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AsyncStore } from '../../../server/store/async-store.ts';
 import { account, device, group, message, session } from './fixtures.ts';
-import { commitTx, itNeeding, seqs, type StoreHarness, type SuiteContext } from './harness.ts';
+import { commitTx, freshStorePerCase, itNeeding, seqs, type StoreHarness, type SuiteContext } from './harness.ts';
 import { snapshot, type Universe } from './snapshot.ts';
 
 const U: Universe = { uins: [1, 2, 3], sids: ['s1', 's2'], deviceIds: ['d1', 'd2'], clientMsgIds: [], groups: ['@@1'] };
@@ -14,14 +14,7 @@ export function savepointCases(ctx: SuiteContext): void {
   describe('one apply is all or nothing', () => {
     let h: StoreHarness;
     let store: AsyncStore;
-
-    beforeEach(async () => {
-      h = await ctx.make();
-      store = h.store;
-    });
-    afterEach(async () => {
-      await h.cleanup();
-    });
+    freshStorePerCase(ctx, (made) => ((h = made), (store = made.store)));
 
     itNeeding(ctx, 'reopen')('an apply that throws part-way leaves no trace of its writes; earlier applies stay and commit', async () => {
       await commitTx(store, [

@@ -1,23 +1,16 @@
 // The transaction protocol: reads see the open transaction, rollback undoes
 // every kind of write, and misuse throws.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AsyncStore } from '../../../server/store/async-store.ts';
 import { T0, account, contact, dedup, device, group, message, remark, session } from './fixtures.ts';
-import { commitTx, itNeeding, seqs, type StoreHarness, type SuiteContext } from './harness.ts';
+import { commitTx, freshStorePerCase, itNeeding, seqs, type StoreHarness, type SuiteContext } from './harness.ts';
 import { snapshot, type Universe } from './snapshot.ts';
 
 export function transactionCases(ctx: SuiteContext): void {
   describe('transactions', () => {
     let h: StoreHarness;
     let store: AsyncStore;
-
-    beforeEach(async () => {
-      h = await ctx.make();
-      store = h.store;
-    });
-    afterEach(async () => {
-      await h.cleanup();
-    });
+    freshStorePerCase(ctx, (made) => ((h = made), (store = made.store)));
 
     it('reads inside a transaction see its earlier writes', async () => {
       await store.begin();
