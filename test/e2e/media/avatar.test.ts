@@ -5,9 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, tempDb, type TestServer } from '../fixture.ts';
 import { HttpDevice } from '../raw-client/http-device.ts';
-import { WEB, register } from '../raw-client/http.ts';
+import { WEB } from '../raw-client/http.ts';
 import { decodePng } from '../web-login/png.ts';
 import { request } from './upload-client.ts';
+import { webUsers } from './web-users.ts';
 
 describe('avatars', () => {
   const tmp = tempDb('media-avatar');
@@ -16,10 +17,7 @@ describe('avatars', () => {
 
   beforeAll(async () => {
     t = await startTestServer(tmp.db);
-    await register(t.base, 'alice', 'pw');
-    alice = new HttpDevice(t.base, 'alice', 'pw', 'web-a');
-    await alice.login();
-    await alice.init();
+    [alice] = (await webUsers(t.base, ['alice'], 'pw')) as [HttpDevice];
   });
   afterAll(async () => {
     await t?.srv.close();

@@ -8,9 +8,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, tempDb, type TestServer } from '../fixture.ts';
 import { HttpDevice } from '../raw-client/http-device.ts';
-import { WEB, register } from '../raw-client/http.ts';
+import { WEB } from '../raw-client/http.ts';
 import { until } from '../raw-client/wait.ts';
 import { CHUNK, cutUpload, request, upload } from './upload-client.ts';
+import { sessionQuery, webUsers } from './web-users.ts';
 
 const PW = 'pw';
 
@@ -31,14 +32,7 @@ describe('media upload, send and fetch (real sockets)', () => {
 
   beforeAll(async () => {
     t = await startTestServer(tmp.db);
-    for (const u of ['alice', 'bob', 'carol']) await register(t.base, u, PW);
-    alice = new HttpDevice(t.base, 'alice', PW, 'web-a');
-    bob = new HttpDevice(t.base, 'bob', PW, 'web-b');
-    carol = new HttpDevice(t.base, 'carol', PW, 'web-c');
-    for (const d of [alice, bob, carol]) {
-      await d.login();
-      await d.init();
-    }
+    [alice, bob, carol] = (await webUsers(t.base, ['alice', 'bob', 'carol'], PW)) as [HttpDevice, HttpDevice, HttpDevice];
   });
 
   afterAll(async () => {
@@ -46,10 +40,9 @@ describe('media upload, send and fetch (real sockets)', () => {
     tmp.cleanup();
   });
 
-  const fetchQuery = (d: HttpDevice): string => `uin=${d.uin}&sid=${encodeURIComponent(d.sid)}&skey=${encodeURIComponent(d.skey)}`;
-  const getMsgImg = (d: HttpDevice, msgId: number, type = 'big') => request(t.base, 'GET', `${WEB}webwxgetmsgimg?MsgID=${msgId}&type=${type}&${fetchQuery(d)}`);
+  const getMsgImg = (d: HttpDevice, msgId: number, type = 'big') => request(t.base, 'GET', `${WEB}webwxgetmsgimg?MsgID=${msgId}&type=${type}&${sessionQuery(d)}`);
   const getMedia = (d: HttpDevice, mediaId: string, range?: string) =>
-    request(t.base, 'GET', `${WEB}webwxgetmedia?sender=alice&mediaid=${encodeURIComponent(mediaId)}&filename=f.bin&fromuser=${d.uin}&pass_ticket=p&webwx_data_ticket=t&${fetchQuery(d)}`, undefined, range ? { Range: range } : {});
+    request(t.base, 'GET', `${WEB}webwxgetmedia?sender=alice&mediaid=${encodeURIComponent(mediaId)}&filename=f.bin&fromuser=${d.uin}&pass_ticket=p&webwx_data_ticket=t&${sessionQuery(d)}`, undefined, range ? { Range: range } : {});
 
   it('takes a small file in one part, and answers its MediaId again for a retried request', async () => {
     const file = fileOf(1000, 1);

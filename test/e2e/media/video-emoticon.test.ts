@@ -7,8 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, tempDb, type TestServer } from '../fixture.ts';
 import { HttpDevice } from '../raw-client/http-device.ts';
-import { WEB, register } from '../raw-client/http.ts';
+import { WEB } from '../raw-client/http.ts';
 import { request, upload } from './upload-client.ts';
+import { sessionQuery as q, webUsers } from './web-users.ts';
 
 const PW = 'pw';
 
@@ -23,21 +24,13 @@ describe('video and emoticon messages (real sockets)', () => {
 
   beforeAll(async () => {
     t = await startTestServer(tmp.db);
-    for (const u of ['alice', 'bob', 'carol']) await register(t.base, u, PW);
-    alice = new HttpDevice(t.base, 'alice', PW, 'web-a');
-    bob = new HttpDevice(t.base, 'bob', PW, 'web-b');
-    carol = new HttpDevice(t.base, 'carol', PW, 'web-c');
-    for (const d of [alice, bob, carol]) {
-      await d.login();
-      await d.init();
-    }
+    [alice, bob, carol] = (await webUsers(t.base, ['alice', 'bob', 'carol'], PW)) as [HttpDevice, HttpDevice, HttpDevice];
   });
   afterAll(async () => {
     await t?.srv.close();
     tmp.cleanup();
   });
 
-  const q = (d: HttpDevice): string => `uin=${d.uin}&sid=${encodeURIComponent(d.sid)}&skey=${encodeURIComponent(d.skey)}`;
   const send = (endpoint: string, type: number, mediaId: string, id: string) =>
     alice.post(endpoint, { Msg: { Type: type, MediaId: mediaId, Content: '', FromUserName: 'alice', ToUserName: 'bob', ClientMsgId: id, LocalID: id }, Scene: 0 }, '?fun=async&f=json');
 
