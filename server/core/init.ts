@@ -9,7 +9,7 @@ import { authenticate, type Caller } from './auth.ts';
 import type { CoreContext } from './core-context.ts';
 import { touch } from './devices.ts';
 import { contactItem } from './contact-items.ts';
-import { userContact, webContactItem } from './web-contact.ts';
+import { roomMember, userContact, webContactItem } from './web-contact.ts';
 import { isGroupName, unixSeconds, type ContactItem, type Group } from './model.ts';
 import { plan, refuse, type Plan } from './plan.ts';
 import type { InitReply } from './replies.ts';
@@ -100,7 +100,7 @@ function* groupContactWithin(g: Group, room: number): Step<ContactItem | undefin
     const a = yield* read({ kind: 'account', uin });
     const name = a?.userName ?? '';
     // Counted as the web client gets it: a member object (web-contact.ts), so the budget bounds the answer itself.
-    size += encodedSize(webContactItem({ ...contact, MemberList: [name] }).MemberList[0]);
+    size += encodedSize(roomMember(name));
     if (size > room) return undefined;
     names.push(name);
   }

@@ -162,6 +162,10 @@ export interface RoomMemberEntry {
 /** A contact item of key 2 as the web client reads it: a room's members as objects. */
 export type WebContactItem = Omit<ContactItem, 'MemberList'> & { MemberList: RoomMemberEntry[] };
 
+export function roomMember(userName: string): RoomMemberEntry {
+  return { UserName: userName, NickName: '', DisplayName: '', AttrStatus: 0 };
+}
+
 export function webContactItem(c: ContactItem): WebContactItem {
-  return { ...c, MemberList: c.MemberList.map((name) => ({ UserName: name, NickName: '', DisplayName: '', AttrStatus: 0 })) };
+  return { ...c, MemberList: c.MemberList.map(roomMember) };
 }
