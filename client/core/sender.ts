@@ -4,7 +4,7 @@
 // server's answer, a timeout or a lost link; then the entry is acked, retried
 // after a backoff, or failed. Every attempt of one entry carries the same
 // ClientMsgId, so the server stores the message once.
-import { MEDIA_ROUTES, PATHS } from '../../server/node/http-api.ts';
+import { MEDIA_PATHS, PATHS } from '../../server/node/http-api.ts';
 import { Ret } from '../../server/core/ret.ts';
 import type { ClientConfig } from './client-config.ts';
 import { NO_ANSWER, type OutputQueue } from './client-output.ts';
@@ -29,14 +29,9 @@ const CHAT_SCENE = 0;
 
 /** Where a picture and an attachment are sent. */
 const PATHS_MEDIA = {
-  image: `${mediaPath('webwxsendmsgimg')}?fun=async&f=json`,
-  file: `${mediaPath('webwxsendappmsg')}?fun=async&f=json`,
+  image: `${MEDIA_PATHS.webwxsendmsgimg}?fun=async&f=json`,
+  file: `${MEDIA_PATHS.webwxsendappmsg}?fun=async&f=json`,
 };
-
-function mediaPath(endpoint: string): string {
-  for (const [path, r] of MEDIA_ROUTES) if (r.endpoint === endpoint) return path;
-  throw new Error(`no media route ${endpoint}`);
-}
 
 export interface SendCall extends PendingCall {
   purpose: 'send';

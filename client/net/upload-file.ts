@@ -7,7 +7,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { MEDIA_ROUTES } from '../../server/node/http-api.ts';
+import { UPLOAD_PATH } from '../../server/node/http-api.ts';
 import type { SessionInfo } from '../core/client-state.ts';
 
 /** The web client's chunk size: files over it go up in chunks. */
@@ -34,10 +34,6 @@ export interface UploadWho {
   userName: string;
 }
 
-function uploadUrl(server: string): string {
-  for (const [p, r] of MEDIA_ROUTES) if (r.endpoint === 'webwxuploadmedia') return `${server.replace(/\/$/, '')}${p}?f=json`;
-  throw new Error('no upload route');
-}
 
 /** Uploads `file` for a message to `to`; resolves with its MediaId, or rejects with the server's refusal. */
 export async function uploadFile(who: UploadWho, file: string, to: string): Promise<UploadedFile> {
@@ -47,6 +43,7 @@ export async function uploadFile(who: UploadWho, file: string, to: string): Prom
   const md5 = crypto.createHash('md5').update(data).digest('hex');
   const chunks = Math.max(1, Math.ceil(data.length / CHUNK_BYTES));
   const clientMediaId = `${who.deviceId}-${Date.now()}`;
+  const url = `${who.server.replace(/\/$/, '')}${UPLOAD_PATH}?f=json`;
   const request = (start: number, len: number): string =>
     JSON.stringify({
       UploadType: 2,
@@ -79,7 +76,7 @@ export async function uploadFile(who: UploadWho, file: string, to: string): Prom
     form.append('filename', new Blob([piece]), name);
     let answer: { BaseResponse?: { Ret?: number; ErrMsg?: string }; MediaId?: string; StartPos?: number } | undefined;
     try {
-      const r = await fetch(uploadUrl(who.server), { method: 'POST', body: form });
+      const r = await fetch(url, { method: 'POST', body: form });
       answer = (await r.json()) as typeof answer;
     } catch {
       answer = undefined;

@@ -68,6 +68,11 @@ export const MEDIA_ROUTES: ReadonlyMap<string, { endpoint: MediaEndpoint; method
 
 export const UPLOAD_PATH = `${WEB}webwxuploadmedia`;
 
+/** Each media endpoint's path. */
+export const MEDIA_PATHS: Readonly<Record<MediaEndpoint, string>> = Object.fromEntries(
+  [...MEDIA_ROUTES].map(([path, r]) => [r.endpoint, path]),
+) as Record<MediaEndpoint, string>;
+
 export const PATHS: Readonly<Record<Endpoint, string>> = Object.fromEntries(
   [...ROUTES].map(([path, r]) => [r.endpoint, path]),
 ) as Record<Endpoint, string>;
